@@ -90,6 +90,29 @@ func (m *Manual) Waiters() int {
 	return len(m.waiters)
 }
 
+// AdvanceToNext moves the clock to the earliest sleeper's deadline, waking
+// it, and reports whether there was one. Tests use it to run a component
+// "as fast as possible" through its waits.
+func (m *Manual) AdvanceToNext() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.waiters) == 0 {
+		return false
+	}
+	next := m.waiters[0].deadline
+	for _, w := range m.waiters[1:] {
+		if w.deadline.Before(next) {
+			next = w.deadline
+		}
+	}
+	if next.After(m.now) {
+		m.setLocked(next)
+	} else {
+		m.setLocked(m.now)
+	}
+	return true
+}
+
 // WaitForWaiters blocks until at least n sleepers are blocked on the clock or
 // ctx is done.
 func (m *Manual) WaitForWaiters(ctx context.Context, n int) error {
