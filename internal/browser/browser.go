@@ -120,15 +120,24 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		return nil, fmt.Errorf("launch chromium %s: %w", bin, res.err)
 	}
 	// NoDefaultDevice keeps the browser's real user agent and viewport instead
-	// of rod's emulated laptop device.
-	rb := rod.New().ControlURL(res.url).NoDefaultDevice().Context(ctx)
-	if err := rb.Connect(); err != nil {
+	// of rod's emulated laptop device. The connection's context must outlive
+	// start-up: rod's event hub lives as long as it, so ctx only bounds the
+	// wait for Connect below.
+	rb := rod.New().ControlURL(res.url).NoDefaultDevice()
+	connected := make(chan error, 1)
+	go func() { connected <- rb.Connect() }()
+	select {
+	case err := <-connected:
+		if err != nil {
+			l.Kill()
+			cleanup(l, dir, owns)
+			return nil, fmt.Errorf("connect to chromium: %w", err)
+		}
+	case <-ctx.Done():
 		l.Kill()
 		cleanup(l, dir, owns)
-		return nil, fmt.Errorf("connect to chromium: %w", err)
+		return nil, fmt.Errorf("connect to chromium: %w", ctx.Err())
 	}
-	// The start-up context must not bound later calls.
-	rb = rb.Context(context.Background())
 	return &Browser{rod: rb, launcher: l, dataDir: dir, ownsDir: owns}, nil
 }
 
