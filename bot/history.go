@@ -1,0 +1,157 @@
+package bot
+
+import (
+	"strings"
+	"time"
+
+	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/pages"
+)
+
+// Speaker is who said a history item, in the brain's vocabulary.
+type Speaker string
+
+// Speakers of the brain's historyMsg.
+const (
+	Robot  Speaker = "robot"
+	User   Speaker = "user"
+	System Speaker = "system"
+)
+
+// Turn is one classified message of a conversation.
+type Turn struct {
+	MID     int64
+	Time    time.Time
+	Speaker Speaker
+	Text    string
+	Body    int  // the site's body type
+	Own     bool // sent from the recruiter's account (bot, site or human)
+}
+
+// systemTexts are texts the site writes for exchange events. They can arrive
+// with either party as sender, so they are recognised by content.
+var systemTexts = []string{
+	"我想要和您交换联系方式，您是否同意",
+	"我想要和您交换微信，您是否同意",
+	"对方想发送附件简历给您，您是否同意",
+	"接受与您交换微信",
+	"接受与您交换联系方式",
+	"对方拒绝了您的交换微信请求",
+	"对方拒绝了您的交换联系方式请求",
+	"您可至邮箱中查看和下载",
+}
+
+// SiteEmittedTexts are messages the page itself writes from the recruiter's
+// account when a toolbar request is made; they are own messages but neither
+// the bot's typing nor a human's.
+var SiteEmittedTexts = []string{"请求交换联系方式", "请求交换微信", "方便发一份简历过来吗？"}
+
+// exchangeResultSuffixes follow the candidate's name in the notice the site
+// shows when an exchange completes ("张女士的微信号：…").
+var exchangeResultSuffixes = []string{"的微信号", "的手机号", "的联系方式"}
+
+// IsSystemText reports whether text is one of the site's exchange notices.
+// candidateName recognises "<name>的微信号…" results; a candidate's own
+// "我的微信号是…" is not a notice.
+func IsSystemText(text, candidateName string) bool {
+	t := strings.TrimSpace(text)
+	for _, s := range systemTexts {
+		if strings.Contains(t, s) {
+			return true
+		}
+	}
+	if candidateName != "" {
+		for _, suffix := range exchangeResultSuffixes {
+			if strings.HasPrefix(t, candidateName+suffix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Classify turns the site's messages into brain history by sender id, never
+// by bubble position: a message is the candidate's only when its sender uid
+// differs from the recruiter's (ownUID). Exchange cards, résumé cards,
+// attachments and the site's exchange notices are System. Revoked messages
+// are dropped. Messages are returned in mid order.
+func Classify(msgs []pages.Message, ownUID int64) []Turn {
+	out := make([]Turn, 0, len(msgs))
+	for _, m := range msgs {
+		if m.Status == pages.StatusRevoked {
+			continue
+		}
+		t := Turn{
+			MID: m.MID, Time: time.UnixMilli(m.Time), Text: strings.TrimSpace(m.Body.Text),
+			Body: m.Body.Type, Own: m.From.UID == ownUID,
+		}
+		switch {
+		case m.Body.Type == pages.BodyDialog || m.Body.Type == pages.BodyResume || m.Body.Type == pages.BodyHyperlink:
+			t.Speaker = System
+		case IsSystemText(t.Text, candidateName(m, ownUID)):
+			t.Speaker = System
+		case t.Own:
+			t.Speaker = Robot
+		default:
+			t.Speaker = User
+		}
+		out = append(out, t)
+	}
+	sortTurns(out)
+	return out
+}
+
+// candidateName is the name of the party of m that is not the recruiter.
+func candidateName(m pages.Message, ownUID int64) string {
+	if m.From.UID == ownUID {
+		return m.To.Name
+	}
+	return m.From.Name
+}
+
+func sortTurns(ts []Turn) {
+	for i := 1; i < len(ts); i++ {
+		for j := i; j > 0 && ts[j].MID < ts[j-1].MID; j-- {
+			ts[j], ts[j-1] = ts[j-1], ts[j]
+		}
+	}
+}
+
+// IsEcho reports whether a candidate message merely repeats one of our own
+// texts (quoted scripts, pasted greetings): such messages are not replies.
+func IsEcho(text string, ownTexts []string) bool {
+	t := strings.TrimSpace(text)
+	if t == "" {
+		return true
+	}
+	for _, o := range ownTexts {
+		o = strings.TrimSpace(o)
+		if len([]rune(o)) >= 6 && strings.Contains(t, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// HistoryItem is one entry of the brain's historyMsg.
+type HistoryItem struct {
+	Speaker Speaker `json:"speaker"`
+	Msg     string  `json:"msg"`
+	Time    string  `json:"time,omitempty"`
+}
+
+// BrainHistory converts turns to the brain's historyMsg, dropping empty
+// texts and candidate echoes of our own texts.
+func BrainHistory(turns []Turn, ownTexts []string) []HistoryItem {
+	out := make([]HistoryItem, 0, len(turns))
+	for _, t := range turns {
+		if t.Text == "" {
+			continue
+		}
+		if t.Speaker == User && IsEcho(t.Text, ownTexts) {
+			continue
+		}
+		out = append(out, HistoryItem{Speaker: t.Speaker, Msg: t.Text, Time: t.Time.In(clock.Shanghai).Format("2006-01-02 15:04:05")})
+	}
+	return out
+}
