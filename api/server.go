@@ -1,0 +1,147 @@
+// Package api is the control plane's HTTP server: the seed-000 follow-up
+// API, the seed-001 contacts API and Excel export, OAuth2 token issuing
+// (seed 002), worker endpoints, accounts status and hot backup.
+//
+// Construct it with NewServer and mount Handler() on any listener; Run
+// drives the clock-based housekeeping (expired exports and tokens). Every
+// route is declared in routes.go; every /api route requires a Bearer token.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/state"
+)
+
+// Store is everything the server needs from persistence. *state.DB
+// implements it; a PostgreSQL backend would implement the same methods.
+// Extension point: a feature adding store methods defines its own small
+// interface in its file and embeds it here (one line).
+type Store interface {
+	authStore
+	followupStore
+	contactStore
+	workerStore
+	exportStore
+	WriteBackup(w io.Writer, size func(int64)) (int64, error)
+}
+
+var _ Store = (*state.DB)(nil)
+
+// Options configure a Server. Store is required; the rest has defaults.
+type Options struct {
+	Store  Store
+	Clock  clock.Clock    // default clock.Real{}
+	Logger zerolog.Logger // default: disabled
+	// PublicURL is how clients reach this server; export download_url is
+	// built from it (default http://127.0.0.1:8000).
+	PublicURL string
+	// DataDir holds media/exports (default ./data).
+	DataDir string
+	// AccessTokenTTL and RefreshTokenTTL of issued tokens (defaults 3h, 30 days).
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	// ExportTTL is how long an export link and file live (default 1h);
+	// CleanupEvery is the housekeeping period (default 5m, clock time).
+	ExportTTL    time.Duration
+	CleanupEvery time.Duration
+	// MaxBodyBytes bounds request bodies (default 1 MiB; larger -> 413).
+	MaxBodyBytes int64
+}
+
+// Server is the control plane HTTP server.
+type Server struct {
+	opt       Options
+	store     Store
+	clock     clock.Clock
+	log       zerolog.Logger
+	exportDir string
+	mux       *http.ServeMux
+}
+
+// NewServer validates opts, creates the export directory (0700) and builds
+// the route table.
+func NewServer(opts Options) (*Server, error) {
+	if opts.Store == nil {
+		return nil, errors.New("api: Options.Store is required")
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.PublicURL == "" {
+		opts.PublicURL = "http://127.0.0.1:8000"
+	}
+	opts.PublicURL = strings.TrimRight(opts.PublicURL, "/")
+	if opts.DataDir == "" {
+		opts.DataDir = "data"
+	}
+	if opts.AccessTokenTTL <= 0 {
+		opts.AccessTokenTTL = 3 * time.Hour
+	}
+	if opts.RefreshTokenTTL <= 0 {
+		opts.RefreshTokenTTL = 30 * 24 * time.Hour
+	}
+	if opts.ExportTTL <= 0 {
+		opts.ExportTTL = time.Hour
+	}
+	if opts.CleanupEvery <= 0 {
+		opts.CleanupEvery = 5 * time.Minute
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	s := &Server{opt: opts, store: opts.Store, clock: opts.Clock, log: opts.Logger,
+		exportDir: filepath.Join(opts.DataDir, "media", "exports")}
+	if err := os.MkdirAll(s.exportDir, 0o700); err != nil {
+		return nil, fmt.Errorf("api: export dir: %w", err)
+	}
+	s.mux = http.NewServeMux()
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.pattern, s.wrap(rt))
+	}
+	// Unknown /api paths answer in the plain envelope (after auth, so the
+	// route list is not probeable without a token).
+	s.mux.Handle("/api/", s.wrap(route{pattern: "/api/", fam: famPlain, auth: authUser, h: func(w http.ResponseWriter, r *http.Request) error {
+		return errNotFound("no such endpoint: " + r.Method + " " + r.URL.Path)
+	}}))
+	return s, nil
+}
+
+// Handler returns the HTTP handler with every route.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Run performs housekeeping on the server's clock until ctx ends: expired
+// export files and links, expired tokens. It returns ctx.Err().
+func (s *Server) Run(ctx context.Context) error {
+	for {
+		s.Cleanup()
+		if err := s.clock.Sleep(ctx, s.opt.CleanupEvery); err != nil {
+			return err
+		}
+	}
+}
+
+// Cleanup runs one housekeeping pass now (Run calls it periodically).
+func (s *Server) Cleanup() {
+	if n, err := s.cleanupExports(); err != nil {
+		s.log.Warn().Err(err).Msg("export cleanup")
+	} else if n > 0 {
+		s.log.Info().Int("removed", n).Msg("expired exports removed")
+	}
+	if n, err := s.store.PurgeExpiredTokens(); err != nil {
+		s.log.Warn().Err(err).Msg("token cleanup")
+	} else if n > 0 {
+		s.log.Debug().Int("removed", n).Msg("expired tokens removed")
+	}
+}

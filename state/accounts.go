@@ -1,0 +1,124 @@
+package state
+
+import (
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Account is one recruiter account as its worker last reported it. Key is
+// the worker-side account name (unique across the fleet); ID is the numeric
+// account_id seed 001 prints on contacts.
+type Account struct {
+	ID         uint64           `json:"id"`
+	Key        string           `json:"key"`
+	WorkerID   string           `json:"worker_id"`
+	Name       string           `json:"name"`
+	State      string           `json:"state"`
+	Counters   map[string]int64 `json:"counters"`
+	LastError  string           `json:"last_error"`
+	LastSeenAt *time.Time       `json:"last_seen_at"`
+	CreatedAt  time.Time        `json:"created_at"`
+}
+
+// AccountStatus is one account in a worker's register/heartbeat report.
+type AccountStatus struct {
+	Key       string           `json:"key"`
+	Name      string           `json:"name"`
+	State     string           `json:"state"`
+	Counters  map[string]int64 `json:"counters"`
+	LastError string           `json:"last_error"`
+}
+
+// ensureAccount returns the account with key, creating it for workerID.
+func (db *DB) ensureAccount(tx *bbolt.Tx, workerID, key string) (Account, error) {
+	b, idx := tx.Bucket(bucketAccounts), tx.Bucket(bucketAccountsByKey)
+	var a Account
+	if id := idx.Get([]byte(key)); id != nil {
+		err := getJSON(b, id, &a)
+		return a, err
+	}
+	id, err := b.NextSequence()
+	if err != nil {
+		return a, err
+	}
+	a = Account{ID: id, Key: key, WorkerID: workerID, Name: key, State: "unknown", Counters: map[string]int64{}, CreatedAt: db.now()}
+	if err := putJSON(b, u64(id), a); err != nil {
+		return a, err
+	}
+	return a, idx.Put([]byte(key), u64(id))
+}
+
+// Heartbeat records workerID's account statuses (register and heartbeat are
+// the same report) in one transaction and returns the stored accounts.
+func (db *DB) Heartbeat(workerID string, in []AccountStatus) ([]Account, error) {
+	for i, s := range in {
+		f := func(n string) string { return fmt.Sprintf("accounts[%d].%s", i, n) }
+		if err := validName(f("key"), s.Key, 64); err != nil {
+			return nil, err
+		}
+		if err := checkText(f("name"), s.Name, 0, maxShort); err != nil {
+			return nil, err
+		}
+		if err := checkText(f("state"), s.State, 0, 32); err != nil {
+			return nil, err
+		}
+		if err := checkText(f("last_error"), s.LastError, 0, maxNotes); err != nil {
+			return nil, err
+		}
+		if len(s.Counters) > 32 {
+			return nil, fieldErr(f("counters"), "at most 32 counters")
+		}
+		for k := range s.Counters {
+			if err := checkText(f("counters"), k, 1, 32); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := make([]Account, 0, len(in))
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		for _, s := range in {
+			a, err := db.ensureAccount(tx, workerID, s.Key)
+			if err != nil {
+				return err
+			}
+			now := db.now()
+			a.WorkerID, a.LastSeenAt, a.LastError = workerID, &now, s.LastError
+			if s.Name != "" {
+				a.Name = s.Name
+			}
+			if s.State != "" {
+				a.State = s.State
+			}
+			if s.Counters != nil {
+				a.Counters = s.Counters
+			}
+			if err := putJSON(tx.Bucket(bucketAccounts), u64(a.ID), a); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListAccounts returns every account in id order.
+func (db *DB) ListAccounts() ([]Account, error) {
+	out := []Account{}
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
+			var a Account
+			if err := jsonUnmarshal(v, &a); err != nil {
+				return err
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	return out, err
+}

@@ -1,0 +1,276 @@
+package state
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Reply statuses as seed 001 prints them.
+const (
+	ReplyYes = "已回复"
+	ReplyNo  = "未回复"
+)
+
+// Contact is a candidate a recruiter account has talked to (seed 001
+// contact record). The unique key is (AccountID, CandidateID).
+type Contact struct {
+	ID              uint64     `json:"id"`
+	AccountID       uint64     `json:"account_id"`
+	WorkerID        string     `json:"worker_id"`
+	CandidateID     string     `json:"candidate_id"`
+	Name            string     `json:"name"`
+	Position        string     `json:"position"`
+	Contact         string     `json:"contact"` // display value: phone, or "wechat:<id>"
+	Phone           string     `json:"phone"`
+	Wechat          string     `json:"wechat"`
+	ReplyStatus     string     `json:"reply_status"`
+	WechatExchanged bool       `json:"wechat_exchanged"`
+	Notes           string     `json:"notes"`
+	ContactedAt     *time.Time `json:"contacted_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+}
+
+// ContactInput is one contact as a worker reports it. Pushing the same
+// (Account, CandidateID) again updates the contact: non-empty strings
+// replace, Replied and WechatExchanged only ever turn on (so a replayed old
+// report cannot undo a newer one), CreatedAt is kept from the first report.
+type ContactInput struct {
+	Account         string     `json:"account"` // the worker-side account key
+	CandidateID     string     `json:"candidate_id"`
+	Name            string     `json:"name"`
+	Position        string     `json:"position"`
+	Phone           string     `json:"phone"`
+	Wechat          string     `json:"wechat"`
+	Contact         string     `json:"contact"`
+	Notes           string     `json:"notes"`
+	Replied         bool       `json:"replied"`
+	WechatExchanged bool       `json:"wechat_exchanged"`
+	ContactedAt     *time.Time `json:"contacted_at"`
+	CreatedAt       *time.Time `json:"created_at"`
+}
+
+// UpsertResult tells the worker which id its contact got.
+type UpsertResult struct {
+	Account     string `json:"account"`
+	CandidateID string `json:"candidate_id"`
+	ID          uint64 `json:"id"`
+	Created     bool   `json:"created"`
+}
+
+// ContactFilter selects contacts (seed 001 query parameters). Zero values
+// mean "any"; From/To are inclusive bounds on CreatedAt.
+type ContactFilter struct {
+	Search          string
+	Replied         *bool
+	WechatExchanged *bool
+	From, To        time.Time
+}
+
+// Limits on contact fields.
+const (
+	maxShort = 128
+	maxNotes = 2000
+)
+
+func (in *ContactInput) validate(i int) error {
+	p := func(f string) string { return fmt.Sprintf("contacts[%d].%s", i, f) }
+	if err := validName(p("account"), in.Account, 64); err != nil {
+		return err
+	}
+	if err := checkText(p("candidate_id"), in.CandidateID, 1, maxShort); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"name", in.Name, maxShort}, {"position", in.Position, maxShort}, {"phone", in.Phone, 32},
+		{"wechat", in.Wechat, 64}, {"contact", in.Contact, maxShort}, {"notes", in.Notes, maxNotes}} {
+		if err := checkText(p(f.name), f.v, 0, f.max); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// UpsertContacts stores a batch of contacts reported by workerID in one
+// transaction: either all are stored or none. Unknown account keys are
+// registered on the fly so a report never fails for lack of a heartbeat.
+func (db *DB) UpsertContacts(workerID string, in []ContactInput) ([]UpsertResult, error) {
+	for i := range in {
+		if err := in[i].validate(i); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]UpsertResult, 0, len(in))
+	var changed []Contact
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		for _, ci := range in {
+			acc, err := db.ensureAccount(tx, workerID, ci.Account)
+			if err != nil {
+				return err
+			}
+			c, created, err := db.upsertContact(tx, workerID, acc.ID, ci)
+			if err != nil {
+				return err
+			}
+			changed = append(changed, c)
+			out = append(out, UpsertResult{Account: ci.Account, CandidateID: ci.CandidateID, ID: c.ID, Created: created})
+		}
+		tx.OnCommit(func() {
+			for i := range changed {
+				db.contacts.put(&changed[i])
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func contactKey(accountID uint64, candidate string) []byte {
+	return append(u64(accountID), candidate...)
+}
+
+func (db *DB) upsertContact(tx *bbolt.Tx, workerID string, accountID uint64, in ContactInput) (Contact, bool, error) {
+	b, idx := tx.Bucket(bucketContacts), tx.Bucket(bucketContactsByKey)
+	key := contactKey(accountID, in.CandidateID)
+	now := db.now()
+	var c Contact
+	created := false
+	if idb := idx.Get(key); idb != nil {
+		if err := getJSON(b, idb, &c); err != nil {
+			return c, false, fmt.Errorf("contact index points nowhere: %w", err)
+		}
+	} else {
+		id, err := b.NextSequence()
+		if err != nil {
+			return c, false, err
+		}
+		c = Contact{ID: id, AccountID: accountID, CandidateID: in.CandidateID, ReplyStatus: ReplyNo, CreatedAt: now}
+		if in.CreatedAt != nil {
+			c.CreatedAt = in.CreatedAt.UTC().Truncate(time.Second)
+		}
+		if err := idx.Put(key, u64(id)); err != nil {
+			return c, false, err
+		}
+		created = true
+	}
+	c.WorkerID = workerID
+	set := func(dst *string, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Name, in.Name)
+	set(&c.Position, in.Position)
+	set(&c.Phone, in.Phone)
+	set(&c.Wechat, in.Wechat)
+	set(&c.Notes, in.Notes)
+	set(&c.Contact, in.Contact)
+	if strings.TrimSpace(in.Contact) == "" {
+		switch {
+		case c.Phone != "":
+			c.Contact = c.Phone
+		case c.Wechat != "":
+			c.Contact = "wechat:" + c.Wechat
+		}
+	}
+	if in.Replied {
+		c.ReplyStatus = ReplyYes
+	}
+	if in.WechatExchanged {
+		c.WechatExchanged = true
+	}
+	if in.ContactedAt != nil {
+		t := in.ContactedAt.UTC().Truncate(time.Second)
+		c.ContactedAt = &t
+	}
+	c.UpdatedAt = now
+	return c, created, putJSON(b, u64(c.ID), c)
+}
+
+// GetContact returns one contact.
+func (db *DB) GetContact(id uint64) (Contact, error) {
+	var c Contact
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		if err := getJSON(tx.Bucket(bucketContacts), u64(id), &c); err != nil {
+			return fmt.Errorf("contact %d: %w", id, err)
+		}
+		return nil
+	})
+	return c, err
+}
+
+// QueryContacts returns one page (1-based) of contacts matching f in id
+// order and the total number of matches.
+func (db *DB) QueryContacts(f ContactFilter, page, pageSize int) ([]Contact, int, error) {
+	if page < 1 || pageSize < 1 {
+		return nil, 0, fieldErr("page", "page and page_size must be positive")
+	}
+	offset := (page - 1) * pageSize
+	if offset/pageSize != page-1 { // overflow
+		return []Contact{}, 0, nil
+	}
+	ids, total := db.contacts.match(f, offset, pageSize)
+	out := make([]Contact, 0, len(ids))
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketContacts)
+		for _, id := range ids {
+			var c Contact
+			if err := getJSON(b, u64(id), &c); err != nil {
+				return fmt.Errorf("contact %d: %w", id, err)
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	return out, total, err
+}
+
+// CountContacts returns how many contacts match f.
+func (db *DB) CountContacts(f ContactFilter) int {
+	_, total := db.contacts.match(f, 0, 0)
+	return total
+}
+
+// EachContact calls fn for every contact matching f in id order from one
+// consistent read transaction; fn's error stops the walk and is returned.
+func (db *DB) EachContact(f ContactFilter, fn func(*Contact) error) error {
+	ids, _ := db.contacts.match(f, 0, -1)
+	return db.bolt.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketContacts)
+		var c Contact
+		for _, id := range ids {
+			c = Contact{}
+			if err := getJSON(b, u64(id), &c); err != nil {
+				return fmt.Errorf("contact %d: %w", id, err)
+			}
+			if err := fn(&c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (db *DB) loadContactIndex() error {
+	ix := newContactIndex()
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketContacts).ForEach(func(k, v []byte) error {
+			var c Contact
+			if err := jsonUnmarshal(v, &c); err != nil {
+				return fmt.Errorf("state: contact %d: %w", btou(k), err)
+			}
+			ix.putLocked(&c)
+			return nil
+		})
+	})
+	db.contacts = ix
+	return err
+}

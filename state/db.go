@@ -1,0 +1,184 @@
+// Package state holds hunterbot's persistent stores on bbolt.
+//
+// The control plane's store (control.db) is DB: follow-up configs and
+// scripts (seed 000), contacts (seed 001), follow-up records, accounts,
+// queued manual sends, users, OAuth clients, tokens, worker credentials and
+// export links. Every write that touches a record and its index entries runs
+// in ONE bbolt transaction, so a failed request leaves nothing half-written.
+//
+// Records are JSON in their bucket keyed by a big-endian uint64 id; index
+// buckets hold composite keys with empty values. The schema carries a version
+// and an ordered list of migrations (see schema.go) that Open applies.
+//
+// Contacts also have an in-memory index (contactindex.go) so that a page of
+// /api/contacts with substring search over a million contacts stays in
+// milliseconds; it is rebuilt at Open and updated on commit.
+package state
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hunterbot/hunterbot/internal/clock"
+)
+
+// Sentinel errors; callers check them with errors.Is.
+var (
+	// ErrNotFound means the id or key does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid means the input was rejected; the wrapping error names the field.
+	ErrInvalid = errors.New("invalid input")
+	// ErrSchemaTooNew means the file was written by a newer hunterbot.
+	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+	// ErrUnauthorized means credentials or a token did not check out.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrLocked means another process holds the database file.
+	ErrLocked = errors.New("database is locked by another process")
+)
+
+// FieldError is an ErrInvalid that names the offending field.
+type FieldError struct {
+	Field string
+	Msg   string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Options tune Open.
+type Options struct {
+	// Clock stamps created/updated times; default clock.Real{}.
+	Clock clock.Clock
+	// BcryptCost for passwords and client secrets; default bcrypt.DefaultCost.
+	// Tests lower it to bcrypt.MinCost.
+	BcryptCost int
+	// LockTimeout is how long Open waits for the file lock; default 1s.
+	LockTimeout time.Duration
+}
+
+// DB is the control plane's bbolt store. It is safe for concurrent use.
+type DB struct {
+	bolt     *bbolt.DB
+	clock    clock.Clock
+	cost     int
+	contacts *contactIndex
+}
+
+// Open opens (creating if needed) the control database at path with file
+// mode 0600 in a 0700 directory, applies pending migrations and builds the
+// in-memory contact index.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = bcrypt.DefaultCost
+	}
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("state: create dir: %w", err)
+	}
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: opts.LockTimeout, FreelistType: bbolt.FreelistMapType})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("state: open %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: open %s: %w", path, err)
+	}
+	// bbolt creates with 0600 but an existing file may have looser bits.
+	if err := os.Chmod(path, 0o600); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("state: chmod: %w", err)
+	}
+	db := &DB{bolt: b, clock: opts.Clock, cost: opts.BcryptCost}
+	if err := db.migrate(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := db.loadContactIndex(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close releases the file.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path returns the database file path.
+func (db *DB) Path() string { return db.bolt.Path() }
+
+// WriteBackup streams a consistent snapshot of the whole database to w from
+// one read transaction (a hot backup: writers are not blocked). It returns
+// the number of bytes written. size is called first with the snapshot size so
+// an HTTP handler can set Content-Length; it may be nil.
+func (db *DB) WriteBackup(w io.Writer, size func(int64)) (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		if size != nil {
+			size(tx.Size())
+		}
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+// --- small encoding helpers shared by the store files ---
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func btou(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+// pairKey is an index key: two big-endian ids.
+func pairKey(a, b uint64) []byte {
+	k := make([]byte, 16)
+	binary.BigEndian.PutUint64(k, a)
+	binary.BigEndian.PutUint64(k[8:], b)
+	return k
+}
+
+func putJSON(b *bbolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+func getJSON(b *bbolt.Bucket, key []byte, v any) error {
+	data := b.Get(key)
+	if data == nil {
+		return ErrNotFound
+	}
+	return json.Unmarshal(data, v)
+}
+
+// now returns the clock's time truncated to the second: the API prints
+// seconds and filters by seconds, so storing more would only confuse.
+func (db *DB) now() time.Time { return db.clock.Now().UTC().Truncate(time.Second) }
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

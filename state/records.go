@@ -1,0 +1,365 @@
+package state
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Record statuses.
+const (
+	StatusQueued = "queued" // manual send waiting for the worker
+	StatusSent   = "sent"
+	StatusFailed = "failed"
+)
+
+// FollowupRecord is one follow-up message sent to a contact (seed 000
+// follow_up_record). UID is the worker's idempotency key; manual sends get
+// "manual-<send id>".
+type FollowupRecord struct {
+	ID           uint64     `json:"id"`
+	UID          string     `json:"uid"`
+	ContactID    uint64     `json:"contact_id"`
+	ConfigID     *uint64    `json:"config_id"`
+	ScriptID     *uint64    `json:"script_id"`
+	DayNumber    int        `json:"day_number"`
+	Content      string     `json:"content"`
+	SentAt       *time.Time `json:"sent_at"`
+	GotReply     bool       `json:"got_reply"`
+	ReplyContent string     `json:"reply_content"`
+	RepliedAt    *time.Time `json:"replied_at"`
+	Status       string     `json:"status"`
+	Error        string     `json:"error,omitempty"`
+	AccountID    uint64     `json:"account_id"`
+	WorkerID     string     `json:"worker_id"`
+	CreatedAt    time.Time  `json:"created_at"`
+}
+
+// RecordInput is a follow-up record as a worker reports it; UID makes the
+// report idempotent. GotReply only ever turns on.
+type RecordInput struct {
+	UID          string     `json:"uid"`
+	Account      string     `json:"account"`
+	CandidateID  string     `json:"candidate_id"`
+	ConfigID     *uint64    `json:"config_id"`
+	ScriptID     *uint64    `json:"script_id"`
+	DayNumber    int        `json:"day_number"`
+	Content      string     `json:"content"`
+	SentAt       *time.Time `json:"sent_at"`
+	GotReply     bool       `json:"got_reply"`
+	ReplyContent string     `json:"reply_content"`
+	RepliedAt    *time.Time `json:"replied_at"`
+}
+
+// RecordFilter selects follow-up records; nil fields mean "any".
+type RecordFilter struct {
+	ContactID *uint64
+	ConfigID  *uint64
+	GotReply  *bool
+}
+
+func utcp(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Second)
+	return &u
+}
+
+// UpsertRecords stores a batch of worker-reported records in one
+// transaction. A record whose contact is not known yet creates a bare
+// contact, so an outbox never blocks on ordering.
+func (db *DB) UpsertRecords(workerID string, in []RecordInput) ([]FollowupRecord, error) {
+	for i, r := range in {
+		f := func(n string) string { return fmt.Sprintf("records[%d].%s", i, n) }
+		if err := checkText(f("uid"), r.UID, 1, maxShort); err != nil {
+			return nil, err
+		}
+		if err := validName(f("account"), r.Account, 64); err != nil {
+			return nil, err
+		}
+		if err := checkText(f("candidate_id"), r.CandidateID, 1, maxShort); err != nil {
+			return nil, err
+		}
+		if r.DayNumber < 0 || r.DayNumber > MaxDayNumber {
+			return nil, fieldErr(f("day_number"), "must be 0..%d", MaxDayNumber)
+		}
+		if err := checkText(f("content"), r.Content, 0, MaxScriptContent); err != nil {
+			return nil, err
+		}
+		if err := checkText(f("reply_content"), r.ReplyContent, 0, MaxScriptContent); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]FollowupRecord, 0, len(in))
+	var contacts []Contact
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		rb, uidx, cidx := tx.Bucket(bucketRecords), tx.Bucket(bucketRecordsByUID), tx.Bucket(bucketRecordsByCont)
+		for _, in := range in {
+			acc, err := db.ensureAccount(tx, workerID, in.Account)
+			if err != nil {
+				return err
+			}
+			var c Contact
+			if id := tx.Bucket(bucketContactsByKey).Get(contactKey(acc.ID, in.CandidateID)); id != nil {
+				if err := getJSON(tx.Bucket(bucketContacts), id, &c); err != nil {
+					return err
+				}
+			} else {
+				c, _, err = db.upsertContact(tx, workerID, acc.ID, ContactInput{Account: in.Account, CandidateID: in.CandidateID})
+				if err != nil {
+					return err
+				}
+				contacts = append(contacts, c)
+			}
+			var r FollowupRecord
+			if id := uidx.Get([]byte(in.UID)); id != nil {
+				if err := getJSON(rb, id, &r); err != nil {
+					return err
+				}
+			} else {
+				id, err := rb.NextSequence()
+				if err != nil {
+					return err
+				}
+				r = FollowupRecord{ID: id, UID: in.UID, ContactID: c.ID, Status: StatusSent, CreatedAt: db.now()}
+				if err := uidx.Put([]byte(in.UID), u64(id)); err != nil {
+					return err
+				}
+				if err := cidx.Put(pairKey(c.ID, id), nil); err != nil {
+					return err
+				}
+			}
+			if r.ContactID != c.ID {
+				return fieldErr("uid", "%q already belongs to another contact", in.UID)
+			}
+			r.AccountID, r.WorkerID = acc.ID, workerID
+			if in.ConfigID != nil {
+				r.ConfigID = in.ConfigID
+			}
+			if in.ScriptID != nil {
+				r.ScriptID = in.ScriptID
+			}
+			if in.DayNumber != 0 {
+				r.DayNumber = in.DayNumber
+			}
+			if in.Content != "" {
+				r.Content = in.Content
+			}
+			if in.SentAt != nil {
+				r.SentAt, r.Status = utcp(in.SentAt), StatusSent
+			}
+			if in.GotReply {
+				r.GotReply = true
+			}
+			if in.ReplyContent != "" {
+				r.ReplyContent = in.ReplyContent
+			}
+			if in.RepliedAt != nil {
+				r.RepliedAt = utcp(in.RepliedAt)
+			}
+			if err := putJSON(rb, u64(r.ID), r); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		tx.OnCommit(func() {
+			for i := range contacts {
+				db.contacts.put(&contacts[i])
+			}
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListRecords returns a page of records matching f, newest id last, and
+// the total.
+func (db *DB) ListRecords(f RecordFilter, page, pageSize int) ([]FollowupRecord, int, error) {
+	if page < 1 || pageSize < 1 {
+		return nil, 0, fieldErr("page", "page and page_size must be positive")
+	}
+	out := []FollowupRecord{}
+	total := 0
+	offset := (page - 1) * pageSize
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		rb := tx.Bucket(bucketRecords)
+		take := func(v []byte) error {
+			var r FollowupRecord
+			if err := jsonUnmarshal(v, &r); err != nil {
+				return err
+			}
+			if f.ContactID != nil && r.ContactID != *f.ContactID {
+				return nil
+			}
+			if f.ConfigID != nil && (r.ConfigID == nil || *r.ConfigID != *f.ConfigID) {
+				return nil
+			}
+			if f.GotReply != nil && r.GotReply != *f.GotReply {
+				return nil
+			}
+			if total >= offset && len(out) < pageSize {
+				out = append(out, r)
+			}
+			total++
+			return nil
+		}
+		if f.ContactID != nil { // use the contact index
+			c := tx.Bucket(bucketRecordsByCont).Cursor()
+			for k, _ := c.Seek(u64(*f.ContactID)); k != nil && btou(k[:8]) == *f.ContactID; k, _ = c.Next() {
+				if err := take(rb.Get(k[8:])); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return rb.ForEach(func(_, v []byte) error { return take(v) })
+	})
+	return out, total, err
+}
+
+// GetRecord returns one record.
+func (db *DB) GetRecord(id uint64) (FollowupRecord, error) {
+	var r FollowupRecord
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		if err := getJSON(tx.Bucket(bucketRecords), u64(id), &r); err != nil {
+			return fmt.Errorf("followup record %d: %w", id, err)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// Send is a manual message queued for the worker that owns the contact.
+type Send struct {
+	ID          uint64     `json:"id"`
+	RecordID    uint64     `json:"record_id"`
+	RecordUID   string     `json:"record_uid"`
+	ContactID   uint64     `json:"contact_id"`
+	AccountID   uint64     `json:"account_id"`
+	Account     string     `json:"account"`
+	CandidateID string     `json:"candidate_id"`
+	WorkerID    string     `json:"worker_id"`
+	Content     string     `json:"content"`
+	Status      string     `json:"status"`
+	Error       string     `json:"error,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	SentAt      *time.Time `json:"sent_at"`
+}
+
+func pendingKey(worker string, id uint64) []byte {
+	return append(append([]byte(worker), 0), u64(id)...)
+}
+
+// QueueSend queues content for the worker owning contactID and creates the
+// follow-up record (status queued, sent_at null) in the same transaction.
+func (db *DB) QueueSend(contactID uint64, content string) (FollowupRecord, error) {
+	if err := checkText("content", content, 1, MaxScriptContent); err != nil {
+		return FollowupRecord{}, err
+	}
+	var r FollowupRecord
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		var c Contact
+		if err := getJSON(tx.Bucket(bucketContacts), u64(contactID), &c); err != nil {
+			return fmt.Errorf("contact_id %d: %w", contactID, err)
+		}
+		var a Account
+		if err := getJSON(tx.Bucket(bucketAccounts), u64(c.AccountID), &a); err != nil {
+			return fmt.Errorf("account %d of contact %d: %w", c.AccountID, contactID, err)
+		}
+		sb, rb := tx.Bucket(bucketSends), tx.Bucket(bucketRecords)
+		sid, err := sb.NextSequence()
+		if err != nil {
+			return err
+		}
+		rid, err := rb.NextSequence()
+		if err != nil {
+			return err
+		}
+		now := db.now()
+		r = FollowupRecord{ID: rid, UID: "manual-" + strconv.FormatUint(sid, 10), ContactID: c.ID, Content: content,
+			Status: StatusQueued, AccountID: a.ID, WorkerID: a.WorkerID, CreatedAt: now}
+		s := Send{ID: sid, RecordID: rid, RecordUID: r.UID, ContactID: c.ID, AccountID: a.ID, Account: a.Key,
+			CandidateID: c.CandidateID, WorkerID: a.WorkerID, Content: content, Status: StatusQueued, CreatedAt: now}
+		if err := putJSON(rb, u64(rid), r); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketRecordsByUID).Put([]byte(r.UID), u64(rid)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketRecordsByCont).Put(pairKey(c.ID, rid), nil); err != nil {
+			return err
+		}
+		if err := putJSON(sb, u64(sid), s); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketSendsPending).Put(pendingKey(a.WorkerID, sid), nil)
+	})
+	return r, err
+}
+
+// PendingSends returns workerID's queued sends, oldest first.
+func (db *DB) PendingSends(workerID string) ([]Send, error) {
+	out := []Send{}
+	prefix := append([]byte(workerID), 0)
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		sb := tx.Bucket(bucketSends)
+		c := tx.Bucket(bucketSendsPending).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+			var s Send
+			if err := getJSON(sb, k[len(prefix):], &s); err != nil {
+				return err
+			}
+			out = append(out, s)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// AckSend records the worker's outcome of send id: sent (with sentAt) or
+// failed (with errMsg). Acking again with the same outcome is a no-op; a
+// send of another worker is ErrNotFound.
+func (db *DB) AckSend(workerID string, id uint64, sent bool, sentAt *time.Time, errMsg string) (FollowupRecord, error) {
+	if err := checkText("error", errMsg, 0, maxNotes); err != nil {
+		return FollowupRecord{}, err
+	}
+	var r FollowupRecord
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		sb, rb := tx.Bucket(bucketSends), tx.Bucket(bucketRecords)
+		var s Send
+		if err := getJSON(sb, u64(id), &s); err != nil || s.WorkerID != workerID {
+			return fmt.Errorf("send %d: %w", id, ErrNotFound)
+		}
+		if err := getJSON(rb, u64(s.RecordID), &r); err != nil {
+			return err
+		}
+		if s.Status != StatusQueued {
+			return nil // already acked: idempotent
+		}
+		if sent {
+			t := db.now()
+			if sentAt != nil {
+				t = sentAt.UTC().Truncate(time.Second)
+			}
+			s.Status, s.SentAt = StatusSent, &t
+			r.Status, r.SentAt = StatusSent, &t
+		} else {
+			s.Status, s.Error = StatusFailed, errMsg
+			r.Status, r.Error = StatusFailed, errMsg
+		}
+		if err := putJSON(sb, u64(id), s); err != nil {
+			return err
+		}
+		if err := putJSON(rb, u64(r.ID), r); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketSendsPending).Delete(pendingKey(workerID, id))
+	})
+	return r, err
+}
