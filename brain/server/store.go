@@ -1,0 +1,159 @@
+package server
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/hunterbot/hunterbot/brain"
+)
+
+// Buckets of brain.db. Keys join ids with a NUL byte (ids never contain
+// one; validateIDPart and requireID reject it), so prefix scans are exact.
+var (
+	bJobs      = []byte("jobs")      // jobID -> jobRec
+	bAccounts  = []byte("accounts")  // accountID -> accountRec
+	bSessions  = []byte("sessions")  // acct\0job\0cand -> session
+	bTouched   = []byte("touched")   // job\0cand\0acct -> "chat"|"greet"
+	bLatest    = []byte("latest")    // acct\0cand -> jobID of the latest chat
+	bGreets    = []byte("greets")    // acct\0job\0YYYY-MM-DD\0cand -> ""
+	bDecisions = []byte("decisions") // acct\0seq -> Decision
+	bIdem      = []byte("idem")      // path\0acct\0key -> stored data JSON
+	bWechat    = []byte("wechat")    // acct\0seq -> wxTask
+	bAliases   = []byte("aliases")   // acct\0alias -> aliasRec
+	allBuckets = [][]byte{bJobs, bAccounts, bSessions, bTouched, bLatest, bGreets, bDecisions, bIdem, bWechat, bAliases}
+)
+
+func key(parts ...string) []byte {
+	var b bytes.Buffer
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(p)
+	}
+	return b.Bytes()
+}
+
+// prefix is key(parts...) followed by the separator.
+func prefix(parts ...string) []byte { return append(key(parts...), 0) }
+
+func seqKey(acct string, seq uint64) []byte {
+	k := prefix(acct)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+type jobRec struct {
+	JobID        string          `json:"jobID"`
+	PlatformType string          `json:"platformType"`
+	PlatformID   string          `json:"platformID"`
+	JobName      string          `json:"jobName"`
+	JobJD        string          `json:"jobJD"`
+	RobotAPI     string          `json:"robotApi"`
+	Config       brain.JobConfig `json:"jobConfig"`
+	CreatedAt    time.Time       `json:"createdAt"`
+}
+
+type accountRec struct {
+	AccountID    string                      `json:"accountID"`
+	PlatformType string                      `json:"platformType"`
+	PlatformID   string                      `json:"platformID"`
+	Jobs         []string                    `json:"jobs"`
+	TaskConfig   map[string]brain.TaskConfig `json:"taskConfig"`
+	Desc         string                      `json:"desc"`
+	CreatedAt    time.Time                   `json:"createdAt"`
+	UpdatedAt    time.Time                   `json:"updatedAt"`
+}
+
+// session is one (account, job, candidate) conversation.
+type session struct {
+	AccountID     string    `json:"accountID"`
+	JobID         string    `json:"jobID"`
+	CandidateID   string    `json:"candidateID"`
+	CandidateName string    `json:"candidateName"`
+	Phone         string    `json:"phone,omitempty"`
+	Wechat        string    `json:"wechat,omitempty"`
+	CVFiles       []string  `json:"cvFiles,omitempty"`
+	Refused       bool      `json:"refused,omitempty"`
+	LastStep      string    `json:"lastStep,omitempty"`
+	Chats         int       `json:"chats"`
+	RecallCount   int       `json:"recallCount"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+func (s *session) hasContact() bool {
+	return s.Phone != "" || s.Wechat != "" || len(s.CVFiles) > 0
+}
+
+// Decision is a stored filter decision, served by GET /debug/decisions.
+type Decision struct {
+	Time        time.Time `json:"time"`
+	AccountID   string    `json:"accountID"`
+	JobID       string    `json:"jobID"`
+	CandidateID string    `json:"candidateID"`
+	Touch       bool      `json:"touch"`
+	Checks      []Check   `json:"checks"`
+}
+
+// wxTask is one WeChat task of an account's queue.
+type wxTask struct {
+	Seq       uint64    `json:"seq"`
+	Type      string    `json:"type"`
+	AliasID   string    `json:"alias_id"`
+	SearchID  string    `json:"search_id,omitempty"`
+	Msg       string    `json:"msg,omitempty"`
+	HelloMsg  string    `json:"hello_msg,omitempty"`
+	Status    string    `json:"status"` // pending | done
+	CreatedAt time.Time `json:"createdAt"`
+	DoneAt    time.Time `json:"doneAt,omitzero"`
+}
+
+const (
+	wxPending = "pending"
+	wxDone    = "done"
+)
+
+type aliasRec struct {
+	JobID       string `json:"jobID"`
+	CandidateID string `json:"candidateID"`
+}
+
+func getJSON(tx *bolt.Tx, bucket, k []byte, v any) (bool, error) {
+	raw := tx.Bucket(bucket).Get(k)
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("decode %s record: %w", bucket, err)
+	}
+	return true, nil
+}
+
+func putJSON(tx *bolt.Tx, bucket, k []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucket).Put(k, raw)
+}
+
+// hasPrefix reports whether any key of bucket starts with p.
+func hasPrefix(tx *bolt.Tx, bucket, p []byte) bool {
+	k, _ := tx.Bucket(bucket).Cursor().Seek(p)
+	return k != nil && bytes.HasPrefix(k, p)
+}
+
+// countPrefix counts the keys of bucket starting with p.
+func countPrefix(tx *bolt.Tx, bucket, p []byte) int {
+	n := 0
+	c := tx.Bucket(bucket).Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		n++
+	}
+	return n
+}
