@@ -28,13 +28,13 @@ const (
 )
 
 type env struct {
-	t      *testing.T
-	db     *state.DB
-	clk    *clock.Manual
-	srv    *httptest.Server
-	api    *api.Server
-	token  string
-	data   string
+	t     *testing.T
+	db    *state.DB
+	clk   *clock.Manual
+	srv   *httptest.Server
+	api   *api.Server
+	token string
+	data  string
 }
 
 // newEnv starts a real server over a real bbolt file with a manual clock,
@@ -142,15 +142,6 @@ func mustJSON(t *testing.T, data []byte, v any) {
 	}
 }
 
-// keys returns the sorted field names of a JSON object.
-func keys(t *testing.T, obj map[string]any) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	for k := range obj {
-		out[k] = true
-	}
-	return out
-}
 
 func requireFields(t *testing.T, what string, obj map[string]any, fields ...string) {
 	t.Helper()
