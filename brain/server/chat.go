@@ -83,8 +83,9 @@ type chatDecision struct {
 }
 
 // decideChat is the built-in brain's conversation policy. It answers the
-// latest candidate turn (the user messages after the last robot message,
-// or the last user message when the robot already answered):
+// latest candidate turn, i.e. the user messages and exchange cards after the
+// robot's last message; with nothing new there it returns noTalk (the robot
+// had the last word and must not repeat itself). Otherwise:
 //   - a stored contact or an earlier refusal -> noTalk;
 //   - a refusal in the latest turn -> noTalk (remembered);
 //   - a question about salary/location/company -> the job's answer;
@@ -114,21 +115,27 @@ func decideChat(t brain.JobTexts, hist []brain.ChatMessage, st chatState) chatDe
 			lastSystem = i
 		}
 	}
-	if lastUser < 0 {
-		if lastRobot < 0 && lastSystem < 0 {
+	if lastUser < 0 && lastSystem < 0 {
+		if lastRobot < 0 {
 			return chatDecision{Step: brain.StepNormalChat, Content: t.Greeting}
 		}
-		// Nothing from the candidate to answer yet.
 		return chatDecision{Step: brain.StepNoTalk}
 	}
+	// The turn to answer: what the candidate (and the site's exchange
+	// cards) said after the robot's last message. Without anything new the
+	// robot already had the last word and must not repeat itself.
 	var turn []string
+	newSystem := false
 	for _, m := range hist[lastRobot+1:] {
-		if m.Speaker == brain.SpeakerUser {
+		switch m.Speaker {
+		case brain.SpeakerUser:
 			turn = append(turn, m.Msg)
+		case brain.SpeakerSystem:
+			newSystem = true
 		}
 	}
-	if len(turn) == 0 {
-		turn = []string{hist[lastUser].Msg}
+	if len(turn) == 0 && !newSystem {
+		return chatDecision{Step: brain.StepNoTalk}
 	}
 	text := strings.Join(turn, "\n")
 	for _, w := range refusalWords {
@@ -166,8 +173,8 @@ func decideChat(t brain.JobTexts, hist []brain.ChatMessage, st chatState) chatDe
 		return chatDecision{Step: brain.StepNormalChat, Content: t.GotContact}
 	}
 
-	firstTurn := true
-	for _, m := range hist[firstUser:] {
+	firstTurn := firstUser >= 0
+	for _, m := range hist[max(firstUser, 0):] {
 		if m.Speaker == brain.SpeakerRobot {
 			firstTurn = false
 			break
