@@ -92,21 +92,21 @@ func TestSeed001Contacts(t *testing.T) {
 		return fmt.Sprintf("%v total=%v", out, m["data"].(map[string]any)["total"])
 	}
 	cases := map[string]string{
-		"?search=张三":                                     "[1] total=1",
-		"?search=产品经理":                                   "[1 3] total=2",
-		"?search=LISI":                                   "[2] total=1", // case-insensitive on contact
-		"?search=138":                                    "[1 4] total=2",
-		"?search=nobody":                                 "[] total=0",
-		"?reply_status=" + url.QueryEscape("已回复"):        "[1 3] total=2",
-		"?reply_status=" + url.QueryEscape("未回复"):        "[2 4] total=2",
-		"?wechat_exchanged=true":                         "[1] total=1",
-		"?wechat_exchanged=false":                        "[2 3 4] total=3",
-		"?start_date=2024-03-02&end_date=2024-03-02":     "[2 3] total=2",
-		"?start_date=2024-03-03":                         "[4] total=1",
-		"?end_date=2024-03-01":                           "[1] total=1",
-		"?start_date=2024-01-01&end_date=2024-12-31":     "[1 2 3 4] total=4",
-		"?page=2&page_size=3":                            "[4] total=4",
-		"?page=9":                                        "[] total=4",
+		"?search=张三":     "[1] total=1",
+		"?search=产品经理":   "[1 3] total=2",
+		"?search=LISI":   "[2] total=1", // case-insensitive on contact
+		"?search=138":    "[1 4] total=2",
+		"?search=nobody": "[] total=0",
+		"?reply_status=" + url.QueryEscape("已回复"):    "[1 3] total=2",
+		"?reply_status=" + url.QueryEscape("未回复"):    "[2 4] total=2",
+		"?wechat_exchanged=true":                     "[1] total=1",
+		"?wechat_exchanged=false":                    "[2 3 4] total=3",
+		"?start_date=2024-03-02&end_date=2024-03-02": "[2 3] total=2",
+		"?start_date=2024-03-03":                     "[4] total=1",
+		"?end_date=2024-03-01":                       "[1] total=1",
+		"?start_date=2024-01-01&end_date=2024-12-31": "[1 2 3 4] total=4",
+		"?page=2&page_size=3":                        "[4] total=4",
+		"?page=9":                                    "[] total=4",
 		"?search=" + url.QueryEscape("产品经理") + "&reply_status=" + url.QueryEscape("已回复") + "&wechat_exchanged=true&start_date=2024-01-01&end_date=2024-12-31": "[1] total=1",
 	}
 	for q, want := range cases {

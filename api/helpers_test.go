@@ -142,7 +142,6 @@ func mustJSON(t *testing.T, data []byte, v any) {
 	}
 }
 
-
 func requireFields(t *testing.T, what string, obj map[string]any, fields ...string) {
 	t.Helper()
 	for _, f := range fields {
