@@ -86,6 +86,8 @@ func Classify(msgs []pages.Message, ownUID int64) []Turn {
 			Body: m.Body.Type, Own: m.From.UID == ownUID,
 		}
 		switch {
+		case m.Type == pages.TypeSystem:
+			t.Speaker = System
 		case m.Body.Type == pages.BodyDialog || m.Body.Type == pages.BodyResume || m.Body.Type == pages.BodyHyperlink:
 			t.Speaker = System
 		case IsSystemText(t.Text, candidateName(m, ownUID)):

@@ -32,6 +32,8 @@ type Selectors struct {
 	LoginUser     string   `yaml:"login_user"`
 	LoginPassword string   `yaml:"login_password"`
 	LoginSubmit   string   `yaml:"login_submit"`
+	LoginError    string   `yaml:"login_error"`
+	QRRefresh     string   `yaml:"qr_refresh"`
 	QRSwitch      string   `yaml:"qr_switch"`
 	QRImage       string   `yaml:"qr_image"`
 	LoginURLMarks []string `yaml:"login_url_marks"` // URL substrings meaning "logged out"
@@ -48,6 +50,7 @@ type Selectors struct {
 	ChatButton     string `yaml:"chat_button"` // 继续沟通 after greeting
 	GreetConfirm   string `yaml:"greet_confirm"`
 	QuotaDialog    string `yaml:"quota_dialog"`
+	QuotaClose     string `yaml:"quota_close"`
 	JobMenu        string `yaml:"job_menu"`
 	JobItems       string `yaml:"job_items"`
 
@@ -58,7 +61,8 @@ type Selectors struct {
 	UnreadFilter    string `yaml:"unread_filter"`
 	HeaderName      string `yaml:"header_name"`
 	MessageList     string `yaml:"message_list"`
-	MessageItem     string `yaml:"message_item"`
+	MessageItem     string `yaml:"message_item"` // carries data-mid
+	MoreMessages    string `yaml:"more_messages"`
 	Editor          string `yaml:"editor"`
 	SendButton      string `yaml:"send_button"`
 	ToolbarButton   string `yaml:"toolbar_button"` // text 求简历 / 换电话 / 换微信 / 查看微信 ...
@@ -86,21 +90,24 @@ func DefaultSelectors() Selectors {
 
 		LoginUser:     "input[name=account]",
 		LoginPassword: "input[name=password]",
-		LoginSubmit:   "button.btn-login",
+		LoginSubmit:   "button.btn-sign-submit",
+		LoginError:    ".sign-error",
 		QRSwitch:      "div.btn-sign-switch.ewm-switch",
 		QRImage:       "div.qr-img-box > img",
+		QRRefresh:     "div.qr-img-box button.btn-refresh",
 		LoginURLMarks: []string{"/web/user", "login", "bticket"},
 
 		PopupCloses: []string{"div.boss-popup__close", ".dialog-uninstall-extension .confirm-btn"},
 
 		RecommendFrame: `iframe[name="recommendFrame"]`,
 		CardItem:       "ul.card-list > li.card-item",
-		CardInner:      "div.card-inner[data-geek]",
+		CardInner:      "div.card-inner",
 		CardName:       "span.name",
 		GreetButton:    "div.operate-side button.btn-greet",
 		ChatButton:     "div.operate-side div.button-chat",
 		GreetConfirm:   "div.dialog-wrap button.btn-sure-v2",
 		QuotaDialog:    ".business-block-dialog, .business-block-wrap",
+		QuotaClose:     ".business-block-dialog .btn-close",
 		JobMenu:        "div.ui-dropmenu",
 		JobItems:       "ul.job-list > li",
 
@@ -111,6 +118,7 @@ func DefaultSelectors() Selectors {
 		HeaderName:      "span.name-box",
 		MessageList:     "div.chat-message-list",
 		MessageItem:     "div.message-item",
+		MoreMessages:    "div.more-message",
 		Editor:          "#boss-chat-editor-input",
 		SendButton:      "div.submit",
 		ToolbarButton:   "span.operate-btn",

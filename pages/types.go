@@ -96,6 +96,9 @@ const (
 	BodyHyperlink = 12
 )
 
+// TypeSystem is Message.Type of the site's system notices.
+const TypeSystem = 4
+
 // StatusRevoked marks a message the sender withdrew.
 const StatusRevoked = 3
 

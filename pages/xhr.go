@@ -98,11 +98,19 @@ func (w *Watcher) load(p *rod.Page, id proto.NetworkRequestID, r Response) {
 	}
 	r.Body = body
 	w.mu.Lock()
+	// Pages poll (the chat page refreshes every ~1.5 s): keep only the newest
+	// responses so an unread buffer cannot grow without bound.
+	if len(w.got) >= maxBuffered {
+		w.got = append(w.got[:0], w.got[len(w.got)-maxBuffered+1:]...)
+	}
 	w.got = append(w.got, r)
 	close(w.notify)
 	w.notify = make(chan struct{})
 	w.mu.Unlock()
 }
+
+// maxBuffered caps the responses a Watcher keeps unread.
+const maxBuffered = 64
 
 // Next waits for the next collected response whose URL contains fragment
 // and removes it from the buffer; earlier responses are returned first.

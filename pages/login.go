@@ -1,0 +1,167 @@
+package pages
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-rod/rod/lib/proto"
+)
+
+// ErrLoginRejected means the site refused the credentials; the message is
+// the site's.
+var ErrLoginRejected = errors.New("login rejected")
+
+// Me opens the chat page and returns the logged-in recruiter. It returns an
+// error wrapping ErrLoggedOut when the site redirects to the login page and
+// ErrRisk when it shows a verification page.
+func (s *Session) Me(ctx context.Context) (UserInfo, error) {
+	s.watch.Drain(s.sel.XHRUserInfo)
+	if err := s.navigate(ctx, s.sel.ChatPath); err != nil {
+		return UserInfo{}, err
+	}
+	if err := s.checkErr(ctx); err != nil {
+		return UserInfo{}, err
+	}
+	var info UserInfo
+	// The site's front end loads getUserInfo itself; read that response.
+	// When the page did not (some page versions), ask for it from the page
+	// as the front end would, once.
+	err := s.nextXHR(ctx, s.sel.XHRUserInfo, &info)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = s.fetchUserInfo(ctx, &info)
+	}
+	if err != nil {
+		return UserInfo{}, fmt.Errorf("read user info: %w", err)
+	}
+	if info.UserID == 0 {
+		return UserInfo{}, fmt.Errorf("read user info: %w: no userId", ErrLoggedOut)
+	}
+	_ = s.dismissPopups(ctx)
+	return info, nil
+}
+
+func (s *Session) fetchUserInfo(ctx context.Context, info *UserInfo) error {
+	res, err := s.page.Context(ctx).Timeout(s.step).Eval(`(u) => fetch(u, {credentials: 'same-origin'}).then(r => r.text())`, s.sel.XHRUserInfo)
+	if err != nil {
+		return err
+	}
+	return DecodeEnvelope([]byte(res.Value.String()), info)
+}
+
+// PasswordLogin logs in with the site's password form and waits until the
+// site leaves the login page.
+func (s *Session) PasswordLogin(ctx context.Context, username, password string) error {
+	if err := s.navigate(ctx, s.sel.LoginPath); err != nil {
+		return err
+	}
+	p := s.p(ctx)
+	user, err := p.Element(s.sel.LoginUser)
+	if err != nil {
+		return fmt.Errorf("login form: %w", err)
+	}
+	if err := user.Input(username); err != nil {
+		return fmt.Errorf("type username: %w", err)
+	}
+	pass, err := p.Element(s.sel.LoginPassword)
+	if err != nil {
+		return fmt.Errorf("login form: %w", err)
+	}
+	if err := pass.Input(password); err != nil {
+		return fmt.Errorf("type password: %w", err)
+	}
+	submit, err := p.Element(s.sel.LoginSubmit)
+	if err != nil {
+		return fmt.Errorf("login form: %w", err)
+	}
+	if err := submit.Click(proto.InputMouseButtonLeft, 1); err != nil {
+		return fmt.Errorf("submit login: %w", err)
+	}
+	return s.waitLeaveLogin(ctx, s.step)
+}
+
+// waitLeaveLogin polls until the tab is no longer on the login page, the
+// login form shows an error, or d elapses.
+func (s *Session) waitLeaveLogin(ctx context.Context, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		url, err := s.URL()
+		if err != nil {
+			return err
+		}
+		if r := classifyURL(url, s.sel); r.Kind == RiskVerify {
+			return r.Err()
+		} else if r.Kind != RiskLogin {
+			return s.page.Context(ctx).Timeout(s.step).WaitLoad()
+		}
+		if has, el, err := s.page.Context(ctx).Has(s.sel.LoginError); err == nil && has {
+			if msg, _ := el.Text(); strings.TrimSpace(msg) != "" {
+				return fmt.Errorf("%w: %s", ErrLoginRejected, strings.TrimSpace(msg))
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("login: still on the login page after %v: %w", d, context.DeadlineExceeded)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// QRCode switches the login page to QR mode and returns the QR image bytes
+// (PNG) for an operator to scan with the site's app.
+func (s *Session) QRCode(ctx context.Context) ([]byte, error) {
+	if err := s.navigate(ctx, s.sel.LoginPath); err != nil {
+		return nil, err
+	}
+	p := s.p(ctx)
+	sw, err := p.Element(s.sel.QRSwitch)
+	if err != nil {
+		return nil, fmt.Errorf("qr switch: %w", err)
+	}
+	if err := sw.Click(proto.InputMouseButtonLeft, 1); err != nil {
+		return nil, fmt.Errorf("qr switch: %w", err)
+	}
+	img, err := p.Element(s.sel.QRImage)
+	if err != nil {
+		return nil, fmt.Errorf("qr image: %w", err)
+	}
+	// Wait for the real image to replace the placeholder.
+	if _, err := img.Eval(`() => new Promise((ok, fail) => {
+		const t0 = Date.now();
+		const tick = () => (this.complete && this.naturalWidth > 1) ? ok(true) : (Date.now() - t0 > 10000 ? fail(new Error('qr image did not load')) : setTimeout(tick, 100));
+		tick();
+	})`); err != nil {
+		return nil, fmt.Errorf("qr image: %w", err)
+	}
+	data, err := img.Resource()
+	if err != nil {
+		return nil, fmt.Errorf("qr image bytes: %w", err)
+	}
+	return data, nil
+}
+
+// WaitLoggedIn waits, up to d, for someone to complete a QR login on the
+// open login page. An expired QR code is refreshed (that is the page's own
+// button, not a verification).
+func (s *Session) WaitLoggedIn(ctx context.Context, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		err := s.waitLeaveLogin(ctx, 2*time.Second)
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("qr login not completed within %v: %w", d, ErrLoggedOut)
+		}
+		if has, el, _ := s.page.Context(ctx).Has(s.sel.QRRefresh); has {
+			if vis, _ := el.Visible(); vis {
+				_ = el.Context(ctx).Timeout(s.step).Click(proto.InputMouseButtonLeft, 1)
+			}
+		}
+	}
+}
