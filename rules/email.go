@@ -111,11 +111,32 @@ func findEmails(n *normText, out []Contact) []Contact {
 		}
 		local := strings.ToLower(strings.TrimRight(string(rs[ls:le]), "."))
 		st, en := n.span(ls, end)
-		out = append(out, Contact{Type: ContactEmail, Value: local + "@" + strings.Join(labels, "."),
+		domain := strings.Join(labels, ".")
+		out = append(out, Contact{Type: ContactEmail, Value: local + "@" + domain,
 			Start: st, End: en, Trigger: strings.TrimSpace(al.word)})
+		// A numeric mailbox name is the owner's number: QQ mail uses the QQ
+		// number, 139.com and others the mobile.
+		if isDigits(local) {
+			ls2, le2 := n.span(ls, le)
+			switch {
+			case len(local) == 11 && isMobile([]byte(local)):
+				out = append(out, Contact{Type: ContactPhone, Value: local, Start: ls2, End: le2, Trigger: "@"})
+			case (domain == "qq.com" || domain == "vip.qq.com") && len(local) >= 5 && len(local) <= 11 && local[0] != '0':
+				out = append(out, Contact{Type: ContactQQ, Value: local, Start: ls2, End: le2, Trigger: "@"})
+			}
+		}
 		i = end - 1
 	}
 	return out
+}
+
+func isDigits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func allLetters(s string) bool {

@@ -245,7 +245,7 @@ func (x *Extractor) extractNorm(s *scratch) []Contact {
 				continue
 			}
 			st, en := n.runSpan(run, d, e)
-			if !overlapsEmail(st, en) {
+			if !overlapsEmail(st, en) && !gluedToLetters(n, run, d, e) {
 				phones = append(phones, Contact{Type: ContactPhone, Value: v, Start: st, End: en})
 			}
 			d = e - 1
@@ -302,6 +302,13 @@ func (x *Extractor) extractNorm(s *scratch) []Contact {
 	return x.finish(s.out)
 }
 
+// gluedToLetters reports a number written inside an alphanumeric token
+// ("A13812345678B", "a13812345678"): an id, not a phone number.
+func gluedToLetters(n *normText, run *digitRun, s, e int) bool {
+	b, a := int(run.pos[s])-1, int(run.pos[e-1])+1
+	return b >= 0 && isASCIILetter(n.r[b]) || a < len(n.r) && isASCIILetter(n.r[a])
+}
+
 // finish drops our own values and duplicates and orders by position.
 func (x *Extractor) finish(out []Contact) []Contact {
 	sort.SliceStable(out, func(i, j int) bool {
@@ -343,6 +350,7 @@ var triggerWords = []triggerWord{
 	{"徽信", ContactWeChat, false}, {"维信", ContactWeChat, false}, {"v信", ContactWeChat, false},
 	{"加v", ContactWeChat, false}, {"vx", ContactWeChat, true}, {"wx", ContactWeChat, true},
 	{"weixin", ContactWeChat, true}, {"wechat", ContactWeChat, true}, {"v:", ContactWeChat, true},
+	{"v是", ContactWeChat, true}, {"v号", ContactWeChat, true},
 	{"qq", ContactQQ, true}, {"扣扣", ContactQQ, false}, {"企鹅", ContactQQ, false}, {"q:", ContactQQ, true},
 }
 
@@ -394,7 +402,7 @@ func longerTriggerCovers(hits []acHit, h acHit, start int) bool {
 
 // fillerRunes may stand between a trigger and the id it announces:
 // "微信号是：abc123", "QQ号码 12345", "vx/电话 138…".
-const fillerRunes = " \t:,，-=~>→()[]【】「」\"'“”号码是为叫的就我账户搜索加可以添下一也即/、|…和电话手机吧在用"
+const fillerRunes = " \t:,，-=~>→()[]【】「」\"'“”号码是为叫的就我账户搜索加可以添下一也即/、|…和电话手机吧在用吗?？!！。;；"
 
 const maxFiller = 10
 
@@ -419,7 +427,8 @@ func skipFiller(n *normText, p int) int {
 var notContactAfter = []string{"公众号", "小程序", "支付", "群", "红包", "转账", "朋友圈", "视频号", "扫码", "登录", "钱包", "搜一搜", "商城", "运营", "推广", "开发", "客服号", "号是多少", "多少"}
 
 // Words after a WeChat trigger saying the id equals the phone number.
-var sameAsPhone = []string{"同号", "同手机", "同电话", "也是手机", "就是手机", "是手机", "跟手机", "和手机", "就是电话", "是电话", "即手机"}
+var sameAsPhone = []string{"同号", "同手机", "同电话", "也是手机", "就是手机", "是手机", "跟手机", "和手机", "就是电话", "是电话", "即手机",
+	"也是这个", "就是这个", "同上", "一样"}
 
 // notIDWords are English words that follow "微信" but are not ids.
 var notIDWords = map[string]bool{"wechat": true, "weixin": true, "thanks": true, "thank-you": true, "please": true,
