@@ -1,0 +1,726 @@
+package sim
+
+import (
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed web/*.html
+var webFS embed.FS
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"json": func(v any) template.JS {
+		b, _ := json.Marshal(v)
+		return template.JS(b)
+	},
+}).ParseFS(webFS, "web/*.html"))
+
+// Session cookie names of the real site.
+const (
+	cookieWT2  = "wt2"
+	cookieWBG  = "wbg"
+	cookieZPAT = "zp_at"
+)
+
+// Login and verify URLs.
+const (
+	loginURL  = "/web/user/?ka=header-login"
+	verifyURL = "/web/user/safe/verify-slider"
+	chatURL   = "/web/chat/index"
+)
+
+// Handler returns the whole site: pages, /wapi/ XHRs and the /__sim/
+// control API.
+func (s *Sim) Handler() http.Handler {
+	mux := http.NewServeMux()
+	// Public pages and login.
+	mux.HandleFunc("GET /{$}", s.handleRoot)
+	mux.HandleFunc("GET /web/user/{$}", s.handleLoginPage)
+	mux.HandleFunc("POST /wapi/zppassport/login/account", s.handleLogin)
+	mux.HandleFunc("GET /wapi/zppassport/qrcode/new", s.handleQRNew)
+	mux.HandleFunc("GET /wapi/zppassport/qrcode/img", s.handleQRImage)
+	mux.HandleFunc("GET /wapi/zppassport/qrcode/scan", s.handleQRPoll)
+	mux.HandleFunc("GET /web/user/safe/verify-slider", s.handleVerifyPage)
+	mux.HandleFunc("GET /wapi/zpsafe/verify/status", s.handleVerifyStatus)
+	mux.HandleFunc("GET /static/avatar/{file}", handleAvatar)
+
+	// Logged-in pages.
+	mux.HandleFunc("GET /web/chat/index", s.page("chat"))
+	mux.HandleFunc("GET /web/chat/recommend", s.page("recommend"))
+	mux.HandleFunc("GET /web/frame/recommend/{$}", s.page("frame"))
+
+	// Logged-in XHRs.
+	mux.HandleFunc("GET /wapi/zpuser/wap/getUserInfo.json", s.api(s.apiUserInfo))
+	mux.HandleFunc("POST /wapi/zpuser/notice/confirm", s.api(s.apiNoticeConfirm))
+	mux.HandleFunc("GET /wapi/zpjob/rec/geek/list", s.api(s.apiGeekList))
+	mux.HandleFunc("POST /wapi/zpjob/chat/start", s.api(s.apiGreet))
+	mux.HandleFunc("GET /wapi/zprelation/friend/getBossFriendListV2.json", s.api(s.apiFriends))
+	mux.HandleFunc("GET /wapi/zpchat/boss/historyMsg", s.api(s.apiHistory))
+	mux.HandleFunc("GET /wapi/zpchat/boss/geekInfo", s.api(s.apiGeekInfo))
+	mux.HandleFunc("POST /wapi/zpchat/boss/sendMsg", s.api(s.apiSend))
+	mux.HandleFunc("POST /wapi/zpchat/boss/readMsg", s.api(s.apiRead))
+	mux.HandleFunc("POST /wapi/zpchat/exchange/request", s.api(s.apiExchange))
+	mux.HandleFunc("POST /wapi/zpchat/exchange/accept", s.api(s.apiCard))
+	mux.HandleFunc("GET /wapi/zpchat/resume/download", s.handleResume)
+
+	// Control and truth.
+	mux.HandleFunc("POST /__sim/clock/advance", s.ctlAdvance)
+	mux.HandleFunc("POST /__sim/risk", s.ctlRisk)
+	mux.HandleFunc("POST /__sim/risk/clear", s.ctlAccount(s.ClearRisk))
+	mux.HandleFunc("POST /__sim/session/expire", s.ctlAccount(s.ExpireSession))
+	mux.HandleFunc("POST /__sim/qr/scan", s.ctlAccount(s.ScanQR))
+	mux.HandleFunc("POST /__sim/inject", s.ctlMessage(s.Inject))
+	mux.HandleFunc("POST /__sim/human", s.ctlMessage(s.HumanMessage))
+	mux.HandleFunc("GET /__sim/truth", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Truth())
+	})
+	return noStore(mux)
+}
+
+// noStore keeps the browser from caching dynamic pages.
+func noStore(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// envelope writes the site's {code, message, zpData} envelope.
+func envelope(w http.ResponseWriter, code int, msg string, data any) {
+	if msg == "" && code == 0 {
+		msg = "Success"
+	}
+	writeJSON(w, http.StatusOK, Envelope[any]{Code: code, Message: msg, ZPData: data})
+}
+
+// sessionOf returns the valid session of the request. Callers hold s.mu.
+func (s *Sim) sessionOf(r *http.Request, now time.Time) *session {
+	c, err := r.Cookie(cookieWT2)
+	if err != nil {
+		return nil
+	}
+	ss := s.sessions[c.Value]
+	if ss == nil {
+		return nil
+	}
+	if !now.Before(ss.expires) {
+		delete(s.sessions, c.Value)
+		return nil
+	}
+	return ss
+}
+
+func newToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// login creates a session for a and sets the session cookies. Callers hold
+// s.mu.
+func (s *Sim) login(w http.ResponseWriter, a *account, now time.Time) {
+	tok := newToken()
+	s.sessions[tok] = &session{token: tok, acct: a, expires: now.Add(a.cfg.SessionLifetime), notice: true}
+	maxAge := int(a.cfg.SessionLifetime / time.Second)
+	for _, c := range []*http.Cookie{
+		{Name: cookieWT2, Value: tok},
+		{Name: cookieWBG, Value: "0"},
+		{Name: cookieZPAT, Value: newToken()[:32]},
+	} {
+		c.Path, c.HttpOnly, c.MaxAge, c.SameSite = "/", true, maxAge, http.SameSiteLaxMode
+		http.SetCookie(w, c)
+	}
+	s.log.Info().Str("account", a.cfg.ID).Msg("sim: login")
+}
+
+func (s *Sim) handleRoot(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, chatURL, http.StatusFound)
+}
+
+type loginView struct {
+	Title string
+}
+
+func (s *Sim) handleLoginPage(w http.ResponseWriter, r *http.Request) {
+	render(w, "login", loginView{Title: "BOSS直聘 - 登录"})
+}
+
+func render(w http.ResponseWriter, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := pages.ExecuteTemplate(w, name+".html", data); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}
+
+// readForm reads a request's parameters from a JSON body or a form.
+func readForm(r *http.Request) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var raw map[string]any
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&raw); err != nil {
+			return nil, fmt.Errorf("bad JSON body: %w", err)
+		}
+		for k, v := range raw {
+			switch x := v.(type) {
+			case string:
+				out[k] = x
+			case float64:
+				out[k] = strconv.FormatInt(int64(x), 10)
+			case bool:
+				out[k] = strconv.FormatBool(x)
+			}
+		}
+		return out, nil
+	}
+	if err := r.ParseForm(); err != nil {
+		return nil, err
+	}
+	for k := range r.Form {
+		out[k] = r.Form.Get(k)
+	}
+	return out, nil
+}
+
+func (s *Sim) handleLogin(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(r)
+	if err != nil {
+		envelope(w, 17, "参数错误", nil)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	a := s.byUser[f["account"]]
+	if a == nil || f["password"] != a.cfg.Password {
+		envelope(w, 3, "账号或密码错误", nil)
+		return
+	}
+	s.login(w, a, now)
+	envelope(w, 0, "", map[string]string{"redirect": chatURL})
+}
+
+func (s *Sim) handleQRNew(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.qrSeq++
+	uuid := fmt.Sprintf("%s%04d", newToken()[:20], s.qrSeq)
+	s.qrs[uuid] = &qrCode{uuid: uuid, created: now}
+	// Forget codes long expired so the map stays small.
+	for k, q := range s.qrs {
+		if now.Sub(q.created) > 10*qrLifetime {
+			delete(s.qrs, k)
+		}
+	}
+	envelope(w, 0, "", map[string]any{"uuid": uuid, "qrUrl": "/wapi/zppassport/qrcode/img?uuid=" + uuid, "expireSeconds": int(qrLifetime / time.Second)})
+}
+
+func (s *Sim) handleQRImage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "image/png")
+	_, _ = w.Write(qrPNG(r.URL.Query().Get("uuid")))
+}
+
+// handleQRPoll is polled by the login page: waiting, expired, or confirmed
+// (after POST /__sim/qr/scan), in which case it logs in.
+func (s *Sim) handleQRPoll(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	q := s.qrs[r.URL.Query().Get("uuid")]
+	switch {
+	case q == nil || q.used:
+		envelope(w, 0, "", map[string]string{"status": "expired"})
+	case q.scanned != nil:
+		q.used = true
+		s.login(w, q.scanned, now)
+		envelope(w, 0, "", map[string]string{"status": "confirmed", "redirect": chatURL})
+	case now.Sub(q.created) >= qrLifetime:
+		envelope(w, 0, "", map[string]string{"status": "expired"})
+	default:
+		envelope(w, 0, "", map[string]string{"status": "waiting"})
+	}
+}
+
+func (s *Sim) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
+	render(w, "verify", nil)
+}
+
+// handleVerifyStatus tells the verify page whether the human has solved
+// the check (POST /__sim/risk/clear).
+func (s *Sim) handleVerifyStatus(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.sessionOf(r, s.now())
+	if ss == nil {
+		envelope(w, 7, "当前登录状态已失效", nil)
+		return
+	}
+	envelope(w, 0, "", map[string]any{"verified": ss.acct.riskKind() == "", "redirect": chatURL})
+}
+
+// pageView is the data of the logged-in pages.
+type pageView struct {
+	Account   string
+	Notice    bool
+	Overlay   string // captcha overlay text, "" when none
+	Unread    int
+	Jobs      []jobView
+	JobID     int64
+	OpenGeek  int64
+	UserID    int64
+	JobsLabel string
+}
+
+type jobView struct {
+	ID    int64
+	Label string
+	Curr  bool
+}
+
+// page serves a logged-in page: login redirect without a session, verify
+// redirect or captcha overlay under risk.
+func (s *Sim) page(name string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		now := s.now()
+		ss := s.sessionOf(r, now)
+		if ss == nil {
+			s.mu.Unlock()
+			http.Redirect(w, r, loginURL, http.StatusFound)
+			return
+		}
+		a := ss.acct
+		if a.riskKind() == RiskSlider {
+			s.mu.Unlock()
+			http.Redirect(w, r, verifyURL, http.StatusFound)
+			return
+		}
+		v := pageView{Account: a.cfg.Name, Notice: ss.notice && name != "frame", UserID: a.cfg.UID, Unread: unreadAll(a)}
+		if a.riskKind() != "" {
+			v.Overlay = "安全验证"
+		}
+		v.JobID = a.cfg.Jobs[0].ID
+		if id, err := strconv.ParseInt(r.URL.Query().Get("jobId"), 10, 64); err == nil && a.jobCands[id] != nil {
+			v.JobID = id
+		}
+		for _, j := range a.cfg.Jobs {
+			label := fmt.Sprintf("%s _ %s _ %s", j.Name, j.City, j.Salary)
+			v.Jobs = append(v.Jobs, jobView{ID: j.ID, Label: label, Curr: j.ID == v.JobID})
+			if j.ID == v.JobID {
+				v.JobsLabel = label
+			}
+		}
+		if id, err := strconv.ParseInt(r.URL.Query().Get("id"), 10, 64); err == nil && a.convs[id] != nil {
+			v.OpenGeek = id
+		}
+		s.mu.Unlock()
+		render(w, name, v)
+	}
+}
+
+func unreadAll(a *account) int {
+	n := 0
+	for _, c := range a.convs {
+		n += unread(c)
+	}
+	return n
+}
+
+func unread(c *conversation) int {
+	n := 0
+	for _, m := range c.msgs {
+		if m.From.UID == c.cand.id && m.Status == 1 {
+			n++
+		}
+	}
+	return n
+}
+
+// api wraps a logged-in XHR: code 7 without a session, 37/9 under risk.
+func (s *Sim) api(h func(w http.ResponseWriter, r *http.Request, a *account, now time.Time)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		now := s.now()
+		ss := s.sessionOf(r, now)
+		if ss == nil {
+			envelope(w, 7, "当前登录状态已失效", nil)
+			return
+		}
+		if k := ss.acct.riskKind(); k != "" {
+			code, msg := riskCode(k)
+			envelope(w, code, msg, nil)
+			return
+		}
+		if r.URL.Path == "/wapi/zpuser/notice/confirm" {
+			ss.notice = false
+		}
+		h(w, r, ss.acct, now)
+	}
+}
+
+func (s *Sim) apiUserInfo(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	envelope(w, 0, "", UserInfo{UserID: a.cfg.UID, Name: a.cfg.Name, ShowName: a.cfg.Name,
+		Avatar: "/static/avatar/1.png", Identity: 1, Company: a.cfg.Company, Title: "招聘经理"})
+}
+
+func (s *Sim) apiNoticeConfirm(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	envelope(w, 0, "", nil)
+}
+
+// PageSize is the number of candidates per recommend page.
+const PageSize = 15
+
+func (s *Sim) apiGeekList(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	q := r.URL.Query()
+	jobID, err := strconv.ParseInt(q.Get("jobId"), 10, 64)
+	if err != nil || a.jobCands[jobID] == nil {
+		envelope(w, 17, "参数错误: jobId", nil)
+		return
+	}
+	page := 1
+	if p := q.Get("page"); p != "" {
+		if page, err = strconv.Atoi(p); err != nil || page < 1 {
+			envelope(w, 17, "参数错误: page", nil)
+			return
+		}
+	}
+	all := a.jobCands[jobID]
+	out := GeekList{GeekList: []GeekItem{}, Page: page, JobID: jobID}
+	start := (page - 1) * PageSize
+	for i := start; i < len(all) && i < start+PageSize; i++ {
+		c := all[i]
+		item := c.item
+		if conv := a.convs[c.id]; conv != nil && conv.recruiter > 0 {
+			item.HaveChatted, item.IsFriend = 1, 1
+		}
+		out.GeekList = append(out.GeekList, item)
+	}
+	out.HasMore = start+PageSize < len(all)
+	envelope(w, 0, "", out)
+}
+
+// candidateParam finds the candidate named by gid, encryptGeekId or geekId.
+func (s *Sim) candidateParam(a *account, f map[string]string) *candidate {
+	if e := f["encryptGeekId"]; e != "" {
+		if c := s.byEnc[e]; c != nil && c.account == a {
+			return c
+		}
+		return nil
+	}
+	for _, k := range []string{"gid", "geekId"} {
+		if id, err := strconv.ParseInt(f[k], 10, 64); err == nil {
+			if c := s.cands[id]; c != nil && c.account == a {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Sim) apiGreet(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	f, err := readForm(r)
+	if err != nil {
+		envelope(w, 17, "参数错误", nil)
+		return
+	}
+	c := s.candidateParam(a, f)
+	if c == nil {
+		envelope(w, 17, "参数错误: gid", nil)
+		return
+	}
+	res, code, msg := s.greet(a, c, now)
+	if code != 0 {
+		envelope(w, code, msg, map[string]any{"blockType": "business"})
+		return
+	}
+	envelope(w, 0, "", res)
+}
+
+func timeDesc(t, now time.Time) string {
+	t, now = t.In(timeLoc), now.In(timeLoc)
+	if t.Format(time.DateOnly) == now.Format(time.DateOnly) {
+		return t.Format("15:04")
+	}
+	return t.Format("01月02日")
+}
+
+func (s *Sim) apiFriends(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	out := FriendList{FriendList: []Friend{}}
+	for _, conv := range sortedConvs(a) {
+		c := conv.cand
+		f := Friend{UID: c.id, EncryptUID: c.encrypt, SecurityID: c.securityID, Name: c.name,
+			JobID: c.job.ID, JobName: c.job.Name, Unread: unread(conv),
+			IsNew:         conv.byCand && conv.recruiter == 0,
+			BothTalked:    conv.recruiter > 0 && conv.replies > 0,
+			PhoneExchange: conv.exchange["phone"].State == ExAccepted,
+			WeChatExch:    conv.exchange["wechat"].State == ExAccepted,
+			HasResume:     conv.exchange["resume"].State == ExAccepted,
+		}
+		if n := len(conv.msgs); n > 0 {
+			m := conv.msgs[n-1]
+			f.LastMsg, f.LastTime = m.Body.Text, m.Time
+			f.LastTimeDesc = timeDesc(time.UnixMilli(m.Time), now)
+		}
+		out.UnreadAll += f.Unread
+		out.FriendList = append(out.FriendList, f)
+	}
+	envelope(w, 0, "", out)
+}
+
+// convParam finds the open conversation named by gid.
+func (s *Sim) convParam(a *account, f map[string]string) *conversation {
+	c := s.candidateParam(a, f)
+	if c == nil {
+		return nil
+	}
+	return a.convs[c.id]
+}
+
+func queryMap(r *http.Request) map[string]string {
+	out := map[string]string{}
+	for k := range r.URL.Query() {
+		out[k] = r.URL.Query().Get(k)
+	}
+	return out
+}
+
+func (s *Sim) apiHistory(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	f := queryMap(r)
+	conv := s.convParam(a, f)
+	if conv == nil {
+		envelope(w, 1, "好友关系校验失败", nil)
+		return
+	}
+	count := 20
+	if c, err := strconv.Atoi(f["c"]); err == nil && c > 0 && c <= 50 {
+		count = c
+	}
+	var maxMID int64 = 1<<62 - 1
+	if m, err := strconv.ParseInt(f["maxMsgId"], 10, 64); err == nil && m > 0 {
+		maxMID = m
+	}
+	end := len(conv.msgs)
+	for end > 0 && conv.msgs[end-1].MID >= maxMID {
+		end--
+	}
+	start := max(0, end-count)
+	out := History{Messages: make([]Message, 0, end-start), HasMore: start > 0}
+	for _, m := range conv.msgs[start:end] {
+		cp := *m
+		if m.Body.Dialog != nil {
+			d := *m.Body.Dialog
+			cp.Body.Dialog = &d
+		}
+		out.Messages = append(out.Messages, cp)
+	}
+	if len(out.Messages) > 0 {
+		out.MinMsgID = out.Messages[0].MID
+	}
+	envelope(w, 0, "", out)
+}
+
+func (s *Sim) apiGeekInfo(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	conv := s.convParam(a, queryMap(r))
+	if conv == nil {
+		envelope(w, 1, "好友关系校验失败", nil)
+		return
+	}
+	out := GeekInfo{UID: conv.cand.id, Name: conv.cand.name, JobName: conv.cand.job.Name, Exchange: map[string]ExchangeState{}}
+	for k, v := range conv.exchange {
+		st := *v
+		if st.State != ExAccepted {
+			st.Value = ""
+		}
+		out.Exchange[k] = st
+	}
+	envelope(w, 0, "", out)
+}
+
+func (s *Sim) apiSend(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	f, err := readForm(r)
+	if err != nil {
+		envelope(w, 17, "参数错误", nil)
+		return
+	}
+	conv := s.convParam(a, f)
+	if conv == nil {
+		envelope(w, 1, "好友关系校验失败", nil)
+		return
+	}
+	text := strings.TrimSpace(f["text"])
+	if text == "" || len([]rune(text)) > 1000 {
+		envelope(w, 19, "参数错误: text", nil)
+		return
+	}
+	m, code, msg := s.send(a, conv, text, now)
+	if code != 0 {
+		envelope(w, code, msg, nil)
+		return
+	}
+	envelope(w, 0, "", SendResult{MID: m.MID, Time: m.Time})
+}
+
+func (s *Sim) apiRead(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	f, err := readForm(r)
+	if err != nil {
+		envelope(w, 17, "参数错误", nil)
+		return
+	}
+	conv := s.convParam(a, f)
+	if conv == nil {
+		envelope(w, 1, "好友关系校验失败", nil)
+		return
+	}
+	s.markRead(conv, false)
+	envelope(w, 0, "", nil)
+}
+
+func (s *Sim) apiExchange(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	f, err := readForm(r)
+	if err != nil {
+		envelope(w, 17, "参数错误", nil)
+		return
+	}
+	conv := s.convParam(a, f)
+	if conv == nil {
+		envelope(w, 1, "好友关系校验失败", nil)
+		return
+	}
+	kind := f["type"]
+	if _, ok := conv.exchange[kind]; !ok {
+		envelope(w, 19, "参数错误: type", nil)
+		return
+	}
+	code, msg := s.requestExchange(a, conv, kind, now)
+	envelope(w, code, msg, nil)
+}
+
+func (s *Sim) apiCard(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	f, err := readForm(r)
+	if err != nil {
+		envelope(w, 17, "参数错误", nil)
+		return
+	}
+	conv := s.convParam(a, f)
+	if conv == nil {
+		envelope(w, 1, "好友关系校验失败", nil)
+		return
+	}
+	mid, _ := strconv.ParseInt(f["mid"], 10, 64)
+	if err := s.answerCard(conv, mid, f["agree"] == "1" || f["agree"] == "true", now); err != nil {
+		envelope(w, 19, "参数错误: mid", nil)
+		return
+	}
+	envelope(w, 0, "", nil)
+}
+
+func (s *Sim) handleResume(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	now := s.now()
+	ss := s.sessionOf(r, now)
+	var conv *conversation
+	if ss != nil {
+		conv = s.convParam(ss.acct, queryMap(r))
+	}
+	if ss == nil || conv == nil || conv.resumeID == "" || conv.resumeID != r.URL.Query().Get("id") {
+		s.mu.Unlock()
+		http.NotFound(w, r)
+		return
+	}
+	c := conv.cand
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="resume-%d.pdf"`, c.id))
+	_, _ = w.Write(resumePDF(c))
+}
+
+// Control API.
+
+type ctlRequest struct {
+	Account     string `json:"account"`
+	Kind        string `json:"kind"`
+	CandidateID int64  `json:"candidate_id"`
+	Text        string `json:"text"`
+	Duration    string `json:"duration"`
+}
+
+func readCtl(w http.ResponseWriter, r *http.Request) (ctlRequest, bool) {
+	var req ctlRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad JSON body: " + err.Error()})
+		return req, false
+	}
+	return req, true
+}
+
+func ctlResult(w http.ResponseWriter, err error) {
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	case errorsIsAny(err, ErrUnknownAccount, ErrUnknownCandidate, ErrNoQR):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+	case errorsIsAny(err, ErrNotAdvancer):
+		writeJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+	default:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	}
+}
+
+func (s *Sim) ctlAdvance(w http.ResponseWriter, r *http.Request) {
+	req, ok := readCtl(w, r)
+	if !ok {
+		return
+	}
+	d, err := time.ParseDuration(req.Duration)
+	if err != nil || d < 0 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "duration: want a non-negative Go duration like \"2h\""})
+		return
+	}
+	ctlResult(w, s.Advance(d))
+}
+
+func (s *Sim) ctlRisk(w http.ResponseWriter, r *http.Request) {
+	req, ok := readCtl(w, r)
+	if !ok {
+		return
+	}
+	ctlResult(w, s.ForceRisk(req.Account, req.Kind))
+}
+
+func (s *Sim) ctlAccount(fn func(string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, ok := readCtl(w, r)
+		if !ok {
+			return
+		}
+		ctlResult(w, fn(req.Account))
+	}
+}
+
+func (s *Sim) ctlMessage(fn func(string, int64, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		req, ok := readCtl(w, r)
+		if !ok {
+			return
+		}
+		ctlResult(w, fn(req.Account, req.CandidateID, req.Text))
+	}
+}
