@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hunterbot/hunterbot/internal/config"
+)
+
+func TestSimCommandRejectsBadInput(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("start: 2026-03-02T09:00:00+08:00\naccounts: []\nbogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := runSim(context.Background(), []string{"--scenario", bad, "--addr", "127.0.0.1:0"})
+	if !errors.Is(err, config.ErrInvalid) || !strings.Contains(err.Error(), `"bogus"`) {
+		t.Fatalf("bad scenario: %v", err)
+	}
+	var ue usageError
+	if err := runSim(context.Background(), []string{"--speed", "0"}); !errors.As(err, &ue) {
+		t.Fatalf("--speed 0: %v", err)
+	}
+	if err := runDemo(context.Background(), []string{"--addr-base", "nohost"}); !errors.As(err, &ue) {
+		t.Fatalf("bad --addr-base: %v", err)
+	}
+}
+
+// syncBuffer collects the demo's output across goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestDemoServesTheSimOnBasePlusOne(t *testing.T) {
+	out := &syncBuffer{}
+	saved := demoOut
+	demoOut = out
+	t.Cleanup(func() { demoOut = saved })
+
+	port := freePort(t)
+	base := fmt.Sprintf("127.0.0.1:%d", port-1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	data := filepath.Join(t.TempDir(), "demo")
+	go func() { done <- runDemo(ctx, []string{"--addr-base", base, "--data", data, "--log-level", "warn"}) }()
+
+	url := fmt.Sprintf("http://127.0.0.1:%d/web/user/", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("GET %s: %d", url, resp.StatusCode)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("demo sim never answered on %s: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if s := out.String(); !strings.Contains(s, url) || !strings.Contains(s, `username "demo"`) {
+		t.Fatalf("demo output lacks the URL or login:\n%s", s)
+	}
+	if fi, err := os.Stat(data); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("data dir: %v %v", fi, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo returned %v after cancel", err)
+	}
+	// --duration stops it by itself.
+	if err := runDemo(context.Background(), []string{"--addr-base", base, "--data", data, "--duration", "100ms", "--log-level", "warn"}); err != nil {
+		t.Fatal(err)
+	}
+}
