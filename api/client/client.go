@@ -86,7 +86,7 @@ func newResty(baseURL string, timeout time.Duration) *resty.Client {
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	return resty.New().SetBaseURL(baseURL).SetTimeout(timeout).SetError(&errBody{}).
+	return resty.New().SetBaseURL(baseURL).SetTimeout(timeout).SetError(&errBody{}).SetDisableWarn(true).
 		SetHeader("User-Agent", "hunterbot")
 }
 
