@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/hunterbot/hunterbot/internal/clock"
 )
 
@@ -286,5 +288,30 @@ func TestResultIsMultipart(t *testing.T) {
 func TestNewRejectsBadURL(t *testing.T) {
 	if _, err := New(Options{BaseURL: "127.0.0.1:7003"}); err == nil {
 		t.Fatal("want an error for a URL without scheme")
+	}
+}
+
+func TestCallLogCarriesNoPersonalData(t *testing.T) {
+	var buf strings.Builder
+	log := zerolog.New(&buf)
+	c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
+		html(w, 200, `{"ret":0,"msg":"success","data":{"nextStep":"normal_chat","nextStepContent":"好的，我加您细聊"}}`)
+	}, func(o *Options) { o.Logger = &log })
+	_, err := c.Chat(context.Background(), ChatRequest{AccountID: "account_boss_1", CandidateID: "c1", CandidateName: "王小明",
+		HistoryMsg: []ChatMessage{{Speaker: SpeakerUser, Msg: "我微信 wxid_secret 电话13812345678"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &line); err != nil {
+		t.Fatalf("log %q: %v", buf.String(), err)
+	}
+	if line["endpoint"] != PathChat || line["accountID"] != "account_boss_1" || line["outcome"] != "ok" || line["attempt"] != float64(1) || line["latency"] == nil {
+		t.Errorf("log line = %v", line)
+	}
+	for _, secret := range []string{"王小明", "wxid_secret", "13812345678", "我加您细聊"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("log contains personal data %q: %s", secret, buf.String())
+		}
 	}
 }
