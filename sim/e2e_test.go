@@ -1,0 +1,200 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/proto"
+
+	"github.com/hunterbot/hunterbot/internal/browsertest"
+)
+
+// step is how long one browser step may take before the test fails.
+const step = 15 * time.Second
+
+func waitJS(t *testing.T, p *rod.Page, what, js string, args ...any) {
+	t.Helper()
+	if err := p.Timeout(step).Wait(rod.Eval(js, args...)); err != nil {
+		t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func element(t *testing.T, p *rod.Page, sel string) *rod.Element {
+	t.Helper()
+	el, err := p.Timeout(step).Element(sel)
+	if err != nil {
+		t.Fatalf("element %s: %v", sel, err)
+	}
+	return el.CancelTimeout()
+}
+
+func elementR(t *testing.T, p *rod.Page, sel, text string) *rod.Element {
+	t.Helper()
+	el, err := p.Timeout(step).ElementR(sel, text)
+	if err != nil {
+		t.Fatalf("element %s /%s/: %v", sel, text, err)
+	}
+	return el.CancelTimeout()
+}
+
+func click(t *testing.T, el *rod.Element, what string) {
+	t.Helper()
+	if err := el.Timeout(step).Click(proto.InputMouseButtonLeft, 1); err != nil {
+		t.Fatalf("click %s: %v", what, err)
+	}
+}
+
+func text(t *testing.T, el *rod.Element) string {
+	t.Helper()
+	s, err := el.Timeout(step).Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestEndToEndInChromium drives a real headless Chromium through the sim on
+// a manual clock: password login, popup, recommend frame with infinite
+// scroll, greet, chat, send, WeChat exchange, tooltip — then checks the
+// truth over HTTP.
+func TestEndToEndInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end browser test skipped in -short mode")
+	}
+	h := newHarness(t, 21, func(sc *Scenario) {
+		sc.Accounts[0].Candidates = []ExplicitCandidate{{Job: 1001, Name: "李雷", Gender: "male", Persona: PersonaEager, WeChat: "lilei_go2026"}}
+	})
+	p := browsertest.Page(t)
+	base := h.srv.URL
+
+	// Log in with the password form.
+	if err := p.Timeout(step).Navigate(base + "/web/user/?ka=header-login"); err != nil {
+		t.Fatal(err)
+	}
+	if err := element(t, p, "input[name=account]").Timeout(step).Input("boss"); err != nil {
+		t.Fatal(err)
+	}
+	if err := element(t, p, "input[name=password]").Timeout(step).Input("secret"); err != nil {
+		t.Fatal(err)
+	}
+	click(t, element(t, p, "button.btn-sign-submit"), "登录")
+	waitJS(t, p, "the chat page", `() => location.pathname === "/web/chat/index"`)
+
+	// Dismiss the 治理公告 popup.
+	click(t, element(t, p, ".dialog-uninstall-extension .confirm-btn"), "我已知晓")
+	waitJS(t, p, "the popup to go", `() => !document.querySelector(".dialog-uninstall-extension")`)
+
+	// Recommend: the list lives in the frame; scrolling loads page 2.
+	if err := p.Timeout(step).Navigate(base + "/web/chat/recommend"); err != nil {
+		t.Fatal(err)
+	}
+	frameEl := element(t, p, `iframe[name="recommendFrame"]`)
+	frame, err := frameEl.Timeout(step).Frame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The frame inherits the finder's (cancelled) timeout context; give it
+	// the test page's.
+	frame = frame.Context(p.GetContext())
+	waitJS(t, frame, "page 1 of cards", `() => document.querySelectorAll("ul.card-list > li.card-item").length === 15`)
+	if _, err := frame.Timeout(step).Eval(`() => window.scrollTo(0, document.body.scrollHeight)`); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, frame, "page 2 of cards", `() => document.querySelectorAll("ul.card-list > li.card-item").length === 21`)
+
+	// Greet the first card (李雷), confirm the popup, see 继续沟通.
+	first := element(t, frame, "ul.card-list > li.card-item div.card-inner")
+	enc, err := first.Attribute("data-geek")
+	if err != nil || enc == nil {
+		t.Fatalf("data-geek: %v", err)
+	}
+	if name := text(t, element(t, frame, "li.card-item span.name")); name != "李雷" {
+		t.Fatalf("first card is %q", name)
+	}
+	if _, err := frame.Timeout(step).Eval(`() => window.scrollTo(0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	click(t, element(t, frame, "li.card-item div.operate-side button.btn-greet"), "打招呼")
+	sure := element(t, frame, "div.dialog-wrap button.btn-sure-v2")
+	if err := sure.Timeout(step).WaitVisible(); err != nil {
+		t.Fatal(err)
+	}
+	click(t, sure, "知道了")
+	chatBtn := element(t, frame, fmt.Sprintf(`div.card-inner[data-geek=%q] div.operate-side div.button-chat`, *enc))
+	if got := text(t, chatBtn); got != "继续沟通" {
+		t.Fatalf("card button reads %q", got)
+	}
+
+	// The conversation on the chat page.
+	tr := h.sim.Truth().Accounts["acc"]
+	if len(tr.Greetings) != 1 {
+		t.Fatalf("truth greetings after the click: %+v", tr.Greetings)
+	}
+	gid := tr.Greetings[0].CandidateID
+	if err := p.Timeout(step).Navigate(base + "/web/chat/index"); err != nil {
+		t.Fatal(err)
+	}
+	click(t, element(t, p, fmt.Sprintf(`div.geek-item[data-id="%d-0"]`, gid)), "the conversation row")
+	waitJS(t, p, "the header", `() => document.querySelector("span.name-box").textContent === "李雷"`)
+	waitJS(t, p, "the greeting in history", `() => !!document.querySelector("div.chat-message-list div.item-myself")`)
+
+	// Send a message through the contenteditable input.
+	const msg = "您好，我是王经理，想和您聊聊这个岗位"
+	if err := element(t, p, "#boss-chat-editor-input").Timeout(step).Input(msg); err != nil {
+		t.Fatal(err)
+	}
+	click(t, element(t, p, "div.submit"), "发送")
+	waitJS(t, p, "the sent message", `(m) => document.querySelector("#boss-chat-editor-input").textContent === "" &&
+		[...document.querySelectorAll("div.item-myself")].some(e => e.textContent.includes(m))`, msg)
+
+	// 换微信 + 确定: the button turns disabled.
+	click(t, elementR(t, p, "span.operate-btn", "换微信"), "换微信")
+	click(t, element(t, p, "span.boss-btn-primary"), "确定")
+	waitJS(t, p, "the disabled 换微信", `() => [...document.querySelectorAll("span.operate-btn")].some(e => e.textContent === "换微信" && e.classList.contains("disabled"))`)
+
+	// The candidate accepts once the sim clock passes its reply delay.
+	h.advance(10 * time.Minute)
+	view := elementR(t, p, "span.operate-btn", "查看微信")
+	click(t, view, "查看微信")
+	wechat := text(t, element(t, p, "div.exchange-tooltip > span.exchanged > span"))
+	waitJS(t, p, "the system notice", `() => [...document.querySelectorAll("div.item-system")].some(e => e.textContent.includes("的微信号"))`)
+
+	// Judge against the truth, over HTTP like an outside test would.
+	resp, err := http.Get(base + "/__sim/truth")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var truth Truth
+	if err := json.NewDecoder(resp.Body).Decode(&truth); err != nil {
+		t.Fatal(err)
+	}
+	at := truth.Accounts["acc"]
+	var disclosed *Disclosure
+	for i, d := range at.Disclosures {
+		if d.CandidateID == gid && d.Type == DisclosureWeChat {
+			disclosed = &at.Disclosures[i]
+		}
+	}
+	if disclosed == nil || disclosed.Value != wechat || disclosed.How != HowExchange || wechat != "lilei_go2026" {
+		t.Fatalf("tooltip %q vs truth disclosures %+v", wechat, at.Disclosures)
+	}
+	var sent bool
+	for _, m := range at.Messages {
+		sent = sent || (m.CandidateID == gid && m.Text == msg && m.By == ByBot && m.Kind == KindText)
+	}
+	if !sent || len(at.Greetings) != 1 || len(at.DuplicateGreetings) != 0 || len(at.DuplicateMessages) != 0 {
+		t.Fatalf("truth messages %+v greetings %+v", at.Messages, at.Greetings)
+	}
+	if len(at.ExchangeRequests) != 1 || at.ExchangeRequests[0].Kind != "wechat" || at.ExchangeRequests[0].Outcome != OutcomeAccepted {
+		t.Fatalf("exchange requests %+v", at.ExchangeRequests)
+	}
+	if !strings.HasPrefix(truth.Now.Format(time.RFC3339), "2026-03-02T09:10") {
+		t.Fatalf("truth clock %v", truth.Now)
+	}
+}
