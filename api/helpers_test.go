@@ -160,3 +160,10 @@ func (e *env) pushContacts(in ...state.ContactInput) []state.UpsertResult {
 	}
 	return res
 }
+
+func mustJSONB(b *testing.B, data []byte, v any) {
+	b.Helper()
+	if err := json.Unmarshal(data, v); err != nil {
+		b.Fatalf("decode %.200s: %v", data, err)
+	}
+}

@@ -1,0 +1,235 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hunterbot/hunterbot/internal/clock"
+)
+
+func openTest(t *testing.T) (*DB, *clock.Manual, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sub", "control.db")
+	clk := clock.NewManual(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC))
+	db, err := Open(path, Options{Clock: clk, BcryptCost: bcrypt.MinCost, LockTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, clk, path
+}
+
+func TestOpenSchemaAndPermissions(t *testing.T) {
+	db, _, path := openTest(t)
+	if v, err := db.Version(); err != nil || v != SchemaVersion() {
+		t.Fatalf("version = %d, %v", v, err)
+	}
+	for p, want := range map[string]os.FileMode{path: 0o600, filepath.Dir(path): 0o700} {
+		st, err := os.Stat(p)
+		if err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s mode = %v, want %v (%v)", p, st.Mode().Perm(), want, err)
+		}
+	}
+	// A second opener gets ErrLocked, not a hang.
+	if _, err := Open(path, Options{LockTimeout: 50 * time.Millisecond}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v", err)
+	}
+	// A file from a newer binary is refused.
+	db.Close()
+	b, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchemaVersion, u64(99)) })
+	b.Close()
+	if _, err := Open(path, Options{}); !errors.Is(err, ErrSchemaTooNew) {
+		t.Fatalf("newer schema: %v", err)
+	}
+}
+
+func TestMigrationsRunOnceAndInOrder(t *testing.T) {
+	saved := migrations
+	t.Cleanup(func() { migrations = saved })
+	path := filepath.Join(t.TempDir(), "control.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	runs := 0
+	extra := []byte("extra_bucket")
+	migrations = append(append([]Migration{}, saved...), Migration{Version: len(saved) + 1, Name: "extra", Up: func(tx *bbolt.Tx) error {
+		runs++
+		_, err := tx.CreateBucket(extra) // fails if run twice
+		return err
+	}})
+	for i := 0; i < 2; i++ {
+		db, err := Open(path, Options{})
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		if v, _ := db.Version(); v != len(saved)+1 {
+			t.Fatalf("version = %d", v)
+		}
+		db.Close()
+	}
+	if runs != 1 {
+		t.Fatalf("migration ran %d times", runs)
+	}
+	// A failing migration leaves the version where it was.
+	migrations = append(migrations, Migration{Version: len(saved) + 2, Name: "broken", Up: func(tx *bbolt.Tx) error {
+		return errors.New("boom")
+	}})
+	if _, err := Open(path, Options{}); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("broken migration: %v", err)
+	}
+	migrations = migrations[:len(migrations)-1]
+	db, err = Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, _ := db.Version(); v != len(saved)+1 {
+		t.Fatalf("version after failed migration = %d", v)
+	}
+}
+
+func TestUpsertIsAllOrNothing(t *testing.T) {
+	db, _, _ := openTest(t)
+	if _, err := db.UpsertContacts("w", []ContactInput{{Account: "a", CandidateID: "1", Name: "甲"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A record whose uid belongs to another contact fails inside the
+	// transaction after a new bare contact was created: nothing remains.
+	if _, err := db.UpsertRecords("w", []RecordInput{{UID: "u1", Account: "a", CandidateID: "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := db.UpsertRecords("w", []RecordInput{{UID: "u2", Account: "a", CandidateID: "1"}, {UID: "u1", Account: "b", CandidateID: "9"}})
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v", err)
+	}
+	if n := db.CountContacts(ContactFilter{}); n != 1 {
+		t.Fatalf("contacts after failed batch = %d", n)
+	}
+	if _, total, _ := db.ListRecords(RecordFilter{}, 1, 10); total != 1 {
+		t.Fatalf("records after failed batch = %d", total)
+	}
+	if accs, _ := db.ListAccounts(); len(accs) != 1 {
+		t.Fatalf("accounts after failed batch = %d", len(accs))
+	}
+	// The next contact still gets the next id (the rolled-back sequence is reused).
+	res, err := db.UpsertContacts("w", []ContactInput{{Account: "a", CandidateID: "2"}})
+	if err != nil || res[0].ID != 2 {
+		t.Fatalf("next = %+v %v", res, err)
+	}
+}
+
+func TestTokenPurge(t *testing.T) {
+	db, clk, _ := openTest(t)
+	p, err := db.IssueTokens("u", "c", time.Hour, 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(90 * time.Minute)
+	if n, err := db.PurgeExpiredTokens(); err != nil || n != 1 {
+		t.Fatalf("purge = %d, %v", n, err)
+	}
+	if _, err := db.Refresh(p.RefreshToken, "c", time.Hour, 2*time.Hour); err != nil {
+		t.Fatalf("refresh token purged too early: %v", err)
+	}
+}
+
+// TestContactIndexMatchesBruteForce applies random inserts and updates
+// (forcing arena compaction) and compares every query with a plain scan.
+func TestContactIndexMatchesBruteForce(t *testing.T) {
+	ix := newContactIndex()
+	rng := rand.New(rand.NewPCG(7, 7))
+	words := []string{"张三", "李四", "产品经理", "Go开发", "wechat:ABC", "13800138000", "王五", "abc", "前端"}
+	all := map[uint64]*Contact{}
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for step := 0; step < 20000; step++ {
+		id := uint64(rng.IntN(400) + 1)
+		c := &Contact{ID: id, Name: words[rng.IntN(len(words))] + strings.Repeat("x", rng.IntN(3000)),
+			Position: words[rng.IntN(len(words))], Contact: words[rng.IntN(len(words))],
+			CreatedAt: base.Add(time.Duration(id) * time.Hour)}
+		if rng.IntN(2) == 0 {
+			c.ReplyStatus = ReplyYes
+		}
+		c.WechatExchanged = rng.IntN(3) == 0
+		all[id] = c
+		ix.put(c)
+	}
+	yes, no := true, false
+	filters := []ContactFilter{{}, {Search: "张三"}, {Search: "abc"}, {Search: "ABC"}, {Search: "经理"}, {Search: "xxx"},
+		{Search: "1380", Replied: &yes}, {Replied: &no, WechatExchanged: &yes},
+		{From: base.Add(100 * time.Hour), To: base.Add(200 * time.Hour), Search: "开发"}}
+	for _, f := range filters {
+		var want []uint64
+		for id, c := range all {
+			if ref(c, f) {
+				want = append(want, id)
+			}
+		}
+		sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
+		got, total := ix.match(f, 0, -1)
+		if fmt.Sprint(got) != fmt.Sprint(want) || total != len(want) {
+			t.Errorf("%+v: got %d ids, want %d", f, len(got), len(want))
+		}
+		page, total := ix.match(f, 3, 5)
+		if total != len(want) || (len(want) > 3 && page[0] != want[3]) {
+			t.Errorf("%+v: paging wrong", f)
+		}
+	}
+	if ix.dead > len(ix.arena)/2+1<<20 {
+		t.Errorf("arena never compacted: dead %d of %d", ix.dead, len(ix.arena))
+	}
+}
+
+func ref(c *Contact, f ContactFilter) bool {
+	if s := FoldSearch(f.Search); s != "" {
+		hay := strings.ToLower(c.Name) + "\x01" + strings.ToLower(c.Position) + "\x01" + strings.ToLower(c.Contact)
+		if !strings.Contains(hay, s) {
+			return false
+		}
+	}
+	if f.Replied != nil && (c.ReplyStatus == ReplyYes) != *f.Replied {
+		return false
+	}
+	if f.WechatExchanged != nil && c.WechatExchanged != *f.WechatExchanged {
+		return false
+	}
+	if !f.From.IsZero() && c.CreatedAt.Before(f.From) {
+		return false
+	}
+	if !f.To.IsZero() && c.CreatedAt.After(f.To) {
+		return false
+	}
+	return true
+}
+
+func TestIndexRebuiltOnOpen(t *testing.T) {
+	db, _, path := openTest(t)
+	if _, err := db.UpsertContacts("w", []ContactInput{{Account: "a", CandidateID: "1", Name: "张三"}, {Account: "a", CandidateID: "2", Name: "李四"}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	cs, total, err := db2.QueryContacts(ContactFilter{Search: "李"}, 1, 10)
+	if err != nil || total != 1 || cs[0].Name != "李四" {
+		t.Fatalf("after reopen: %+v %d %v", cs, total, err)
+	}
+}
