@@ -279,7 +279,7 @@ func (x *Extractor) extractNorm(s *scratch) []Contact {
 				}
 			}
 		case ContactWeChat:
-			if c, ok := wechatNear(n, s.runs, start, end, phones, overlapsEmail); ok {
+			if c, ok := wechatNear(n, s.runs, start, end, phones, overlapsEmail, x.isOwn); ok {
 				c.Trigger = trigOrig
 				s.out = append(s.out, c)
 			}
@@ -309,6 +309,11 @@ func gluedToLetters(n *normText, run *digitRun, s, e int) bool {
 	return b >= 0 && isASCIILetter(n.r[b]) || a < len(n.r) && isASCIILetter(n.r[a])
 }
 
+// isOwn reports a contact that is ours (from NewExtractor's own texts).
+func (x *Extractor) isOwn(c Contact) bool {
+	return x != nil && x.ownValues[string(c.Type)+":"+c.Value]
+}
+
 // finish drops our own values and duplicates and orders by position.
 func (x *Extractor) finish(out []Contact) []Contact {
 	sort.SliceStable(out, func(i, j int) bool {
@@ -320,7 +325,7 @@ func (x *Extractor) finish(out []Contact) []Contact {
 	k := 0
 	for i := range out {
 		c := out[i]
-		if x != nil && x.ownValues[string(c.Type)+":"+c.Value] {
+		if x.isOwn(c) {
 			continue
 		}
 		dup := false
@@ -402,7 +407,7 @@ func longerTriggerCovers(hits []acHit, h acHit, start int) bool {
 
 // fillerRunes may stand between a trigger and the id it announces:
 // "微信号是：abc123", "QQ号码 12345", "vx/电话 138…".
-const fillerRunes = " \t:,，-=~>→()[]【】「」\"'“”号码是为叫的就我账户搜索加可以添下一也即/、|…和电话手机吧在用吗?？!！。;；"
+const fillerRunes = " \t:,，-=~>→()[]【】「」\"'“”号码是为叫的就我账户搜索加可以添下一也即/、|…和电话手机吧在用了吗?？!！。;；"
 
 const maxFiller = 10
 
@@ -461,7 +466,7 @@ func isWeChatID(s string) bool {
 // after it (an id, or a phone / QQ number), an "同号" reference to the phone
 // in the message, or an id right before a trigger that ends the clause
 // ("abc123 是我微信").
-func wechatNear(n *normText, runs []digitRun, start, end int, phones []Contact, overlapsEmail func(int, int) bool) (Contact, bool) {
+func wechatNear(n *normText, runs []digitRun, start, end int, phones []Contact, overlapsEmail func(int, int) bool, own func(Contact) bool) (Contact, bool) {
 	after := end
 	if after < len(n.r) && n.r[after] == '号' {
 		after++
@@ -477,22 +482,22 @@ func wechatNear(n *normText, runs []digitRun, start, end int, phones []Contact, 
 			same = true
 		}
 	}
+	// Forward. An id that is our own (quoted back to us) is skipped and the
+	// search goes on once: "加你微信 <ours> 了，我的是 lily_2024".
 	p := skipFiller(n, end)
-	if p < len(n.r) {
+	for hop := 0; hop < 2 && p < len(n.r); hop++ {
+		var c Contact
+		found, next := false, p
 		switch {
 		case n.cls[p] != clsOther:
 			if run := runAt(runs, p); run != nil {
+				next = int(run.pos[len(run.pos)-1]) + 1
 				if e, v, ok := mobileAt(run, 0); ok {
 					st, en := n.runSpan(run, 0, e)
-					if !overlapsEmail(st, en) {
-						return Contact{Type: ContactWeChat, Value: v, Start: st, End: en}, true
-					}
-				}
-				if e, ok := numberPrefix(run); ok {
+					c, found = Contact{Type: ContactWeChat, Value: v, Start: st, End: en}, !overlapsEmail(st, en)
+				} else if e, ok := numberPrefix(run); ok {
 					st, en := n.runSpan(run, 0, e)
-					if !overlapsEmail(st, en) {
-						return Contact{Type: ContactWeChat, Value: string(run.d[:e]), Start: st, End: en}, true
-					}
+					c, found = Contact{Type: ContactWeChat, Value: string(run.d[:e]), Start: st, End: en}, !overlapsEmail(st, en)
 				}
 			}
 		case isASCIILetter(n.r[p]):
@@ -500,12 +505,20 @@ func wechatNear(n *normText, runs []digitRun, start, end int, phones []Contact, 
 			for e < len(n.r) && isIDRune(n.r[e]) {
 				e++
 			}
+			next = e
 			id := string(n.r[p:e])
 			st, en := n.span(p, e)
 			if isWeChatID(id) && !overlapsEmail(st, en) && !(e < len(n.r) && (n.r[e] == '@' || n.r[e] == '.')) {
-				return Contact{Type: ContactWeChat, Value: id, Start: st, End: en}, true
+				c, found = Contact{Type: ContactWeChat, Value: id, Start: st, End: en}, true
 			}
 		}
+		if !found {
+			break
+		}
+		if own == nil || !own(c) {
+			return c, true
+		}
+		p = skipFiller(n, next)
 	}
 	if same && len(phones) > 0 {
 		c := phones[0]
