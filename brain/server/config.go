@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/hunterbot/hunterbot/brain"
@@ -98,8 +99,8 @@ func (c *Config) Validate() error {
 			}
 		}
 		for j, tc := range a.Tasks {
-			if !jobs[j] {
-				return fmt.Errorf("%stasks.%s: not a job of this file", p, j)
+			if !slices.Contains(a.Jobs, j) {
+				return fmt.Errorf("%stasks.%s: not one of this account's jobs", p, j)
 			}
 			if err := validateTask(fmt.Sprintf("%stasks.%s.", p, j), tc); err != nil {
 				return err

@@ -508,10 +508,11 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 	cases := map[string]string{
 		"unknown key":         "jobs:\n  - platformType: boss\n    platformID: \"1\"\n    name: x\n    filter_args:\n      age_mni: 3\n",
 		"accounts[0].jobs[0]": "jobs:\n  - {platformType: boss, platformID: \"1\", name: x}\naccounts:\n  - {platformType: boss, platformID: \"2\", jobs: [job_boss_9]}\n",
-		"accounts[0].tasks.job_boss_1.timeMount[0].time": "jobs:\n  - {platformType: boss, platformID: \"1\", name: x}\naccounts:\n  - platformType: boss\n    platformID: \"2\"\n    jobs: [job_boss_1]\n    tasks:\n      job_boss_1: {helloSum: 3, timeMount: [{time: \"9am\", mount: 1}]}\n",
-		"jobs[0].filter_args.degree_min":                 "jobs:\n  - platformType: boss\n    platformID: \"1\"\n    name: x\n    filter_args: {degree_min: 学士}\n",
-		"jobs[1].platformID: duplicate":                  "jobs:\n  - {platformType: boss, platformID: \"1\", name: x}\n  - {platformType: boss, platformID: \"1\", name: y}\n",
-		"jobs[0].name":                                   "jobs:\n  - {platformType: boss, platformID: \"1\"}\n",
+		"accounts[0].tasks.job_boss_1.timeMount[0].time":               "jobs:\n  - {platformType: boss, platformID: \"1\", name: x}\naccounts:\n  - platformType: boss\n    platformID: \"2\"\n    jobs: [job_boss_1]\n    tasks:\n      job_boss_1: {helloSum: 3, timeMount: [{time: \"9am\", mount: 1}]}\n",
+		"jobs[0].filter_args.degree_min":                               "jobs:\n  - platformType: boss\n    platformID: \"1\"\n    name: x\n    filter_args: {degree_min: 学士}\n",
+		"jobs[1].platformID: duplicate":                                "jobs:\n  - {platformType: boss, platformID: \"1\", name: x}\n  - {platformType: boss, platformID: \"1\", name: y}\n",
+		"jobs[0].name":                                                 "jobs:\n  - {platformType: boss, platformID: \"1\"}\n",
+		"accounts[0].tasks.job_boss_2: not one of this account's jobs": "jobs:\n  - {platformType: boss, platformID: \"1\", name: x}\n  - {platformType: boss, platformID: \"2\", name: y}\naccounts:\n  - platformType: boss\n    platformID: \"2\"\n    jobs: [job_boss_1]\n    tasks:\n      job_boss_2: {helloSum: 3}\n",
 	}
 	for want, yaml := range cases {
 		var cfg server.Config
