@@ -154,11 +154,12 @@ func newCandidate(seed int64, a *account, job *Job, idx int, ex *ExplicitCandida
 	}
 
 	lo, hi, _ := parseSalary(job.Salary)
-	low := lo + r.IntN(hi-lo+1) - 3 + workYears/2
+	// Expectations cluster around the job's range, higher with experience.
+	low := lo - 3 + r.IntN(max(1, (hi-lo)*2/3)) + workYears/3
 	if low < 3 {
 		low = 3
 	}
-	high := low + 3 + r.IntN(low/2+3)
+	high := low + 3 + r.IntN(low/3+3)
 
 	var works []Work
 	if workYears > 0 {

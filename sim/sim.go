@@ -110,7 +110,7 @@ type conversation struct {
 	silent    bool
 	asked     bool
 	lastCand  time.Time
-	sinceCand []RecruiterMessage // recruiter texts since the candidate's last message
+	sinceCand map[string]time.Time // recruiter text -> last sent, since the candidate's last message
 	resumeID  string
 }
 
@@ -487,13 +487,13 @@ func (s *Sim) recruiterText(conv *conversation, text, by, kind string, now time.
 	rm := RecruiterMessage{CandidateID: conv.cand.id, Text: text, Time: now, By: by, Kind: kind, MID: m.MID}
 	// A duplicate is the same text to the same candidate with no candidate
 	// message in between, less than one sim hour after the previous one.
-	for _, prev := range conv.sinceCand {
-		if prev.Text == text && now.Sub(prev.Time) < time.Hour {
-			a.truth.DuplicateMessages = append(a.truth.DuplicateMessages, rm)
-			break
-		}
+	if prev, ok := conv.sinceCand[text]; ok && now.Sub(prev) < time.Hour {
+		a.truth.DuplicateMessages = append(a.truth.DuplicateMessages, rm)
 	}
-	conv.sinceCand = append(conv.sinceCand, rm)
+	if conv.sinceCand == nil {
+		conv.sinceCand = map[string]time.Time{}
+	}
+	conv.sinceCand[text] = now
 	a.truth.Messages = append(a.truth.Messages, rm)
 	s.afterRecruiter(conv, rm, by)
 	if kind == KindGreeting {
@@ -776,17 +776,17 @@ func (s *Sim) checkAction(a *account, greet bool, now time.Time) (int, string) {
 	case !greet && p.MinMessageInterval > 0 && !a.lastMsg.IsZero() && now.Sub(a.lastMsg) < p.MinMessageInterval:
 		reason = "message_interval"
 	}
-	kept := a.actions[:0]
-	perMin := 0
-	for _, t := range a.actions {
-		if now.Sub(t) < time.Hour {
-			kept = append(kept, t)
-			if now.Sub(t) < time.Minute {
-				perMin++
-			}
-		}
+	// Actions are recorded in time order: drop those older than an hour
+	// from the front, count the last minute from the back.
+	i := 0
+	for i < len(a.actions) && now.Sub(a.actions[i]) >= time.Hour {
+		i++
 	}
-	a.actions = kept
+	a.actions = a.actions[i:]
+	perMin := 0
+	for j := len(a.actions) - 1; p.MaxActionsPerMinute > 0 && j >= 0 && now.Sub(a.actions[j]) < time.Minute && perMin < p.MaxActionsPerMinute; j-- {
+		perMin++
+	}
 	if reason == "" && p.MaxActionsPerMinute > 0 && perMin >= p.MaxActionsPerMinute {
 		reason, kind = "per_minute", RiskRate
 	}
@@ -797,7 +797,9 @@ func (s *Sim) checkAction(a *account, greet bool, now time.Time) (int, string) {
 		s.raiseRisk(a, kind, reason, now)
 		return riskCode(kind)
 	}
-	a.actions = append(a.actions, now)
+	if p.MaxActionsPerMinute > 0 || p.MaxActionsPerHour > 0 {
+		a.actions = append(a.actions, now)
+	}
 	if greet {
 		a.lastGreet = now
 	} else {
