@@ -41,6 +41,9 @@ func foldRune(r rune) rune {
 		}
 		return r
 	}
+	if r >= 0x3000 && r <= 0x9FFF { // CJK punctuation, kana, ideographs: caseless
+		return r
+	}
 	return unicode.ToLower(r)
 }
 

@@ -43,6 +43,11 @@ func matchFold(rs []rune, p int, w string) bool {
 func findEmails(n *normText, out []Contact) []Contact {
 	rs := n.r
 	for i := 0; i < len(rs); i++ {
+		switch rs[i] {
+		case '@', '(', '[', '{', '艾', '#', ' ':
+		default:
+			continue
+		}
 		var al emailAlias
 		found := false
 		for _, a := range emailAliases {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -72,7 +73,7 @@ func (rs *RuleSet) Len() int {
 	return len(rs.rules)
 }
 
-func bits(v []int) uint8 {
+func bitsOf(v []int) uint8 {
 	var b uint8
 	for _, x := range v {
 		b |= 1 << uint(x)
@@ -156,13 +157,13 @@ func Compile(rules []Rule, version uint64) (*RuleSet, error) {
 				cr.scope = a.MsgScope
 			}
 			if a.TargetType != nil {
-				cr.targets = bits(a.TargetType.TypeList)
+				cr.targets = bitsOf(a.TargetType.TypeList)
 			}
 			if a.ChatType != nil {
-				cr.chatTypes = bits(a.ChatType.TypeList)
+				cr.chatTypes = bitsOf(a.ChatType.TypeList)
 			}
 			if a.SessionType != nil {
-				cr.sessions = bits(a.SessionType.SessionTypeList)
+				cr.sessions = bitsOf(a.SessionType.SessionTypeList)
 			}
 			if a.User != nil {
 				cr.users = strSet(a.User.IDList, same)
@@ -395,20 +396,27 @@ func (rs *RuleSet) eval(msg *Message, x *Extractor, a *Analysis) ([]Hit, *Analys
 		textSem = a.semantics()
 	}
 	detected := meta | textSem
-	var hits []Hit
+	count := 0
 	for i := range rs.rules {
 		cr := &rs.rules[i]
-		if !s.applies[i] || s.exclude[i] {
+		s.matched[i] = s.matched[i] || cr.sem&detected != 0
+		if s.applies[i] && !s.exclude[i] && s.matched[i] && (a == nil || !cr.whitelisted(a)) {
+			count++
+		} else {
+			s.matched[i] = false
+		}
+	}
+	if count == 0 {
+		return nil, a
+	}
+	hits := make([]Hit, 0, count)
+	for i := range rs.rules {
+		if !s.matched[i] {
 			continue
 		}
+		cr := &rs.rules[i]
 		sem := cr.sem & detected
-		if !s.matched[i] && sem == 0 {
-			continue
-		}
-		if a != nil && cr.whitelisted(a) {
-			continue
-		}
-		h := Hit{RuleID: cr.src.RuleID, Name: cr.src.Name, Keywords: []string{}, Semantics: []Semantic{}}
+		h := Hit{RuleID: cr.src.RuleID, Name: cr.src.Name, Keywords: []string{}}
 		for _, ref := range s.kw {
 			if ref.rule == int32(i) {
 				w := cr.words[ref.word]
@@ -417,6 +425,7 @@ func (rs *RuleSet) eval(msg *Message, x *Extractor, a *Analysis) ([]Hit, *Analys
 				}
 			}
 		}
+		h.Semantics = make([]Semantic, 0, bits.OnesCount32(sem))
 		for v := Semantic(1); v <= semMax; v++ {
 			if sem&semBit(v) != 0 {
 				h.Semantics = append(h.Semantics, v)

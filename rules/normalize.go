@@ -180,6 +180,15 @@ func normalize(text string, mask [][2]int, n *normText) {
 				}
 				continue
 			}
+			var buf [utf8.UTFMax]byte
+			k := utf8.EncodeRune(buf[:], r)
+			if norm.NFKC.QuickSpan(buf[:k]) == k { // NFKC-stable: only width folding
+				if f := width.LookupRune(r).Folded(); f != 0 {
+					r = f
+				}
+				n.emit(r, i, clsOther)
+				continue
+			}
 			folded := width.Fold.String(norm.NFKC.String(string(r)))
 			for _, c := range folded {
 				if c >= '0' && c <= '9' {
