@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"math/bits"
 	"sort"
 	"strings"
 	"sync"
@@ -21,19 +22,20 @@ import (
 // segment and the old one is marked dead; the arena is compacted when dead
 // bytes dominate. Row i is contact id i+1 (ids come from NextSequence).
 type contactIndex struct {
-	mu     sync.RWMutex
-	rows   []idxRow
-	arena  []byte
-	segs   []idxSeg // sorted by off
-	dead   int      // bytes in dead segments
-	nLive  int
-	hasGap bool // a row without a contact (only after a failed write)
+	mu      sync.RWMutex
+	rows    []idxRow
+	flags   []uint8 // per row, scanned first: 1 MB per million contacts
+	created []int64 // per row, unix seconds
+	arena   []byte
+	segs    []idxSeg // sorted by off
+	dead    int      // bytes in dead segments
+	freq    [256]int // byte histogram of the arena: a search scans for the needle's rarest byte
+	nLive   int
+	hasGap  bool // a row without a contact (only after a failed write)
 }
 
 type idxRow struct {
-	created int64  // unix seconds
-	seg     uint32 // index into segs
-	flags   uint8
+	seg uint32 // index into segs
 }
 
 type idxSeg struct {
@@ -111,13 +113,15 @@ func (ix *contactIndex) putLocked(c *Contact) {
 	i := int(c.ID - 1)
 	for len(ix.rows) <= i {
 		ix.rows = append(ix.rows, idxRow{seg: deadRow})
+		ix.flags = append(ix.flags, 0)
+		ix.created = append(ix.created, 0)
 	}
 	text := searchText(c)
 	r := &ix.rows[i]
-	if r.flags&flagLive != 0 {
+	if ix.flags[i]&flagLive != 0 {
 		old := ix.segBytes(r.seg)
 		if bytes.Equal(old, text) {
-			r.flags, r.created = flagsOf(c), c.CreatedAt.Unix()
+			ix.flags[i], ix.created[i] = flagsOf(c), c.CreatedAt.Unix()
 			return
 		}
 		ix.segs[r.seg].row = deadRow
@@ -128,7 +132,10 @@ func (ix *contactIndex) putLocked(c *Contact) {
 	r.seg = uint32(len(ix.segs))
 	ix.segs = append(ix.segs, idxSeg{off: uint32(len(ix.arena)), row: uint32(i)})
 	ix.arena = append(ix.arena, text...)
-	r.flags, r.created = flagsOf(c), c.CreatedAt.Unix()
+	for _, ch := range text {
+		ix.freq[ch]++
+	}
+	ix.flags[i], ix.created[i] = flagsOf(c), c.CreatedAt.Unix()
 }
 
 func (ix *contactIndex) segBytes(s uint32) []byte {
@@ -141,17 +148,21 @@ func (ix *contactIndex) segBytes(s uint32) []byte {
 }
 
 func (ix *contactIndex) compactLocked() {
+	ix.freq = [256]int{}
 	arena := make([]byte, 0, len(ix.arena)-ix.dead)
 	segs := make([]idxSeg, 0, ix.nLive)
 	for i := range ix.rows {
 		r := &ix.rows[i]
-		if r.flags&flagLive == 0 {
+		if ix.flags[i]&flagLive == 0 {
 			continue
 		}
 		b := ix.segBytes(r.seg)
 		r.seg = uint32(len(segs))
 		segs = append(segs, idxSeg{off: uint32(len(arena)), row: uint32(i)})
 		arena = append(arena, b...)
+		for _, ch := range b {
+			ix.freq[ch]++
+		}
 	}
 	ix.arena, ix.segs, ix.dead = arena, segs, 0
 }
@@ -186,48 +197,89 @@ func (ix *contactIndex) match(f ContactFilter, offset, limit int) (ids []uint64,
 			want |= flagWechat
 		}
 	}
-	for i := 0; i < len(ix.rows); i++ {
-		if hit != nil && hit[i>>6]&(1<<(uint(i)&63)) == 0 {
-			if hit[i>>6] == 0 { // skip a whole empty word of the bitset
-				i |= 63
-			}
-			continue
-		}
-		r := &ix.rows[i]
-		if r.flags&mask != want || r.created < from || r.created > to {
-			continue
+	take := func(i int) {
+		if ix.flags[i]&mask != want || ix.created[i] < from || ix.created[i] > to {
+			return
 		}
 		if total >= offset && (limit < 0 || len(ids) < limit) {
 			ids = append(ids, uint64(i+1))
 		}
 		total++
 	}
+	if hit != nil {
+		// Visit only the rows the search marked, in id order.
+		for w, word := range hit {
+			for word != 0 {
+				take(w<<6 | bits.TrailingZeros64(word))
+				word &= word - 1
+			}
+		}
+		return ids, total
+	}
+	for i := range ix.flags {
+		take(i)
+	}
 	return ids, total
 }
 
 // searchLocked marks every row whose text contains needle.
+//
+// It scans for the needle's rarest byte (by the arena histogram) with
+// bytes.IndexByte, which is vectorised, and verifies the whole needle
+// around each candidate: in Chinese text the first byte of a character is
+// one of a handful of lead bytes, so scanning for it would stop every few
+// bytes. Hits arrive in arena order, so the owning segment is found by
+// galloping forward from the previous one instead of a binary search each.
 func (ix *contactIndex) searchLocked(needle []byte) []uint64 {
 	hit := make([]uint64, (len(ix.rows)+63)/64)
-	a := ix.arena
-	pos := 0
-	for pos < len(a) {
-		j := bytes.Index(a[pos:], needle)
-		if j < 0 {
+	a, segs := ix.arena, ix.segs
+	k := 0
+	for i := range needle {
+		if ix.freq[needle[i]] < ix.freq[needle[k]] {
+			k = i
+		}
+	}
+	rare := needle[k]
+	s := 0   // segment cursor
+	pos := 0 // candidates start at or after pos
+	for pos+len(needle) <= len(a) {
+		i := bytes.IndexByte(a[pos+k:], rare)
+		if i < 0 {
 			break
 		}
-		at := uint32(pos + j)
-		s := sort.Search(len(ix.segs), func(k int) bool { return ix.segs[k].off > at }) - 1
-		if row := ix.segs[s].row; row != deadRow {
+		at := pos + i // where the needle would start
+		if !bytes.HasPrefix(a[at:], needle) {
+			pos = at + 1
+			continue
+		}
+		s = seekSeg(segs, s, uint32(at))
+		if row := segs[s].row; row != deadRow {
 			hit[row>>6] |= 1 << (row & 63)
 		}
 		// Continue after this segment: one hit per row is enough.
-		if s+1 < len(ix.segs) {
-			pos = int(ix.segs[s+1].off)
-		} else {
+		if s+1 >= len(segs) {
 			break
 		}
+		pos = int(segs[s+1].off)
 	}
 	return hit
+}
+
+// seekSeg returns the last segment starting at or before off, searching
+// forward from from (off is never before segs[from].off).
+func seekSeg(segs []idxSeg, from int, off uint32) int {
+	step := 1
+	hi := from + 1
+	for hi < len(segs) && segs[hi].off <= off {
+		from = hi
+		hi += step
+		step *= 2
+	}
+	if hi > len(segs) {
+		hi = len(segs)
+	}
+	// Answer in [from, hi): binary search the first seg with off > off.
+	return from + sort.Search(hi-from, func(j int) bool { return segs[from+j].off > off }) - 1
 }
 
 func (ix *contactIndex) size() int {

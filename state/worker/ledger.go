@@ -97,6 +97,11 @@ func (t *Tx) PendingGreetings(accountID string) ([]Greeting, error) {
 
 // CountGreetings counts an account's Done greetings with DoneAt in [from, to).
 func (t *Tx) CountGreetings(accountID string, from, to time.Time) (int, error) {
+	return t.CountGreetingsForJob(accountID, "", from, to)
+}
+
+// CountGreetingsForJob is CountGreetings restricted to one job ("" = all).
+func (t *Tx) CountGreetingsForJob(accountID, jobID string, from, to time.Time) (int, error) {
 	n := 0
 	prefix := append(key(accountID), 0)
 	c := t.tx.Bucket(bucketGreetings).Cursor()
@@ -105,7 +110,7 @@ func (t *Tx) CountGreetings(accountID string, from, to time.Time) (int, error) {
 		if err := jsonUnmarshal(v, &g); err != nil {
 			return 0, err
 		}
-		if g.State == Done && !g.DoneAt.Before(from) && g.DoneAt.Before(to) {
+		if g.State == Done && (jobID == "" || g.JobID == jobID) && !g.DoneAt.Before(from) && g.DoneAt.Before(to) {
 			n++
 		}
 	}
@@ -117,15 +122,18 @@ func (t *Tx) CountGreetings(accountID string, from, to time.Time) (int, error) {
 // "chat/<account>/<candidate>/<turn>/<line>" or "followup/<record id>"), so
 // the same logical message can never be sent twice.
 type Send struct {
-	Key         string      `json:"key"`
-	AccountID   string      `json:"account_id"`
-	CandidateID string      `json:"candidate_id"`
-	Kind        string      `json:"kind"` // chat, followup, manual, recall, contact_request
-	Text        string      `json:"text"`
-	State       EffectState `json:"state"`
-	IntendedAt  time.Time   `json:"intended_at"`
-	DoneAt      time.Time   `json:"done_at,omitzero"`
-	Note        string      `json:"note,omitempty"`
+	Key         string `json:"key"`
+	AccountID   string `json:"account_id"`
+	CandidateID string `json:"candidate_id"`
+	Kind        string `json:"kind"` // chat, followup, manual, recall, contact_request
+	Text        string `json:"text"`
+	// After is the newest message id when the send was planned: on
+	// reconciliation the text is looked for only after it.
+	After      int64       `json:"after,omitempty"`
+	State      EffectState `json:"state"`
+	IntendedAt time.Time   `json:"intended_at"`
+	DoneAt     time.Time   `json:"done_at,omitzero"`
+	Note       string      `json:"note,omitempty"`
 }
 
 // Send returns the ledger entry for key, or ErrNotFound.
