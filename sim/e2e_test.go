@@ -198,3 +198,41 @@ func TestEndToEndInChromium(t *testing.T) {
 		t.Fatalf("truth clock %v", truth.Now)
 	}
 }
+
+// TestQRLoginInChromium switches the login page to QR mode, "scans" the code
+// through the control API and lands on the chat page.
+func TestQRLoginInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end browser test skipped in -short mode")
+	}
+	h := newHarness(t, 1, nil)
+	p := browsertest.Page(t)
+	if err := p.Timeout(step).Navigate(h.srv.URL + "/web/user/"); err != nil {
+		t.Fatal(err)
+	}
+	click(t, element(t, p, "div.btn-sign-switch.ewm-switch"), "扫码")
+	waitJS(t, p, "the QR image", `() => { const i = document.querySelector("div.qr-img-box > img"); return i && i.complete && i.naturalWidth > 0 && i.src.includes("/qrcode/img") }`)
+	// Let the code expire, then refresh it.
+	h.advance(3 * time.Minute)
+	refresh := element(t, p, "div.qr-img-box button.btn-refresh")
+	if err := refresh.Timeout(step).WaitVisible(); err != nil {
+		t.Fatal(err)
+	}
+	old, err := element(t, p, "div.qr-img-box > img").Property("src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	click(t, refresh, "刷新")
+	waitJS(t, p, "the refreshed QR", `(old) => document.querySelector("div.qr-img-box > img").src !== old &&
+		getComputedStyle(document.querySelector(".qr-expired")).display === "none"`, old.Str())
+	if code, body := h.control("/__sim/qr/scan", map[string]string{"account": "acc"}); code != 200 {
+		t.Fatalf("scan: %d %v", code, body)
+	}
+	waitJS(t, p, "the chat page", `() => location.pathname === "/web/chat/index"`)
+	h.sim.mu.Lock()
+	n := len(h.sim.sessions)
+	h.sim.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d sessions after the QR login", n)
+	}
+}

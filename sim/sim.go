@@ -166,7 +166,9 @@ func New(sc *Scenario, clk clock.Clock, seed int64, log zerolog.Logger) (*Sim, e
 		sessions: map[string]*session{}, qrs: map[string]*qrCode{},
 		nextMID: 100000000,
 	}
-	now := clk.Now()
+	// Generation reads the scenario's start, not the clock, so a scaled
+	// clock's first tick cannot change the candidates.
+	now := sc.Start
 	personas := sortedPersonas(sc.Personas)
 	for i := range sc.Accounts {
 		cfg := &sc.Accounts[i]
