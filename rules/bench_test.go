@@ -149,5 +149,7 @@ func BenchmarkAutomaton5000(b *testing.B) {
 	}
 	b.SetBytes(int64(len(text)))
 	b.ReportMetric(retained, "MB-retained")
+	b.ReportMetric(float64(a.MemoryBytes())/(1<<20), "MB-arrays")
+	b.ReportMetric(float64(len(a.nodes)), "nodes")
 	runtime.KeepAlive(a)
 }
