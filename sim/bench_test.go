@@ -104,16 +104,25 @@ func BenchmarkSendMsg(b *testing.B) {
 // ns/op is per cycle; docs/sim.md turns it into a capacity figure.
 func BenchmarkAccountPollOverHTTP(b *testing.B) {
 	h, wt2, gid := benchSim(b)
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	paths := []string{
+	benchHTTP(b, h, wt2,
 		"/wapi/zprelation/friend/getBossFriendListV2.json",
 		fmt.Sprintf("/wapi/zpchat/boss/historyMsg?gid=%d&securityId=x&page=1&c=20&src=0", gid),
-		fmt.Sprintf("/wapi/zpchat/boss/geekInfo?gid=%d&securityId=x", gid),
-	}
+		fmt.Sprintf("/wapi/zpchat/boss/geekInfo?gid=%d&securityId=x", gid))
+}
+
+// BenchmarkGeekListOverHTTP is one recommend page over loopback.
+func BenchmarkGeekListOverHTTP(b *testing.B) {
+	h, wt2, _ := benchSim(b)
+	benchHTTP(b, h, wt2, "/wapi/zpjob/rec/geek/list?jobId=1001&page=1")
+}
+
+func benchHTTP(b *testing.B, h http.Handler, wt2 *http.Cookie, paths ...string) {
+	srv := httptest.NewServer(h)
+	defer srv.Close()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		cl := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+		defer cl.CloseIdleConnections()
 		for pb.Next() {
 			for _, p := range paths {
 				req, _ := http.NewRequest("GET", srv.URL+p, nil)
