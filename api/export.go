@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/xuri/excelize/v2"
 
@@ -39,9 +38,6 @@ type exportResult struct {
 	GeneratedAt  string `json:"generated_at"`
 }
 
-// inProgress guards files being written from the cleanup pass.
-var inProgress sync.Map
-
 func randHex(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -66,8 +62,8 @@ func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) error {
 	now := s.clock.Now()
 	name := fmt.Sprintf("contacts_export_%s_%s.xlsx", now.In(clock.Shanghai).Format("20060102_150405"), randHex(4))
 	path := filepath.Join(s.exportDir, name)
-	inProgress.Store(name, true)
-	defer inProgress.Delete(name)
+	s.inProgress.Store(name, true)
+	defer s.inProgress.Delete(name)
 	n, err := s.writeExport(path, f)
 	if err != nil {
 		os.Remove(path)
@@ -221,7 +217,7 @@ func (s *Server) cleanupExports() (int, error) {
 		if e.IsDir() || live[e.Name()] {
 			continue
 		}
-		if _, busy := inProgress.Load(e.Name()); busy {
+		if _, busy := s.inProgress.Load(e.Name()); busy {
 			continue
 		}
 		if err := os.Remove(filepath.Join(s.exportDir, e.Name())); err == nil {

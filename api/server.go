@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -68,6 +69,9 @@ type Server struct {
 	log       zerolog.Logger
 	exportDir string
 	mux       *http.ServeMux
+	// inProgress holds export file names being written, so the cleanup
+	// pass never deletes a file before its link is recorded.
+	inProgress sync.Map
 }
 
 // NewServer validates opts, creates the export directory (0700) and builds

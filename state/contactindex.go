@@ -31,7 +31,6 @@ type contactIndex struct {
 	dead    int      // bytes in dead segments
 	freq    [256]int // byte histogram of the arena: a search scans for the needle's rarest byte
 	nLive   int
-	hasGap  bool // a row without a contact (only after a failed write)
 }
 
 type idxRow struct {
@@ -280,10 +279,4 @@ func seekSeg(segs []idxSeg, from int, off uint32) int {
 	}
 	// Answer in [from, hi): binary search the first seg with off > off.
 	return from + sort.Search(hi-from, func(j int) bool { return segs[from+j].off > off }) - 1
-}
-
-func (ix *contactIndex) size() int {
-	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	return ix.nLive
 }

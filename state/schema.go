@@ -58,6 +58,7 @@ var migrations = []Migration{
 		bucketSends, bucketSendsPending, bucketUsers, bucketClients, bucketTokens,
 		bucketWorkers, bucketWorkersByToken, bucketExports,
 	)},
+	{Version: 2, Name: "keyword rules", Up: CreateBuckets(keywordRuleBuckets...)},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.
