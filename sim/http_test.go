@@ -861,3 +861,23 @@ func TestPagesRenderSpecSelectors(t *testing.T) {
 		}
 	}
 }
+
+func TestCandidatesAnswerQuestions(t *testing.T) {
+	h, items := personaHarness(t, 13, ExplicitCandidate{Job: 1002, Persona: PersonaEager})
+	c := items[0].GeekCard
+	h.greet(items[0])
+	h.advance(10 * time.Minute)
+	h.send(c.GeekID, "请问您的期望薪资是多少？")
+	h.advance(10 * time.Minute)
+	msgs := h.history(c.GeekID, 0).ZPData.Messages
+	last := msgs[len(msgs)-1]
+	if last.From.UID != c.GeekID || !strings.Contains(last.Body.Text, c.Salary) {
+		t.Fatalf("answer to a salary question: %+v", last)
+	}
+	h.send(c.GeekID, "您目前在职吗？")
+	h.advance(10 * time.Minute)
+	msgs = h.history(c.GeekID, 0).ZPData.Messages
+	if last = msgs[len(msgs)-1]; !strings.Contains(last.Body.Text, c.ApplyStatusDesc) {
+		t.Fatalf("answer to a status question: %+v", last)
+	}
+}

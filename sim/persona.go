@@ -195,3 +195,22 @@ func chineseDigits(s string) string {
 	}
 	return b.String()
 }
+
+// answerQuestion answers a recruiter's question from the candidate's record,
+// so conversations driven by a brain read plausibly.
+func answerQuestion(r *rand.Rand, c *candidate, text string) string {
+	card := c.item.GeekCard
+	switch {
+	case strings.Contains(text, "薪资") || strings.Contains(text, "期望") || strings.Contains(text, "工资"):
+		return fmt.Sprintf("我的期望薪资是%s，可以谈", card.Salary)
+	case strings.Contains(text, "在职") || strings.Contains(text, "离职") || strings.Contains(text, "到岗"):
+		return fmt.Sprintf("我目前是%s", card.ApplyStatusDesc)
+	case strings.Contains(text, "面试") || strings.Contains(text, "时间"):
+		return pick(r, []string{"这周都有时间，可以安排", "工作日晚上或者周末比较方便"})
+	case strings.Contains(text, "城市") || strings.Contains(text, "地点") || strings.Contains(text, "在哪"):
+		return fmt.Sprintf("我在%s，希望在%s工作", card.ExpectLocationName, card.ExpectLocationName)
+	case strings.Contains(text, "经验") || strings.Contains(text, "几年"):
+		return fmt.Sprintf("我有%s工作经验，学历%s", card.GeekWorkYear, card.GeekDegree)
+	}
+	return pick(r, []string{"可以的", "好的，没问题", "嗯嗯，可以了解一下"})
+}

@@ -642,6 +642,12 @@ func (s *Sim) candidateReply(conv *conversation, at time.Time) {
 		}
 	case intentGreeting:
 		s.candidateText(conv, pick(c.rng, greetReplies), at)
+	case intentQuestion:
+		if persona == PersonaRefuser && c.rng.IntN(2) == 0 {
+			s.candidateText(conv, pick(c.rng, chatReplies), at)
+			return
+		}
+		s.candidateText(conv, answerQuestion(c.rng, c, bestText), at)
 	default:
 		if persona == PersonaRefuser || c.rng.IntN(3) > 0 {
 			s.candidateText(conv, pick(c.rng, chatReplies), at)
