@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,19 +127,59 @@ func decodeJSON(r *http.Request, dst any) error {
 	if r.Body == nil {
 		return errBadRequest("body", "required")
 	}
-	dec := json.NewDecoder(r.Body)
+	raw, err := io.ReadAll(r.Body) // bounded by MaxBytesReader
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			// encoding/json does not say which field held the bad time;
+			// find it in the raw document.
+			field := "body"
+			var doc any
+			if json.Unmarshal(raw, &doc) == nil {
+				if p := findString(doc, pe.Value, ""); p != "" {
+					field = p
+				}
+			}
+			return errBadRequest(field, "must be an RFC 3339 time like 2024-03-01T10:30:00+08:00, got %q", pe.Value)
+		}
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
 		return errBadRequest("body", "must be a single JSON value")
 	}
 	return nil
+}
+
+// findString returns the path (a.b[2].c) of the first string equal to v.
+func findString(doc any, v, path string) string {
+	switch d := doc.(type) {
+	case string:
+		if d == v {
+			return path
+		}
+	case []any:
+		for i, e := range d {
+			if p := findString(e, v, fmt.Sprintf("%s[%d]", path, i)); p != "" {
+				return p
+			}
+		}
+	case map[string]any:
+		for k, e := range d {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if p := findString(e, v, p); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func jsonError(err error) error {
