@@ -65,6 +65,7 @@ func (s *Server) routes() []route {
 		{"GET /api/worker/sends", famPlain, authWorker, s.workerSends},
 		{"POST /api/worker/sends/{id}/ack", famPlain, authWorker, s.workerAck},
 	}
+	rs = append(rs, s.keywordRuleRoutes()...)
 	return rs
 }
 

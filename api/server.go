@@ -35,6 +35,7 @@ type Store interface {
 	contactStore
 	workerStore
 	exportStore
+	keywordRuleStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 

@@ -111,6 +111,7 @@ func runServe(ctx context.Context, args []string) error {
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
 	go srv.Run(runCtx)
+	go srv.RunKeywordHitDelivery(runCtx)
 
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
