@@ -621,4 +621,3 @@ func (s *Server) RunKeywordHitDelivery(ctx context.Context) error {
 		}
 	}
 }
-
