@@ -236,3 +236,102 @@ func TestQRLoginInChromium(t *testing.T) {
 		t.Fatalf("%d sessions after the QR login", n)
 	}
 }
+
+// loginUI logs in through the password form and dismisses the 治理公告.
+func loginUI(t *testing.T, p *rod.Page, base string) {
+	t.Helper()
+	if err := p.Timeout(step).Navigate(base + "/web/user/?ka=header-login"); err != nil {
+		t.Fatal(err)
+	}
+	if err := element(t, p, "input[name=account]").Timeout(step).Input("boss"); err != nil {
+		t.Fatal(err)
+	}
+	if err := element(t, p, "input[name=password]").Timeout(step).Input("secret"); err != nil {
+		t.Fatal(err)
+	}
+	click(t, element(t, p, "button.btn-sign-submit"), "登录")
+	waitJS(t, p, "the chat page", `() => location.pathname === "/web/chat/index"`)
+	click(t, element(t, p, ".dialog-uninstall-extension .confirm-btn"), "我已知晓")
+	waitJS(t, p, "the popup to go", `() => !document.querySelector(".dialog-uninstall-extension")`)
+}
+
+// TestQuotaRiskAndResumeInChromium covers the quota dialog, the verify page
+// and its recovery, and the attachment-résumé card in a real browser.
+func TestQuotaRiskAndResumeInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end browser test skipped in -short mode")
+	}
+	h := newHarness(t, 5, func(sc *Scenario) {
+		sc.Accounts[0].DailyQuota = 1
+		sc.Accounts[0].Candidates = []ExplicitCandidate{{Job: 1001, Name: "韩梅梅", Gender: "female", Persona: PersonaCVSender}}
+	})
+	p := browsertest.Page(t)
+	loginUI(t, p, h.srv.URL)
+
+	// Quota: the first greet passes, the second shows the business dialog.
+	if err := p.Timeout(step).Navigate(h.srv.URL + "/web/chat/recommend"); err != nil {
+		t.Fatal(err)
+	}
+	frame, err := element(t, p, `iframe[name="recommendFrame"]`).Timeout(step).Frame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame = frame.Context(p.GetContext())
+	waitJS(t, frame, "the cards", `() => document.querySelectorAll("li.card-item").length === 15`)
+	click(t, element(t, frame, "li.card-item:nth-child(1) button.btn-greet"), "打招呼 1")
+	click(t, element(t, frame, "div.dialog-wrap button.btn-sure-v2"), "知道了")
+	click(t, element(t, frame, "li.card-item:nth-child(2) button.btn-greet"), "打招呼 2")
+	quota := element(t, frame, ".business-block-dialog")
+	if err := quota.Timeout(step).WaitVisible(); err != nil {
+		t.Fatal(err)
+	}
+	if txt := text(t, quota); !strings.Contains(txt, "主动沟通") || !strings.Contains(txt, "上限") {
+		t.Fatalf("quota dialog text %q", txt)
+	}
+	if tr := h.sim.Truth().Accounts["acc"]; len(tr.Greetings) != 1 || len(tr.QuotaBlocked) != 1 {
+		t.Fatalf("truth: %d greetings, %d quota blocks", len(tr.Greetings), len(tr.QuotaBlocked))
+	}
+
+	// The greeted cv_sender is asked for a résumé and offers its card.
+	gid := h.sim.Truth().Accounts["acc"].Greetings[0].CandidateID
+	if err := h.sim.HumanMessage("acc", gid, "方便发一份简历吗？"); err != nil {
+		t.Fatal(err)
+	}
+	h.advance(10 * time.Minute)
+	if err := p.Timeout(step).Navigate(fmt.Sprintf("%s/web/chat/index?id=%d", h.srv.URL, gid)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, p, "the open conversation", `() => document.querySelector("span.name-box").textContent === "韩梅梅"`)
+	click(t, elementR(t, p, "div.item-friend div.message-card-wrap div.message-card-buttons span.card-btn", "同意"), "同意")
+	element(t, p, "div.item-resume a.resume-link")
+	res, err := p.Timeout(step).Evaluate(rod.Eval(`async () => {
+		const a = document.querySelector("div.item-resume a.resume-link");
+		const r = await fetch(a.href, {credentials: "same-origin"});
+		const head = new TextDecoder().decode((await r.arrayBuffer()).slice(0, 8));
+		return r.headers.get("content-type") + " " + head;
+	}`).ByPromise())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Value.Str(); !strings.HasPrefix(got, "application/pdf %PDF-1.4") {
+		t.Fatalf("résumé link serves %q", got)
+	}
+	waitJS(t, p, "the 已获取简历 tab to list the row", `() => { document.querySelector('div.chat-label-item[title="已获取简历"]').click();
+		return !!document.querySelector('div.geek-item[data-id="`+fmt.Sprint(gid)+`-0"]') }`)
+
+	// Risk: the chat page goes to the verify page and comes back once solved.
+	if err := h.sim.ForceRisk("acc", RiskSlider); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Timeout(step).Navigate(h.srv.URL + "/web/chat/index"); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, p, "the verify page", `() => location.pathname === "/web/user/safe/verify-slider" && !!document.querySelector("#nc_mask") && document.body.innerText.includes("安全验证")`)
+	if err := h.sim.ClearRisk("acc"); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, p, "the way back to the chat", `() => location.pathname === "/web/chat/index"`)
+	if tr := h.sim.Truth().Accounts["acc"]; len(tr.Disclosures) != 1 || tr.Disclosures[0].How != HowAttachment || len(tr.RiskEvents) != 1 {
+		t.Fatalf("truth: disclosures %+v risk %+v", tr.Disclosures, tr.RiskEvents)
+	}
+}

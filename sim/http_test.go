@@ -881,3 +881,47 @@ func TestCandidatesAnswerQuestions(t *testing.T) {
 		t.Fatalf("answer to a status question: %+v", last)
 	}
 }
+
+func TestActionXHRShapes(t *testing.T) {
+	h := newHarness(t, 8, nil)
+	h.login()
+	c := h.geekList(1001, 1).ZPData.GeekList[0].GeekCard
+	gid := fmt.Sprint(c.GeekID)
+	greet := h.raw("POST", "/wapi/zpjob/chat/start", url.Values{"encryptGeekId": {c.EncryptGeekID}, "jobId": {"1001"}, "securityId": {c.SecurityID}})
+	requireFields(t, "greet envelope", greet, []string{"code", "message", "zpData"})
+	requireFields(t, "greet", greet["zpData"].(map[string]any), []string{"status", "geekId", "securityId"})
+	send := h.raw("POST", "/wapi/zpchat/boss/sendMsg", url.Values{"gid": {gid}, "securityId": {c.SecurityID}, "text": {"你好"}})
+	requireFields(t, "send", send["zpData"].(map[string]any), []string{"mid", "time"})
+	if send["zpData"].(map[string]any)["time"] != float64(h.clk.Now().UnixMilli()) {
+		t.Errorf("send time %v", send["zpData"])
+	}
+	// JSON bodies work like forms.
+	req, _ := http.NewRequest("POST", h.srv.URL+"/wapi/zpchat/boss/sendMsg", strings.NewReader(fmt.Sprintf(`{"gid":%d,"securityId":"x","text":"JSON 消息"}`, c.GeekID)))
+	req.Header.Set("Content-Type", "application/json")
+	resp := h.do(req)
+	var env Envelope[SendResult]
+	_ = json.NewDecoder(resp.Body).Decode(&env)
+	resp.Body.Close()
+	if env.Code != 0 || env.ZPData.MID == 0 {
+		t.Fatalf("JSON send: %+v", env)
+	}
+	if e := h.send(c.GeekID, "   "); e.Code == 0 {
+		t.Fatal("blank text accepted")
+	}
+	info := h.raw("GET", "/wapi/zpchat/boss/geekInfo?gid="+gid, nil)["zpData"].(map[string]any)
+	requireFields(t, "geekInfo", info, []string{"uid", "name", "jobName", "exchange"})
+	ex := info["exchange"].(map[string]any)
+	for _, k := range []string{"wechat", "phone", "resume"} {
+		requireFields(t, "exchange."+k, ex[k].(map[string]any), []string{"state"})
+	}
+	if e := h.exchange(c.GeekID, "qq"); e.Code == 0 {
+		t.Fatal("unknown exchange type accepted")
+	}
+	// An exchange request is a recruiter-side system notice (type 4, card 7).
+	h.exchange(c.GeekID, "resume")
+	msgs := h.history(c.GeekID, 0).ZPData.Messages
+	last := msgs[len(msgs)-1]
+	if last.Type != MsgTypeSystem || last.Body.Type != BodyDialog || last.From.UID != 8800123 || last.Body.Text != "方便发一份简历过来吗？" {
+		t.Fatalf("resume request message %+v", last)
+	}
+}
