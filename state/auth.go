@@ -117,7 +117,7 @@ func (db *DB) CheckPassword(username, password string) error {
 	})
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same time as a real check so usernames cannot be probed.
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(password))
 		return ErrUnauthorized
 	}
 	if err != nil {
@@ -129,7 +129,16 @@ func (db *DB) CheckPassword(username, password string) error {
 	return nil
 }
 
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dummy-password"), bcrypt.MinCost)
+// dummyHash is compared against when a user or client does not exist, so
+// the answer takes as long as for a real one (no probing of names). It is
+// made lazily with the store's cost: commands that never check a password
+// do not pay for it.
+func (db *DB) dummyHash() []byte {
+	db.dummyOnce.Do(func() {
+		db.dummy, _ = bcrypt.GenerateFromPassword([]byte("dummy-password"), db.cost)
+	})
+	return db.dummy
+}
 
 // PutClient creates or replaces an OAuth client.
 func (db *DB) PutClient(id, secret string) error {
@@ -155,7 +164,7 @@ func (db *DB) CheckClient(id, secret string) error {
 		return getJSON(tx.Bucket(bucketClients), []byte(id), &c)
 	})
 	if errors.Is(err, ErrNotFound) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(secret))
+		_ = bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(secret))
 		return ErrUnauthorized
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -164,6 +165,16 @@ func (ix *contactIndex) compactLocked() {
 		}
 	}
 	ix.arena, ix.segs, ix.dead = arena, segs, 0
+}
+
+// trim drops the spare capacity append left behind (up to half of each
+// column) after the bulk load at Open.
+func (ix *contactIndex) trim() {
+	ix.rows = slices.Clone(ix.rows)
+	ix.flags = slices.Clone(ix.flags)
+	ix.created = slices.Clone(ix.created)
+	ix.segs = slices.Clone(ix.segs)
+	ix.arena = slices.Clone(ix.arena)
 }
 
 // match returns the ids (ascending) of contacts matching f, skipping the

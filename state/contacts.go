@@ -271,6 +271,7 @@ func (db *DB) loadContactIndex() error {
 			return nil
 		})
 	})
+	ix.trim()
 	db.contacts = ix
 	return err
 }

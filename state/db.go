@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -78,6 +79,9 @@ type DB struct {
 	clock    clock.Clock
 	cost     int
 	contacts *contactIndex
+
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // Open opens (creating if needed) the control database at path with file
