@@ -423,9 +423,29 @@ func skipFiller(n *normText, p int) int {
 			p += 2
 			continue
 		}
+		// a short aside before a colon: "微信详聊：id", "QQ（常用）：123"
+		if q, ok := colonAhead(n, p); ok {
+			p = q
+			continue
+		}
 		break
 	}
 	return p
+}
+
+// colonAhead finds a ':' within 4 runes of p with no clause break or id
+// character before it, and returns the index after it.
+func colonAhead(n *normText, p int) (int, bool) {
+	for k := p; k < len(n.r) && k < p+5; k++ {
+		r := n.r[k]
+		if r == ':' {
+			return k + 1, k > p
+		}
+		if isIDRune(r) || n.cls[k] != clsOther || strings.ContainsRune("。.!！?？,，;；\n", r) {
+			return 0, false
+		}
+	}
+	return 0, false
 }
 
 // Words after a WeChat trigger that make it something else than a contact.
@@ -473,6 +493,15 @@ func wechatNear(n *normText, runs []digitRun, start, end int, phones []Contact, 
 	}
 	for _, w := range notContactAfter {
 		if hasPrefixRunes(n.r, end, w) || hasPrefixRunes(n.r, after, w) {
+			return Contact{}, false
+		}
+	}
+	// "你微信是 …", "您的vx": the other side's (our) id, not the candidate's
+	if b := start; b > 0 {
+		if n.r[b-1] == '的' {
+			b--
+		}
+		if b > 0 && (n.r[b-1] == '你' || n.r[b-1] == '您') {
 			return Contact{}, false
 		}
 	}
