@@ -496,14 +496,14 @@ func wechatNear(n *normText, runs []digitRun, start, end int, phones []Contact, 
 			return Contact{}, false
 		}
 	}
-	// "你微信是 …", "您的vx": the other side's (our) id, not the candidate's
+	// "你微信是 …", "加您的vx …": the id right after is the other side's (ours),
+	// not the candidate's; one more id may follow ("…，我的是 lily_2024").
+	theirs := false
 	if b := start; b > 0 {
 		if n.r[b-1] == '的' {
 			b--
 		}
-		if b > 0 && (n.r[b-1] == '你' || n.r[b-1] == '您') {
-			return Contact{}, false
-		}
+		theirs = b > 0 && (n.r[b-1] == '你' || n.r[b-1] == '您')
 	}
 	same := start > 0 && n.r[start-1] == '同'
 	for _, w := range sameAsPhone {
@@ -544,10 +544,13 @@ func wechatNear(n *normText, runs []digitRun, start, end int, phones []Contact, 
 		if !found {
 			break
 		}
-		if own == nil || !own(c) {
+		if (own == nil || !own(c)) && !(theirs && hop == 0) {
 			return c, true
 		}
 		p = skipFiller(n, next)
+	}
+	if theirs {
+		return Contact{}, false
 	}
 	if same && len(phones) > 0 {
 		c := phones[0]
