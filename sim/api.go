@@ -16,7 +16,9 @@ func (s *Sim) apiUserInfo(w http.ResponseWriter, r *http.Request, a *account, no
 		Avatar: "/static/avatar/1.png", Identity: 1, Company: a.cfg.Company, Title: "招聘经理"})
 }
 
-func (s *Sim) apiNoticeConfirm(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+// apiNoticeConfirm dismisses the 治理公告 popup for this login.
+func (s *Sim) apiNoticeConfirm(w http.ResponseWriter, r *http.Request, ss *session, now time.Time) {
+	ss.notice = false
 	envelope(w, 0, "", nil)
 }
 

@@ -60,7 +60,7 @@ func (s *Sim) Handler() http.Handler {
 
 	// Logged-in XHRs.
 	mux.HandleFunc("GET /wapi/zpuser/wap/getUserInfo.json", s.api(s.apiUserInfo))
-	mux.HandleFunc("POST /wapi/zpuser/notice/confirm", s.api(s.apiNoticeConfirm))
+	mux.HandleFunc("POST /wapi/zpuser/notice/confirm", s.sessionAPI(s.apiNoticeConfirm))
 	mux.HandleFunc("GET /wapi/zpjob/rec/geek/list", s.api(s.apiGeekList))
 	mux.HandleFunc("POST /wapi/zpjob/chat/start", s.api(s.apiGreet))
 	mux.HandleFunc("GET /wapi/zprelation/friend/getBossFriendListV2.json", s.api(s.apiFriends))
@@ -351,8 +351,9 @@ func unread(c *conversation) int {
 	return n
 }
 
-// api wraps a logged-in XHR: code 7 without a session, 37/9 under risk.
-func (s *Sim) api(h func(w http.ResponseWriter, r *http.Request, a *account, now time.Time)) http.HandlerFunc {
+// sessionAPI wraps a logged-in XHR: code 7 without a session, 37/9 under
+// risk; the handler runs under s.mu after due events were applied.
+func (s *Sim) sessionAPI(h func(w http.ResponseWriter, r *http.Request, ss *session, now time.Time)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -367,9 +368,13 @@ func (s *Sim) api(h func(w http.ResponseWriter, r *http.Request, a *account, now
 			envelope(w, code, msg, nil)
 			return
 		}
-		if r.URL.Path == "/wapi/zpuser/notice/confirm" {
-			ss.notice = false
-		}
-		h(w, r, ss.acct, now)
+		h(w, r, ss, now)
 	}
+}
+
+// api is sessionAPI for handlers that need only the account.
+func (s *Sim) api(h func(w http.ResponseWriter, r *http.Request, a *account, now time.Time)) http.HandlerFunc {
+	return s.sessionAPI(func(w http.ResponseWriter, r *http.Request, ss *session, now time.Time) {
+		h(w, r, ss.acct, now)
+	})
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -106,5 +107,38 @@ func TestDemoServesTheSimOnBasePlusOne(t *testing.T) {
 	// --duration stops it by itself.
 	if err := runDemo(context.Background(), []string{"--addr-base", base, "--data", data, "--duration", "100ms", "--log-level", "warn"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestSimCommandServesAndStops(t *testing.T) {
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- runSim(ctx, []string{"--addr", addr, "--speed", "3600", "--seed", "9", "--log-level", "warn"})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/__sim/truth")
+		if err == nil {
+			var tr struct {
+				Seed int64 `json:"seed"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&tr)
+			resp.Body.Close()
+			if err != nil || tr.Seed != 9 {
+				t.Fatalf("truth: %v seed %d", err, tr.Seed)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sim never answered on %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("sim returned %v after cancel", err)
 	}
 }
