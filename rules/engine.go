@@ -54,6 +54,8 @@ type compiledRule struct {
 	exEmail   map[string]bool
 	exCard    map[string]bool
 	hasExWord bool
+	simple    bool // no range restriction besides msg_scope: applies() is one comparison
+	needsText bool // text detectors or entity whitelists matter for this rule
 }
 
 // Version is the number given to Compile; workers use it to fetch a rule
@@ -197,7 +199,10 @@ func Compile(rules []Rule, version uint64) (*RuleSet, error) {
 				}
 			}
 		}
-		if cr.sem&^metaSemMask != 0 || cr.exMobile != nil || cr.exEmail != nil || cr.exCard != nil {
+		cr.needsText = cr.sem&^metaSemMask != 0 || cr.exMobile != nil || cr.exEmail != nil || cr.exCard != nil
+		cr.simple = cr.targets == 0 && cr.chatTypes == 0 && cr.sessions == 0 && cr.users == nil && cr.jobs == nil &&
+			cr.cands == nil && cr.chats == nil
+		if cr.needsText {
 			rs.hasSem = true
 		}
 		if cr.sem&metaSemMask != 0 {
@@ -227,6 +232,9 @@ func b2i(b bool) int {
 // applies checks the rule's applicable range against the message (seed 004
 // semantics, see docs/rules.md).
 func (cr *compiledRule) applies(m *Message) bool {
+	if cr.simple {
+		return cr.scope == MsgScopeBoth || (cr.scope == MsgScopeSent) == (m.Direction == DirSent)
+	}
 	switch cr.scope {
 	case MsgScopeSent:
 		if m.Direction != DirSent {
@@ -381,8 +389,7 @@ func (rs *RuleSet) eval(msg *Message, x *Extractor, a *Analysis) ([]Hit, *Analys
 	}
 	meta := msg.metaSemantics()
 	for i := range rs.rules {
-		if s.applies[i] && !s.exclude[i] && (rs.rules[i].sem&^metaSemMask != 0 || rs.rules[i].exMobile != nil ||
-			rs.rules[i].exEmail != nil || rs.rules[i].exCard != nil) {
+		if rs.rules[i].needsText && s.applies[i] && !s.exclude[i] {
 			needSem = true
 			break
 		}
@@ -410,6 +417,13 @@ func (rs *RuleSet) eval(msg *Message, x *Extractor, a *Analysis) ([]Hit, *Analys
 		return nil, a
 	}
 	hits := make([]Hit, 0, count)
+	nsem := 0
+	for i := range rs.rules {
+		if s.matched[i] {
+			nsem += bits.OnesCount32(rs.rules[i].sem & detected)
+		}
+	}
+	semBuf := make([]Semantic, 0, nsem)
 	for i := range rs.rules {
 		if !s.matched[i] {
 			continue
@@ -425,12 +439,13 @@ func (rs *RuleSet) eval(msg *Message, x *Extractor, a *Analysis) ([]Hit, *Analys
 				}
 			}
 		}
-		h.Semantics = make([]Semantic, 0, bits.OnesCount32(sem))
+		start := len(semBuf)
 		for v := Semantic(1); v <= semMax; v++ {
 			if sem&semBit(v) != 0 {
-				h.Semantics = append(h.Semantics, v)
+				semBuf = append(semBuf, v)
 			}
 		}
+		h.Semantics = semBuf[start:len(semBuf):len(semBuf)]
 		hits = append(hits, h)
 	}
 	return hits, a
