@@ -165,11 +165,16 @@ func newCandidate(seed int64, a *account, job *Job, idx int, ex *ExplicitCandida
 	if workYears > 0 {
 		nw := 1 + r.IntN(min(3, workYears))
 		end := now
-		left := workYears * 12
+		// Months between graduation (June) and now, less one month of gap
+		// between jobs, so the first job starts after graduating.
+		left := workYears*12 + int(now.Month()) - 6 - 1 - (nw - 1)
+		if left < nw {
+			left = nw
+		}
 		for w := 0; w < nw; w++ {
 			months := left / (nw - w)
 			if w < nw-1 {
-				months = max(6, months-3+r.IntN(7))
+				months = max(1, min(left-(nw-w-1), months-3+r.IntN(7)))
 			}
 			left -= months
 			start := end.AddDate(0, -months, 0)
@@ -187,7 +192,7 @@ func newCandidate(seed int64, a *account, job *Job, idx int, ex *ExplicitCandida
 			}
 			wk.Responsibility = fmt.Sprintf("负责%s相关系统的设计与开发，主要使用%s。", job.Name, strings.Join(wk.WorkEmphasisList, "、"))
 			works = append(works, wk)
-			end = start.AddDate(0, -r.IntN(2), 0)
+			end = start.AddDate(0, -1, 0)
 		}
 	}
 	workYearDesc := fmt.Sprintf("%d年", workYears)
@@ -264,8 +269,13 @@ func newCandidate(seed int64, a *account, job *Job, idx int, ex *ExplicitCandida
 		if ex.Phone != "" {
 			c.phone = ex.Phone
 		}
-		if ex.Disclose != "" {
+		switch {
+		case ex.Disclose != "":
 			c.disclose = ex.Disclose
+		case ex.WeChat != "" && ex.Phone == "":
+			c.disclose = DisclosureWeChat // the contact the scenario pinned
+		case ex.Phone != "" && ex.WeChat == "":
+			c.disclose = DisclosurePhone
 		}
 		if ex.How != "" {
 			c.how = ex.How

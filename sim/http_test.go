@@ -234,7 +234,6 @@ func TestGeekListShapeAndConsistency(t *testing.T) {
 		}
 	}
 	// Typed consistency rules over all pages of both jobs.
-	validDegrees := "初中及以下 中专/中技 高中 大专 本科 硕士 博士"
 	seen := map[int64]bool{}
 	for _, job := range []int64{1001, 1002} {
 		for page := 1; ; page++ {
@@ -248,43 +247,10 @@ func TestGeekListShapeAndConsistency(t *testing.T) {
 					t.Errorf("geekId %d repeated", c.GeekID)
 				}
 				seen[c.GeekID] = true
-				if c.Salary != fmt.Sprintf("%d-%dK", c.LowSalary, c.HighSalary) || c.LowSalary > c.HighSalary {
-					t.Errorf("salary %q vs %d/%d", c.Salary, c.LowSalary, c.HighSalary)
-				}
-				if !jsonEqual(c.GeekEdus, it.ShowEdus) || !jsonEqual(c.GeekWorks, it.ShowWorks) {
-					t.Errorf("%s: geekCard edus/works differ from showEdus/showWorks", c.GeekName)
-				}
-				if len(c.GeekWorks) > 0 && !jsonEqual(it.GeekLastWork, c.GeekWorks[0]) {
-					t.Errorf("%s: geekLastWork is not the first work", c.GeekName)
-				}
-				if it.EncryptGeekID != c.EncryptGeekID || len(c.EncryptGeekID) != 28 {
-					t.Errorf("encryptGeekId %q / %q", it.EncryptGeekID, c.EncryptGeekID)
-				}
 				if c.JobID != job || it.HaveChatted != 0 {
 					t.Errorf("jobId %d haveChatted %d", c.JobID, it.HaveChatted)
 				}
-				if !strings.Contains(validDegrees, c.GeekDegree) || c.GeekDegree != c.GeekEdus[0].DegreeName {
-					t.Errorf("degree %q / edu %q", c.GeekDegree, c.GeekEdus[0].DegreeName)
-				}
-				if (c.GeekWorkYear == "应届生") != (c.FreshGraduate == 1) || (c.FreshGraduate == 1) != (len(c.GeekWorks) == 0) {
-					t.Errorf("%s: workYear %q fresh %d works %d", c.GeekName, c.GeekWorkYear, c.FreshGraduate, len(c.GeekWorks))
-				}
-				if c.GeekGender != 0 && c.GeekGender != 1 {
-					t.Errorf("gender %d", c.GeekGender)
-				}
-				if n := len([]rune(c.GeekName)); n < 2 || n > 3 {
-					t.Errorf("name %q", c.GeekName)
-				}
-				age, _ := strconv.Atoi(strings.TrimSuffix(c.AgeDesc, "岁"))
-				if age < 20 || age > 45 {
-					t.Errorf("age %q", c.AgeDesc)
-				}
-				if c.ExpectLocationCode != cityCodes[c.ExpectLocationName] {
-					t.Errorf("location %s code %d", c.ExpectLocationName, c.ExpectLocationCode)
-				}
-				if c.ApplyStatusDesc != applyDescs[c.ApplyStatus] {
-					t.Errorf("applyStatus %d desc %q", c.ApplyStatus, c.ApplyStatusDesc)
-				}
+				checkGeekItem(t, it)
 			}
 			if !env.ZPData.HasMore {
 				break
@@ -300,6 +266,79 @@ func TestGeekListShapeAndConsistency(t *testing.T) {
 	}
 	if env := h.geekList(999, 1); env.Code == 0 {
 		t.Fatal("unknown jobId accepted")
+	}
+}
+
+// checkGeekItem applies the spec's consistency rules to one record.
+func checkGeekItem(t *testing.T, it GeekItem) {
+	t.Helper()
+	c := it.GeekCard
+	validDegrees := "初中及以下 中专/中技 高中 大专 本科 硕士 博士"
+	if c.Salary != fmt.Sprintf("%d-%dK", c.LowSalary, c.HighSalary) || c.LowSalary > c.HighSalary {
+		t.Errorf("salary %q vs %d/%d", c.Salary, c.LowSalary, c.HighSalary)
+	}
+	if !jsonEqual(c.GeekEdus, it.ShowEdus) || !jsonEqual(c.GeekWorks, it.ShowWorks) {
+		t.Errorf("%s: geekCard edus/works differ from showEdus/showWorks", c.GeekName)
+	}
+	if len(c.GeekWorks) > 0 && !jsonEqual(it.GeekLastWork, c.GeekWorks[0]) {
+		t.Errorf("%s: geekLastWork is not the first work", c.GeekName)
+	}
+	if it.EncryptGeekID != c.EncryptGeekID || len(c.EncryptGeekID) != 28 {
+		t.Errorf("encryptGeekId %q / %q", it.EncryptGeekID, c.EncryptGeekID)
+	}
+	if !strings.Contains(validDegrees, c.GeekDegree) || c.GeekDegree != c.GeekEdus[0].DegreeName {
+		t.Errorf("degree %q / edu %q", c.GeekDegree, c.GeekEdus[0].DegreeName)
+	}
+	if (c.GeekWorkYear == "应届生") != (c.FreshGraduate == 1) || (c.FreshGraduate == 1) != (len(c.GeekWorks) == 0) {
+		t.Errorf("%s: workYear %q fresh %d works %d", c.GeekName, c.GeekWorkYear, c.FreshGraduate, len(c.GeekWorks))
+	}
+	if c.GeekGender != 0 && c.GeekGender != 1 {
+		t.Errorf("gender %d", c.GeekGender)
+	}
+	if n := len([]rune(c.GeekName)); n < 2 || n > 3 {
+		t.Errorf("name %q", c.GeekName)
+	}
+	age, _ := strconv.Atoi(strings.TrimSuffix(c.AgeDesc, "岁"))
+	if age < 20 || age > 45 {
+		t.Errorf("age %q", c.AgeDesc)
+	}
+	if c.ExpectLocationCode != cityCodes[c.ExpectLocationName] {
+		t.Errorf("location %s code %d", c.ExpectLocationName, c.ExpectLocationCode)
+	}
+	// Work starts after graduation; entries run newest first
+	// without overlapping.
+	prevStart := "9999.99"
+	for _, w := range c.GeekWorks {
+		if w.StartDate < c.GeekEdus[0].EndDate || (w.EndDate != "" && w.EndDate > prevStart) || w.StartDate > prevStart {
+			t.Errorf("%s: work %s–%s vs graduation %s / next job %s", c.GeekName, w.StartDate, w.EndDate, c.GeekEdus[0].EndDate, prevStart)
+		}
+		prevStart = w.StartDate
+	}
+	if c.ApplyStatusDesc != applyDescs[c.ApplyStatus] {
+		t.Errorf("applyStatus %d desc %q", c.ApplyStatus, c.ApplyStatusDesc)
+	}
+}
+
+// TestGeneratedCandidatesAcrossSeeds checks every candidate of the demo
+// scenario under several seeds.
+func TestGeneratedCandidatesAcrossSeeds(t *testing.T) {
+	for _, seed := range []int64{1, 2, 99, -5} {
+		sc := DefaultScenario()
+		s, err := New(sc, clock.NewManual(sc.Start), seed, zerolog.Nop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		personas := map[string]int{}
+		for _, c := range s.cands {
+			checkGeekItem(t, c.item)
+			personas[c.persona]++
+			if !wechatRe.MatchString(c.wechat) || !phoneRe.MatchString(c.phone) {
+				t.Errorf("seed %d: contacts %q %q", seed, c.wechat, c.phone)
+			}
+		}
+		if len(s.cands) != 77 || len(personas) < 8 {
+			t.Fatalf("seed %d: %d candidates, personas %v", seed, len(s.cands), personas)
+		}
 	}
 }
 
