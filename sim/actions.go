@@ -61,8 +61,11 @@ func (s *Sim) checkAction(a *account, greet bool, now time.Time) (int, string) {
 }
 
 func riskCode(kind string) (int, string) {
-	if kind == RiskRate {
+	switch kind {
+	case RiskRate:
 		return 9, "操作过于频繁，请稍后再试"
+	case RiskAccount:
+		return 36, "账号异常，请完成身份验证"
 	}
 	return 37, "您的环境存在异常，请完成安全验证"
 }

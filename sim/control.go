@@ -10,7 +10,7 @@ func (s *Sim) ForceRisk(accountID, kind string) error {
 	if kind == "" {
 		kind = RiskSlider
 	}
-	if kind != RiskSlider && kind != RiskCaptcha && kind != RiskRate {
+	if kind != RiskSlider && kind != RiskCaptcha && kind != RiskRate && kind != RiskAccount {
 		return ErrBadRiskKind
 	}
 	s.mu.Lock()

@@ -767,8 +767,21 @@ func TestPacingRiskAndControl(t *testing.T) {
 		t.Fatalf("rate risk: code %d, want 9", env.Code)
 	}
 	h.control("/__sim/risk/clear", map[string]string{"account": "acc"})
+	// Forced account check: pages and XHRs 302 to the passport verify page.
+	h.control("/__sim/risk", map[string]string{"account": "acc", "kind": "account"})
+	for _, p := range []string{"/web/chat/index", "/wapi/zpjob/rec/geek/list?jobId=1001&page=1"} {
+		resp := h.get(p)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/web/passport/zp/verify.html" {
+			t.Fatalf("GET %s under account risk: %d %q", p, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	if !h.pageContains("/web/passport/zp/verify.html", "账号异常") {
+		t.Fatal("account verify page lacks 账号异常")
+	}
+	h.control("/__sim/risk/clear", map[string]string{"account": "acc"})
 	tr := h.sim.Truth().Accounts["acc"]
-	if len(tr.RiskEvents) != 3 || tr.RiskEvents[0].Reason != "greet_interval" || tr.RiskEvents[1].Kind != RiskCaptcha || tr.RiskEvents[2].Kind != RiskRate {
+	if len(tr.RiskEvents) != 4 || tr.RiskEvents[0].Reason != "greet_interval" || tr.RiskEvents[1].Kind != RiskCaptcha || tr.RiskEvents[2].Kind != RiskRate {
 		t.Fatalf("risk events: %+v", tr.RiskEvents)
 	}
 	for _, e := range tr.RiskEvents {

@@ -33,9 +33,10 @@ const (
 
 // Login and verify URLs.
 const (
-	loginURL  = "/web/user/?ka=header-login"
-	verifyURL = "/web/user/safe/verify-slider"
-	chatURL   = "/web/chat/index"
+	loginURL         = "/web/user/?ka=header-login"
+	verifyURL        = "/web/user/safe/verify-slider"
+	accountVerifyURL = "/web/passport/zp/verify.html"
+	chatURL          = "/web/chat/index"
 )
 
 // Handler returns the whole site: pages, /wapi/ XHRs and the /__sim/
@@ -50,6 +51,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("GET /wapi/zppassport/qrcode/img", s.handleQRImage)
 	mux.HandleFunc("GET /wapi/zppassport/qrcode/scan", s.handleQRPoll)
 	mux.HandleFunc("GET /web/user/safe/verify-slider", s.handleVerifyPage)
+	mux.HandleFunc("GET /web/passport/zp/verify.html", s.handleVerifyPage)
 	mux.HandleFunc("GET /wapi/zpsafe/verify/status", s.handleVerifyStatus)
 	mux.HandleFunc("GET /static/avatar/{file}", handleAvatar)
 
@@ -257,7 +259,7 @@ func (s *Sim) handleQRPoll(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Sim) handleVerifyPage(w http.ResponseWriter, r *http.Request) {
-	render(w, "verify", nil)
+	render(w, "verify", struct{ Account bool }{r.URL.Path == accountVerifyURL})
 }
 
 // handleVerifyStatus tells the verify page whether the human has solved
@@ -305,9 +307,14 @@ func (s *Sim) page(name string) http.HandlerFunc {
 			return
 		}
 		a := ss.acct
-		if a.riskKind() == RiskSlider {
+		switch a.riskKind() {
+		case RiskSlider:
 			s.mu.Unlock()
 			http.Redirect(w, r, verifyURL, http.StatusFound)
+			return
+		case RiskAccount:
+			s.mu.Unlock()
+			http.Redirect(w, r, accountVerifyURL, http.StatusFound)
 			return
 		}
 		v := pageView{Account: a.cfg.Name, Notice: ss.notice && name != "frame", UserID: a.cfg.UID, Unread: unreadAll(a)}
@@ -364,6 +371,10 @@ func (s *Sim) sessionAPI(h func(w http.ResponseWriter, r *http.Request, ss *sess
 			return
 		}
 		if k := ss.acct.riskKind(); k != "" {
+			if k == RiskAccount { // the real site answers XHRs with a 302 here
+				http.Redirect(w, r, accountVerifyURL, http.StatusFound)
+				return
+			}
 			code, msg := riskCode(k)
 			envelope(w, code, msg, nil)
 			return

@@ -28,7 +28,7 @@ var (
 	ErrUnknownCandidate = errors.New("sim: unknown candidate")
 	ErrNotAdvancer      = errors.New("sim: the clock cannot be advanced")
 	ErrNoQR             = errors.New("sim: no pending QR code to scan")
-	ErrBadRiskKind      = errors.New("sim: risk kind must be slider, captcha or rate")
+	ErrBadRiskKind      = errors.New("sim: risk kind must be slider, captcha, rate or account")
 )
 
 // Risk kinds.
@@ -36,6 +36,7 @@ const (
 	RiskSlider  = "slider"  // pages redirect to /web/user/safe/verify-slider, XHRs code 37
 	RiskCaptcha = "captcha" // pages show the #nc_mask captcha overlay, XHRs code 37
 	RiskRate    = "rate"    // XHRs code 9 (操作过于频繁), pages show the overlay
+	RiskAccount = "account" // pages and XHRs 302 to /web/passport/zp/verify.html (账号异常, code 36 on its status)
 )
 
 // Sim is one simulated site. Create it with New; serve Handler.
