@@ -183,10 +183,6 @@ func (ix *contactIndex) trim() {
 func (ix *contactIndex) match(f ContactFilter, offset, limit int) (ids []uint64, total int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
-	var hit []uint64 // bitset over rows; nil = no search term
-	if needle := FoldSearch(f.Search); needle != "" {
-		hit = ix.searchLocked([]byte(needle))
-	}
 	var from, to int64 = -1 << 62, 1 << 62
 	if !f.From.IsZero() {
 		from = f.From.Unix()
@@ -207,29 +203,62 @@ func (ix *contactIndex) match(f ContactFilter, offset, limit int) (ids []uint64,
 			want |= flagWechat
 		}
 	}
+	pass := func(i int) bool {
+		return ix.flags[i]&mask == want && ix.created[i] >= from && ix.created[i] <= to
+	}
 	take := func(i int) {
-		if ix.flags[i]&mask != want || ix.created[i] < from || ix.created[i] > to {
-			return
-		}
 		if total >= offset && (limit < 0 || len(ids) < limit) {
 			ids = append(ids, uint64(i+1))
 		}
 		total++
 	}
-	if hit != nil {
-		// Visit only the rows the search marked, in id order.
-		for w, word := range hit {
+	needle := []byte(FoldSearch(f.Search))
+	switch {
+	case len(needle) == 0:
+		for i := range ix.flags {
+			if pass(i) {
+				take(i)
+			}
+		}
+	case ix.selective(pass):
+		// Few rows pass the cheap filters: test the needle on those rows
+		// only instead of scanning the whole arena.
+		for i := range ix.flags {
+			if pass(i) && bytes.Contains(ix.segBytes(ix.rows[i].seg), needle) {
+				take(i)
+			}
+		}
+	default:
+		// Visit only the rows the arena search marked, in id order.
+		for w, word := range ix.searchLocked(needle) {
 			for word != 0 {
-				take(w<<6 | bits.TrailingZeros64(word))
+				if i := w<<6 | bits.TrailingZeros64(word); pass(i) {
+					take(i)
+				}
 				word &= word - 1
 			}
 		}
-		return ids, total
-	}
-	for i := range ix.flags {
-		take(i)
 	}
 	return ids, total
+}
+
+// selective estimates from an even sample of rows whether under 1/32 of
+// them pass the cheap filters (e.g. one week of a year); then a per-row
+// needle test (~100 ns a row) beats scanning the whole arena (2-13 ms per
+// million contacts, depending on the needle).
+func (ix *contactIndex) selective(pass func(int) bool) bool {
+	n := len(ix.flags)
+	if n < 1<<14 {
+		return false
+	}
+	const samples = 4096
+	hits := 0
+	for k := 0; k < samples; k++ {
+		if pass(k * (n / samples)) {
+			hits++
+		}
+	}
+	return hits*32 < samples
 }
 
 // searchLocked marks every row whose text contains needle.

@@ -46,13 +46,26 @@ func bigIndex() *contactIndex {
 
 func BenchmarkIndexQuery1M(b *testing.B) {
 	ix := bigIndex()
-	yes := true
+	yes, no := true, false
+	narrow := ContactFilter{Search: "138", Replied: &yes, From: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 3, 7, 0, 0, 0, 0, time.UTC)}
+	b.Run("138/one-week", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			ix.match(narrow, 0, 20)
+		}
+	})
 	for _, q := range []string{"产品", "张伟", "138", "wx_a", "工程师", "李", ""} {
-		b.Run(q, func(b *testing.B) {
-			f := ContactFilter{Search: q, Replied: &yes, From: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 11, 30, 0, 0, 0, 0, time.UTC)}
-			for i := 0; i < b.N; i++ {
-				ix.match(f, 40, 20)
+		for _, wx := range []*bool{nil, &yes, &no} {
+			name := q + "/wechat=any"
+			if wx != nil {
+				name = fmt.Sprintf("%s/wechat=%v", q, *wx)
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				f := ContactFilter{Search: q, Replied: &yes, WechatExchanged: wx,
+					From: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 11, 30, 0, 0, 0, 0, time.UTC)}
+				for i := 0; i < b.N; i++ {
+					ix.match(f, 40, 20)
+				}
+			})
+		}
 	}
 }

@@ -157,11 +157,11 @@ func TestContactIndexMatchesBruteForce(t *testing.T) {
 	words := []string{"张三", "李四", "产品经理", "Go开发", "wechat:ABC", "13800138000", "王五", "abc", "前端"}
 	all := map[uint64]*Contact{}
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	for step := 0; step < 20000; step++ {
-		id := uint64(rng.IntN(400) + 1)
-		c := &Contact{ID: id, Name: words[rng.IntN(len(words))] + strings.Repeat("x", rng.IntN(3000)),
+	for step := 0; step < 60000; step++ {
+		id := uint64(rng.IntN(20000) + 1)
+		c := &Contact{ID: id, Name: words[rng.IntN(len(words))] + strings.Repeat("x", rng.IntN(3000)*rng.IntN(2)),
 			Position: words[rng.IntN(len(words))], Contact: words[rng.IntN(len(words))],
-			CreatedAt: base.Add(time.Duration(id) * time.Hour)}
+			CreatedAt: base.Add(time.Duration(id) * time.Minute)}
 		if rng.IntN(2) == 0 {
 			c.ReplyStatus = ReplyYes
 		}
@@ -172,7 +172,8 @@ func TestContactIndexMatchesBruteForce(t *testing.T) {
 	yes, no := true, false
 	filters := []ContactFilter{{}, {Search: "张三"}, {Search: "abc"}, {Search: "ABC"}, {Search: "经理"}, {Search: "xxx"},
 		{Search: "1380", Replied: &yes}, {Replied: &no, WechatExchanged: &yes},
-		{From: base.Add(100 * time.Hour), To: base.Add(200 * time.Hour), Search: "开发"}}
+		{From: base.Add(100 * time.Minute), To: base.Add(500 * time.Minute), Search: "开发"},
+		{Replied: &yes, WechatExchanged: &yes, From: base.Add(1000 * time.Minute), Search: "张"}}
 	for _, f := range filters {
 		var want []uint64
 		for id, c := range all {
