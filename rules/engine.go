@@ -128,7 +128,7 @@ func Compile(rules []Rule, version uint64) (*RuleSet, error) {
 		cr := compiledRule{src: &r, scope: DefaultMsgScope}
 		fold, exact, trim := false, false, false
 		if k := r.Keyword; k != nil {
-			cr.words = k.WordList
+			cr.words = slices.Clone(k.WordList) // hits report these; the caller may reuse its slices
 			fold = k.IsCaseSensitive != nil && *k.IsCaseSensitive == 0
 			exact = k.MatchRule != nil && *k.MatchRule == MatchExact
 			trim = exact && k.IsTrimMsg != nil && *k.IsTrimMsg == 1
