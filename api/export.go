@@ -59,6 +59,12 @@ func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) error {
 			return errBadRequest(p, "export is not paged; remove %s", p)
 		}
 	}
+	select {
+	case s.exportSlot <- struct{}{}:
+		defer func() { <-s.exportSlot }()
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
 	now := s.clock.Now()
 	name := fmt.Sprintf("contacts_export_%s_%s.xlsx", now.In(clock.Shanghai).Format("20060102_150405"), randHex(4))
 	path := filepath.Join(s.exportDir, name)

@@ -73,6 +73,10 @@ type Server struct {
 	// inProgress holds export file names being written, so the cleanup
 	// pass never deletes a file before its link is recorded.
 	inProgress sync.Map
+	// exportSlot lets one export run at a time: each holds an excelize
+	// workbook in memory, and queued operators wait rather than multiply
+	// the server's peak memory.
+	exportSlot chan struct{}
 }
 
 // NewServer validates opts, creates the export directory (0700) and builds
@@ -107,7 +111,7 @@ func NewServer(opts Options) (*Server, error) {
 		opts.MaxBodyBytes = 1 << 20
 	}
 	s := &Server{opt: opts, store: opts.Store, clock: opts.Clock, log: opts.Logger,
-		exportDir: filepath.Join(opts.DataDir, "media", "exports")}
+		exportDir: filepath.Join(opts.DataDir, "media", "exports"), exportSlot: make(chan struct{}, 1)}
 	if err := os.MkdirAll(s.exportDir, 0o700); err != nil {
 		return nil, fmt.Errorf("api: export dir: %w", err)
 	}

@@ -113,7 +113,7 @@ func runServe(ctx context.Context, args []string) error {
 	go srv.Run(runCtx)
 	go srv.RunKeywordHitDelivery(runCtx)
 
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("data", cfg.DataDir).Str("public_url", public).
