@@ -16,9 +16,14 @@ func (s *Sim) apiUserInfo(w http.ResponseWriter, r *http.Request, a *account, no
 		Avatar: "/static/avatar/1.png", Identity: 1, Company: a.cfg.Company, Title: "招聘经理"})
 }
 
-// apiNoticeConfirm dismisses the 治理公告 popup for this login.
+// apiNoticeConfirm dismisses the 治理公告 popup (or with type=intent the
+// 意向沟通 tip) for this login.
 func (s *Sim) apiNoticeConfirm(w http.ResponseWriter, r *http.Request, ss *session, now time.Time) {
-	ss.notice = false
+	if r.URL.Query().Get("type") == "intent" {
+		ss.tip = false
+	} else {
+		ss.notice = false
+	}
 	envelope(w, 0, "", nil)
 }
 

@@ -977,3 +977,25 @@ func TestActionXHRShapes(t *testing.T) {
 		t.Fatalf("resume request message %+v", last)
 	}
 }
+
+func TestIntentTipIsOptIn(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	h.login()
+	if h.pageContains("/web/chat/index", `class="boss-popup intent-tip"`) {
+		t.Fatal("intent tip shown without intent_tip")
+	}
+	h = newHarness(t, 1, func(sc *Scenario) { sc.IntentTip = true })
+	h.login()
+	if !h.pageContains("/web/chat/index", `<div class="boss-popup__close"`) || !h.pageContains("/web/chat/index", "我知道了") {
+		t.Fatal("intent tip missing")
+	}
+	if env := call[any](h, "POST", "/wapi/zpuser/notice/confirm?type=intent", url.Values{}); env.Code != 0 {
+		t.Fatal(env.Message)
+	}
+	if h.pageContains("/web/chat/index", `class="boss-popup intent-tip"`) {
+		t.Fatal("intent tip shown after 我知道了")
+	}
+	if !h.pageContains("/web/chat/index", `<div class="dialog-uninstall-extension">`) {
+		t.Fatal("closing the tip closed the 治理公告 too")
+	}
+}

@@ -27,6 +27,10 @@ type Scenario struct {
 	Personas map[string]int `yaml:"personas"`
 	// Behaviour tunes the personas (reply delays, the N of "slow").
 	Behaviour Behaviour `yaml:"behaviour"`
+	// IntentTip also shows the 意向沟通 tip (a div.boss-popup with
+	// div.boss-popup__close and 我知道了) once per login on the chat page,
+	// so tests can exercise a bot's popup handling. Off by default.
+	IntentTip bool `yaml:"intent_tip"`
 	// Accounts are the recruiter accounts the site knows.
 	Accounts []Account `yaml:"accounts"`
 }

@@ -137,7 +137,7 @@ func newToken() string {
 // s.mu.
 func (s *Sim) login(w http.ResponseWriter, a *account, now time.Time) {
 	tok := newToken()
-	s.sessions[tok] = &session{token: tok, acct: a, expires: now.Add(a.cfg.SessionLifetime), notice: true}
+	s.sessions[tok] = &session{token: tok, acct: a, expires: now.Add(a.cfg.SessionLifetime), notice: true, tip: s.sc.IntentTip}
 	maxAge := int(a.cfg.SessionLifetime / time.Second)
 	for _, c := range []*http.Cookie{
 		{Name: cookieWT2, Value: tok},
@@ -279,6 +279,7 @@ func (s *Sim) handleVerifyStatus(w http.ResponseWriter, r *http.Request) {
 type pageView struct {
 	Account   string
 	Notice    bool
+	Tip       bool
 	Overlay   string // captcha overlay text, "" when none
 	Unread    int
 	Jobs      []jobView
@@ -317,7 +318,8 @@ func (s *Sim) page(name string) http.HandlerFunc {
 			http.Redirect(w, r, accountVerifyURL, http.StatusFound)
 			return
 		}
-		v := pageView{Account: a.cfg.Name, Notice: ss.notice && name != "frame", UserID: a.cfg.UID, Unread: unreadAll(a)}
+		v := pageView{Account: a.cfg.Name, Notice: ss.notice && name != "frame", Tip: ss.tip && name == "chat",
+			UserID: a.cfg.UID, Unread: unreadAll(a)}
 		if a.riskKind() != "" {
 			v.Overlay = "安全验证"
 		}

@@ -81,6 +81,7 @@ type session struct {
 	acct    *account
 	expires time.Time
 	notice  bool // the 治理公告 popup is still to be shown
+	tip     bool // the 意向沟通 tip is still to be shown
 }
 
 type qrCode struct {
