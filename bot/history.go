@@ -24,8 +24,9 @@ type Turn struct {
 	Time    time.Time
 	Speaker Speaker
 	Text    string
-	Body    int  // the site's body type
-	Own     bool // sent from the recruiter's account (bot, site or human)
+	Body    int    // the site's body type
+	URL     string // attachment link (résumé) when there is one
+	Own     bool   // sent from the recruiter's account (bot, site or human)
 }
 
 // systemTexts are texts the site writes for exchange events. They can arrive
@@ -83,7 +84,7 @@ func Classify(msgs []pages.Message, ownUID int64) []Turn {
 		}
 		t := Turn{
 			MID: m.MID, Time: time.UnixMilli(m.Time), Text: strings.TrimSpace(m.Body.Text),
-			Body: m.Body.Type, Own: m.From.UID == ownUID,
+			Body: m.Body.Type, URL: m.Body.URL, Own: m.From.UID == ownUID,
 		}
 		switch {
 		case m.Type == pages.TypeSystem:

@@ -92,11 +92,20 @@ func (o *Outbox) Run(ctx context.Context) error {
 		if _, err := o.Pass(ctx); err != nil && ctx.Err() == nil {
 			o.log.Error().Err(err).Msg("outbox pass failed")
 		}
-		select {
-		case <-ctx.Done():
+		// Sleep on the clock, cut short by Poke. (A cancelled Sleep leaves
+		// no timer behind, unlike clock.After.)
+		sleepCtx, cancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-o.wake:
+				cancel()
+			case <-sleepCtx.Done():
+			}
+		}()
+		_ = o.clk.Sleep(sleepCtx, o.opts.Idle)
+		cancel()
+		if ctx.Err() != nil {
 			return ctx.Err()
-		case <-o.wake:
-		case <-o.clk.After(o.opts.Idle):
 		}
 	}
 }

@@ -16,12 +16,19 @@ import (
 
 // Row is one conversation in the chat list.
 type Row struct {
-	UID      int64 // the candidate's uid (geekId)
-	Source   int   // the suffix of data-id
-	Name     string
-	Job      string
-	LastText string
-	Unread   int
+	UID      int64  `json:"uid"`    // the candidate's uid (geekId)
+	Source   int    `json:"source"` // the suffix of data-id
+	Name     string `json:"name"`
+	Job      string `json:"jobName"`
+	JobID    int64  `json:"jobId"`
+	LastText string `json:"lastMsg"`
+	LastTime int64  `json:"lastTime"` // ms since epoch; 0 when read from the DOM
+	Unread   int    `json:"unreadCount"`
+}
+
+// friendList is zpData of the chat page's conversation-list XHR.
+type friendList struct {
+	FriendList []Row `json:"friendList"`
 }
 
 // Exchange kinds of the toolbar.
@@ -47,6 +54,7 @@ var ErrExchangeDone = errors.New("exchange already completed")
 
 // OpenChat loads the chat (沟通) page.
 func (s *Session) OpenChat(ctx context.Context) error {
+	s.watch.Drain(s.sel.XHRFriendList)
 	if err := s.navigate(ctx, s.sel.ChatPath); err != nil {
 		return err
 	}
@@ -62,8 +70,28 @@ const rowsJS = `(sel) => Array.from(document.querySelectorAll(sel.row)).map(el =
           last: text(sel.last), unread: parseInt(text(sel.unread) || '0', 10) || 0};
 })`
 
-// Rows lists the conversations the chat page shows now.
+// Rows lists the conversations of the chat page, from the page's own
+// conversation-list response (the newest one observed, or the next one);
+// when the page loads none, from the DOM.
 func (s *Session) Rows(ctx context.Context) ([]Row, error) {
+	var list friendList
+	if got := s.watch.Drain(s.sel.XHRFriendList); len(got) > 0 {
+		if err := DecodeEnvelope(got[len(got)-1].Body, &list); err != nil {
+			return nil, fmt.Errorf("read chat list: %w", err)
+		}
+		return list.FriendList, nil
+	}
+	err := s.nextXHR(ctx, s.sel.XHRFriendList, &list)
+	if err == nil {
+		return list.FriendList, nil
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+		return nil, fmt.Errorf("read chat list: %w", err)
+	}
+	return s.rowsFromDOM(ctx)
+}
+
+func (s *Session) rowsFromDOM(ctx context.Context) ([]Row, error) {
 	res, err := s.p(ctx).Eval(rowsJS, map[string]string{
 		"row": s.sel.ConversationRow, "name": s.sel.RowName, "job": "span.source-job",
 		"last": "span.push-text", "unread": s.sel.RowUnread,

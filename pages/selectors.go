@@ -27,6 +27,7 @@ type Selectors struct {
 	XHRUserInfo   string `yaml:"xhr_user_info"`
 	XHRGeekList   string `yaml:"xhr_geek_list"`
 	XHRHistoryMsg string `yaml:"xhr_history_msg"`
+	XHRFriendList string `yaml:"xhr_friend_list"`
 
 	// Login.
 	LoginUser     string   `yaml:"login_user"`
@@ -87,6 +88,7 @@ func DefaultSelectors() Selectors {
 		XHRUserInfo:   "/wapi/zpuser/wap/getUserInfo.json",
 		XHRGeekList:   "/wapi/zpjob/rec/geek/list",
 		XHRHistoryMsg: "/wapi/zpchat/boss/historyMsg",
+		XHRFriendList: "/wapi/zprelation/friend/getBossFriendListV2.json",
 
 		LoginUser:     "input[name=account]",
 		LoginPassword: "input[name=password]",

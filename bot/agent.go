@@ -1,0 +1,372 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/pages"
+	"github.com/hunterbot/hunterbot/rules"
+	"github.com/hunterbot/hunterbot/state/worker"
+)
+
+// Account states as operators see them.
+const (
+	StateStarting   = "starting"
+	StateRunning    = "running"
+	StateNeedsLogin = "needs_login"
+	StatePausedRisk = "paused_risk"
+	StateQuota      = "quota_reached"
+	StateStopped    = "stopped"
+	StateError      = "error"
+)
+
+// Status is an account's state and today's counters.
+type Status struct {
+	Account   string
+	Name      string
+	State     string
+	Greeted   int // greetings confirmed today
+	Planned   int // greetings the brain planned today
+	Replies   int // conversations with a candidate reply
+	Contacts  int // contacts captured
+	LastError string
+	Since     time.Time
+}
+
+// Deps are the components an Agent uses.
+type Deps struct {
+	Site    Site
+	Brain   Brain
+	DB      *worker.DB
+	Clock   clock.Clock
+	Log     zerolog.Logger
+	Outbox  *Outbox // optional: poked after enqueueing
+	DataDir string  // QR codes and CVs go under it
+	// Alert, when set, is called on state changes that need an operator
+	// (risk, login, quota). It must not block.
+	Alert func(Status)
+}
+
+// Agent runs one recruiter account.
+type Agent struct {
+	cfg          AccountConfig
+	platformType string
+	brainAccount string
+	Deps
+	gov      *Governor
+	extract  *rules.Extractor
+	me       pages.UserInfo
+	plan     *dayPlan
+	filtered map[string]bool // candidates the brain declined today
+
+	mu     sync.Mutex
+	status Status
+}
+
+// NewAgent builds the agent of one account.
+func NewAgent(cfg AccountConfig, platformType string, d Deps) *Agent {
+	pacing := DefaultPacing()
+	if cfg.Pacing != nil {
+		pacing = *cfg.Pacing
+	}
+	if platformType == "" {
+		platformType = "boss"
+	}
+	a := &Agent{
+		cfg: cfg, platformType: platformType,
+		brainAccount: "account_" + platformType + "_" + cfg.PlatformID,
+		Deps:         d,
+		gov:          NewGovernor(d.Clock, clock.Shanghai, pacing, seedOf(cfg.ID)),
+		filtered:     map[string]bool{},
+		extract:      rules.NewExtractor(),
+	}
+	a.Log = d.Log.With().Str("account", cfg.ID).Logger()
+	a.status = Status{Account: cfg.ID, Name: cfg.Name, State: StateStarting, Since: d.Clock.Now()}
+	return a
+}
+
+func seedOf(s string) uint64 {
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// Status returns a snapshot of the account's status.
+func (a *Agent) Status() Status {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.status
+}
+
+func (a *Agent) setState(state string, cause error) {
+	a.mu.Lock()
+	changed := a.status.State != state
+	a.status.State = state
+	if cause != nil {
+		a.status.LastError = cause.Error()
+	}
+	if changed {
+		a.status.Since = a.Clock.Now()
+	}
+	st := a.status
+	a.mu.Unlock()
+	if !changed {
+		return
+	}
+	ev := a.Log.Info()
+	if state == StatePausedRisk || state == StateNeedsLogin || state == StateQuota || state == StateError {
+		ev = a.Log.Warn().Bool("alert", true)
+		if a.Alert != nil {
+			a.Alert(st)
+		}
+	}
+	if cause != nil {
+		ev = ev.AnErr("cause", cause)
+	}
+	ev.Str("state", state).Msg("account state")
+}
+
+func (a *Agent) count(f func(*Status)) {
+	a.mu.Lock()
+	f(&a.status)
+	a.mu.Unlock()
+}
+
+// Run drives the account until ctx is done. Errors of one cycle never end
+// the run: risk pauses, logouts wait for a login, other errors back off.
+func (a *Agent) Run(ctx context.Context) error {
+	defer a.setState(StateStopped, nil)
+	backoff := time.Minute
+	for ctx.Err() == nil {
+		err := a.session(ctx)
+		if err == nil {
+			err = a.reconcile(ctx)
+		}
+		for err == nil && ctx.Err() == nil {
+			err = a.cycle(ctx)
+			if err == nil {
+				backoff = time.Minute
+				if serr := a.Clock.Sleep(ctx, a.cfg.ChatPoll); serr != nil {
+					return nil
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		switch {
+		case errors.Is(err, pages.ErrRisk):
+			if werr := a.waitRiskCleared(ctx, err); werr != nil {
+				return nil
+			}
+		case errors.Is(err, pages.ErrLoggedOut):
+			a.setState(StateNeedsLogin, err)
+		default:
+			a.setState(StateError, err)
+			if serr := a.Clock.Sleep(ctx, backoff); serr != nil {
+				return nil
+			}
+			if backoff < 30*time.Minute {
+				backoff *= 2
+			}
+		}
+	}
+	return nil
+}
+
+// session makes sure the tab is logged in, restoring the saved session or
+// logging in as configured, and learns the recruiter's uid.
+func (a *Agent) session(ctx context.Context) error {
+	var blob []byte
+	_ = a.DB.View(func(tx *worker.Tx) (err error) { blob, err = tx.Session(a.cfg.ID); return })
+	if len(blob) > 0 {
+		if err := a.Site.RestoreSession(ctx, blob); err != nil {
+			a.Log.Warn().Err(err).Msg("saved session unusable")
+		}
+	}
+	me, err := a.Site.Me(ctx)
+	if errors.Is(err, pages.ErrLoggedOut) {
+		if err := a.login(ctx); err != nil {
+			return err
+		}
+		me, err = a.Site.Me(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	a.me = me
+	if blob, err := a.Site.SaveSession(ctx); err == nil {
+		if err := a.DB.Update(func(tx *worker.Tx) error { return tx.PutSession(a.cfg.ID, blob) }); err != nil {
+			return err
+		}
+	}
+	a.Log.Info().Int64("uid", me.UserID).Msg("logged in")
+	a.setState(StateRunning, nil)
+	return nil
+}
+
+func (a *Agent) login(ctx context.Context) error {
+	a.setState(StateNeedsLogin, pages.ErrLoggedOut)
+	switch a.cfg.Login.Method {
+	case "password":
+		pw := a.cfg.Login.Password
+		if a.cfg.Login.PasswordEnv != "" {
+			pw = os.Getenv(a.cfg.Login.PasswordEnv)
+		}
+		return a.Site.PasswordLogin(ctx, a.cfg.Login.Username, pw)
+	default: // qr
+		for ctx.Err() == nil {
+			png, err := a.Site.QRCode(ctx)
+			if err != nil {
+				return err
+			}
+			path := filepath.Join(a.DataDir, "qr", a.cfg.ID+".png")
+			if err := writePrivate(path, png); err != nil {
+				return err
+			}
+			a.Log.Warn().Bool("alert", true).Str("qr", path).Msg("scan the QR code with the site's app to log in")
+			err = a.Site.WaitLoggedIn(ctx, 2*time.Minute)
+			if err == nil || !errors.Is(err, pages.ErrLoggedOut) {
+				return err
+			}
+		}
+		return ctx.Err()
+	}
+}
+
+func writePrivate(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o600)
+}
+
+// waitRiskCleared pauses the account: no clicks, no typing, no solving.
+// It only looks at the site now and then until a human has cleared the
+// verification.
+func (a *Agent) waitRiskCleared(ctx context.Context, cause error) error {
+	a.setState(StatePausedRisk, cause)
+	for {
+		if err := a.Clock.Sleep(ctx, 5*time.Minute); err != nil {
+			return err
+		}
+		err := a.Site.OpenChat(ctx)
+		if err == nil {
+			a.Log.Info().Msg("risk page gone; resuming")
+			a.setState(StateRunning, nil)
+			return nil
+		}
+		if !errors.Is(err, pages.ErrRisk) {
+			a.Log.Info().Err(err).Msg("risk page gone")
+			return nil
+		}
+	}
+}
+
+// cycle is one round of work: answer conversations, then greet what the
+// plan allows now.
+func (a *Agent) cycle(ctx context.Context) error {
+	if err := a.chatPass(ctx); err != nil {
+		return err
+	}
+	if err := a.greetPass(ctx); err != nil {
+		return err
+	}
+	if a.Outbox != nil {
+		a.Outbox.Poke()
+	}
+	return nil
+}
+
+// reconcile settles greetings and sends left "intended" by a crash, by
+// looking at the site, before any new action.
+func (a *Agent) reconcile(ctx context.Context) error {
+	var greetings []worker.Greeting
+	var sends []worker.Send
+	err := a.DB.View(func(tx *worker.Tx) (err error) {
+		if greetings, err = tx.PendingGreetings(a.cfg.ID); err != nil {
+			return err
+		}
+		sends, err = tx.PendingSends(a.cfg.ID)
+		return err
+	})
+	if err != nil || (len(greetings) == 0 && len(sends) == 0) {
+		return err
+	}
+	if err := a.Site.OpenChat(ctx); err != nil {
+		return err
+	}
+	rows, err := a.Site.Rows(ctx)
+	if err != nil {
+		return err
+	}
+	inList := map[string]bool{}
+	for _, r := range rows {
+		inList[fmt.Sprint(r.UID)] = true
+	}
+	for _, g := range greetings {
+		// A greeting creates the conversation: its presence is the site's
+		// confirmation. Absent means the click never landed; it is NOT
+		// retried (a lost greeting is better than a duplicate).
+		if inList[g.CandidateID] {
+			err = a.confirmGreeting(g.CandidateID, g.JobID, "", "reconciled: conversation exists")
+		} else {
+			err = a.DB.Update(func(tx *worker.Tx) error {
+				_, err := tx.SettleGreeting(a.cfg.ID, g.CandidateID, worker.Abandoned, "reconciled: no conversation on the site")
+				return err
+			})
+		}
+		if err != nil {
+			return err
+		}
+		a.Log.Info().Str("candidate", g.CandidateID).Msg("reconciled an unconfirmed greeting")
+	}
+	// Sends are reconciled per conversation by the chat pass, which reads
+	// the history anyway; mark their conversations for a visit.
+	for _, s := range sends {
+		err := a.DB.Update(func(tx *worker.Tx) error {
+			var c Conversation
+			if err := tx.Conversation(a.cfg.ID, s.CandidateID, &c); err != nil {
+				return err
+			}
+			c.LastRowText = "\x00reconcile"
+			return tx.PutConversation(a.cfg.ID, s.CandidateID, c)
+		})
+		if err != nil && !errors.Is(err, worker.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// siteJobID maps a brain job id to the site's job id.
+func (a *Agent) siteJobID(brainJob string) string {
+	for _, j := range a.cfg.Jobs {
+		if j.BrainJobID == brainJob {
+			return j.SiteJobID
+		}
+	}
+	return strings.TrimPrefix(brainJob, "job_"+a.platformType+"_")
+}
+
+// brainJobID maps a site job id to the brain's job id.
+func (a *Agent) brainJobID(siteJob string) string {
+	for _, j := range a.cfg.Jobs {
+		if j.SiteJobID == siteJob {
+			return j.BrainJobID
+		}
+	}
+	return "job_" + a.platformType + "_" + siteJob
+}

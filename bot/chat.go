@@ -1,0 +1,517 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hunterbot/hunterbot/brain"
+	"github.com/hunterbot/hunterbot/pages"
+	"github.com/hunterbot/hunterbot/rules"
+	"github.com/hunterbot/hunterbot/state/worker"
+)
+
+// Brain nextStep values (spec brain-protocol.md).
+const (
+	StepNormalChat   = "normal_chat"
+	StepNeedContact  = "need_contact"
+	StepNoTalk       = "noTalk"
+	StepFinish       = "finish"
+	StepAlgoAbnormal = "algo_abnormal"
+	StepNeedEnsure   = "need_ensure"
+)
+
+// chatPass reads the chat list and handles every conversation whose last
+// message changed since the bot last looked.
+func (a *Agent) chatPass(ctx context.Context) error {
+	if err := a.gov.Wait(ctx, ActBrowse); err != nil {
+		return err
+	}
+	if err := a.Site.OpenChat(ctx); err != nil {
+		return err
+	}
+	rows, err := a.Site.Rows(ctx)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		cid := strconv.FormatInt(row.UID, 10)
+		conv, known, err := a.loadConversation(cid)
+		if err != nil {
+			return err
+		}
+		changed := !known || row.Unread > 0 || rowMark(row) != conv.LastRowText
+		retryDue := !conv.RetryAt.IsZero() && !a.Clock.Now().Before(conv.RetryAt)
+		if !changed && !retryDue {
+			continue
+		}
+		if err := a.gov.Wait(ctx, ActBrowse); err != nil {
+			return err
+		}
+		if err := a.handleConversation(ctx, row, conv); err != nil {
+			return fmt.Errorf("conversation %s: %w", cid, err)
+		}
+	}
+	return nil
+}
+
+func (a *Agent) loadConversation(cid string) (Conversation, bool, error) {
+	var c Conversation
+	err := a.DB.View(func(tx *worker.Tx) error { return tx.Conversation(a.cfg.ID, cid, &c) })
+	if errors.Is(err, worker.ErrNotFound) {
+		uid, _ := strconv.ParseInt(cid, 10, 64)
+		return Conversation{CandidateID: cid, UID: uid, Status: StatusInService}, false, nil
+	}
+	return c, err == nil, err
+}
+
+func (a *Agent) saveConversation(c Conversation) error {
+	return a.DB.Update(func(tx *worker.Tx) error {
+		c.UpdatedAt = tx.Now()
+		return tx.PutConversation(a.cfg.ID, c.CandidateID, c)
+	})
+}
+
+// handleConversation processes the new messages of one conversation:
+// settles pending sends, detects a human recruiter, records replies and
+// opt-outs, captures contacts, and answers through the brain.
+func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conversation) error {
+	msgs, err := a.Site.OpenConversation(ctx, row.UID)
+	if err != nil {
+		return err
+	}
+	if conv.Name == "" {
+		conv.Name = row.Name
+	}
+	if conv.Position == "" {
+		conv.Position = row.Job
+	}
+	conv.UID = row.UID
+	if conv.BrainJobID == "" && row.JobID != 0 {
+		conv.BrainJobID = a.brainJobID(strconv.FormatInt(row.JobID, 10))
+	}
+	turns := Classify(msgs, a.me.UserID)
+	if err := a.settleSends(ctx, &conv, turns); err != nil {
+		return err
+	}
+
+	before := conv
+	var fresh []Turn
+	for _, t := range turns {
+		if t.MID > conv.LastSeenMID {
+			fresh = append(fresh, t)
+		}
+	}
+	firstOwn := true
+	for _, t := range turns {
+		if t.Speaker != Robot {
+			continue
+		}
+		isFirst := firstOwn
+		firstOwn = false
+		if t.MID <= conv.LastSeenMID || conv.sentByBot(t.Text) || isSiteEmitted(t.Text) {
+			continue
+		}
+		// The site's own greeting text opens conversations the bot greeted.
+		if isFirst && !conv.GreetedAt.IsZero() {
+			continue
+		}
+		if !conv.HandedOver {
+			conv.HandedOver = true
+			conv.Status = StatusIntervened
+			a.Log.Info().Str("candidate", conv.CandidateID).Msg("a human recruiter wrote here; the bot stays silent")
+		}
+	}
+	captured := a.readCandidateTurns(ctx, &conv, fresh)
+	if err := a.captureExchanges(ctx, &conv, fresh); err != nil {
+		return err
+	}
+	for _, t := range turns {
+		if t.MID > conv.LastSeenMID {
+			conv.LastSeenMID = t.MID
+		}
+	}
+	conv.LastRowText = rowMark(row)
+	if err := a.commitConversation(before, conv, captured); err != nil {
+		return err
+	}
+	return a.answer(ctx, &conv, turns)
+}
+
+// rowMark identifies the last message a chat-list row shows.
+func rowMark(r pages.Row) string {
+	return strconv.FormatInt(r.LastTime, 10) + "|" + r.LastText
+}
+
+func isSiteEmitted(text string) bool {
+	for _, s := range SiteEmittedTexts {
+		if strings.TrimSpace(text) == s {
+			return true
+		}
+	}
+	return false
+}
+
+// readCandidateTurns records replies and opt-outs and extracts contacts
+// from the candidate's new text messages (never from our own, never from
+// echoes of our texts). It returns how many new contact values it found.
+func (a *Agent) readCandidateTurns(_ context.Context, conv *Conversation, fresh []Turn) int {
+	found := 0
+	x := rules.NewExtractor(conv.SentTexts...)
+	for _, t := range fresh {
+		if t.Speaker != User || IsEcho(t.Text, conv.SentTexts) {
+			continue
+		}
+		if !conv.Replied {
+			conv.Replied, conv.ReplyText, conv.RepliedAt = true, t.Text, t.Time
+			a.count(func(s *Status) { s.Replies++ })
+		}
+		if rules.IsOptOut(t.Text) && !conv.OptedOut {
+			conv.OptedOut = true
+			conv.Status = StatusTerminated
+			a.Log.Info().Str("candidate", conv.CandidateID).Msg("candidate opted out")
+		}
+		for _, c := range x.Extract(t.Text) {
+			switch c.Type {
+			case rules.ContactWeChat:
+				if conv.Wechat == "" {
+					conv.Wechat = c.Value
+					found++
+				}
+			case rules.ContactPhone:
+				if conv.Phone == "" {
+					conv.Phone = c.Value
+					found++
+				}
+			}
+		}
+	}
+	return found
+}
+
+// captureExchanges reads exchanged contacts from the toolbar tooltip after
+// the site reports an accepted exchange, and downloads attachment résumés.
+func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh []Turn) error {
+	for _, t := range fresh {
+		switch {
+		case strings.Contains(t.Text, "接受与您交换微信") || strings.Contains(t.Text, "的微信号"):
+			if conv.Wechat == "" {
+				if v, err := a.Site.ViewExchange(ctx, conv.UID, pages.ExchangeWechat); err == nil {
+					conv.Wechat = v
+				} else if !errors.Is(err, pages.ErrNotFound) {
+					return err
+				}
+			}
+		case strings.Contains(t.Text, "接受与您交换联系方式") || strings.Contains(t.Text, "的手机号"):
+			if conv.Phone == "" {
+				if v, err := a.Site.ViewExchange(ctx, conv.UID, pages.ExchangePhone); err == nil {
+					conv.Phone = rules.NormalizeMobile(v)
+				} else if !errors.Is(err, pages.ErrNotFound) {
+					return err
+				}
+			}
+		case (t.Body == pages.BodyHyperlink || t.Body == pages.BodyResume) && t.URL != "" && conv.CVFile == "":
+			data, err := a.Site.Download(ctx, t.URL)
+			if err != nil {
+				return err
+			}
+			path := filepath.Join(a.DataDir, "cv", a.cfg.ID, conv.CandidateID+".pdf")
+			if err := writePrivate(path, data); err != nil {
+				return err
+			}
+			conv.CVFile = path
+		}
+	}
+	return nil
+}
+
+// commitConversation saves the record and, in the same transaction, queues
+// the reports its changes call for.
+func (a *Agent) commitConversation(before, conv Conversation, _ int) error {
+	newWechat := conv.Wechat != "" && conv.Wechat != before.Wechat
+	newPhone := conv.Phone != "" && conv.Phone != before.Phone
+	newCV := conv.CVFile != "" && conv.CVFile != before.CVFile
+	err := a.DB.Update(func(tx *worker.Tx) error {
+		conv.UpdatedAt = tx.Now()
+		if conv.Status == "" || conv.Status == StatusNotReached {
+			conv.Status = StatusInService
+		}
+		if err := tx.PutConversation(a.cfg.ID, conv.CandidateID, conv); err != nil {
+			return err
+		}
+		base := resultPayload{AccountID: a.brainAccount, JobID: conv.BrainJobID, CandidateID: conv.CandidateID,
+			CandidateName: conv.Name}
+		if newWechat {
+			p := base
+			p.Wechat = conv.Wechat
+			if err := enqueueResult(tx, p, ""); err != nil {
+				return err
+			}
+		}
+		if newPhone {
+			p := base
+			p.Phone = conv.Phone
+			if err := enqueueResult(tx, p, ""); err != nil {
+				return err
+			}
+		}
+		if newCV {
+			p := base
+			p.Filename = conv.Name + "的简历.pdf"
+			if err := enqueueResult(tx, p, conv.CVFile); err != nil {
+				return err
+			}
+		}
+		if newWechat || newPhone || newCV || conv.Replied != before.Replied || conv.Name != before.Name {
+			return enqueueContact(tx, a.contactInput(conv))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, b := range []bool{newWechat, newPhone, newCV} {
+		if b {
+			n++
+		}
+	}
+	if n > 0 {
+		a.count(func(s *Status) { s.Contacts += n })
+		a.Log.Info().Str("candidate", conv.CandidateID).Int("new_contacts", n).Msg("contact captured")
+	}
+	return nil
+}
+
+// answer asks the brain what to say when the candidate spoke last and acts
+// on its nextStep.
+func (a *Agent) answer(ctx context.Context, conv *Conversation, turns []Turn) error {
+	if conv.silent() {
+		return nil
+	}
+	var lastUser, lastRobot int64
+	for _, t := range turns {
+		switch {
+		case t.Speaker == User && !IsEcho(t.Text, conv.SentTexts):
+			lastUser = t.MID
+		case t.Speaker == Robot:
+			lastRobot = t.MID
+		}
+	}
+	if lastUser == 0 || lastUser <= conv.LastAnsweredMID || lastUser < lastRobot {
+		return nil
+	}
+	if !conv.RetryAt.IsZero() && a.Clock.Now().Before(conv.RetryAt) {
+		return nil
+	}
+	reply, err := a.Brain.Chat(ctx, brain.ChatRequest{
+		AccountID: a.brainAccount, JobID: conv.BrainJobID, CandidateID: conv.CandidateID,
+		CandidateName: conv.Name, HistoryMsg: toBrainHistory(BrainHistory(turns, conv.SentTexts)),
+	})
+	if err != nil {
+		// The brain is down: try again on a later pass.
+		a.Log.Warn().Err(err).Str("candidate", conv.CandidateID).Msg("brain chat failed")
+		conv.RetryAt = a.Clock.Now().Add(2 * time.Minute)
+		return a.saveConversation(*conv)
+	}
+	conv.RetryAt = time.Time{}
+	lines := splitLines(reply.NextStepContent)
+	switch reply.NextStep {
+	case StepNormalChat, StepNeedContact:
+		if len(lines) == 0 {
+			a.Log.Warn().Str("candidate", conv.CandidateID).Str("step", reply.NextStep).Msg("brain returned no text; sending nothing")
+		}
+		for i, line := range lines {
+			key := fmt.Sprintf("chat/%s/%s/%d/%d", a.cfg.ID, conv.CandidateID, lastUser, i)
+			if err := a.sendLine(ctx, conv, key, "chat", line, lastUser); err != nil {
+				return err
+			}
+		}
+		if reply.NextStep == StepNeedContact {
+			if err := a.requestContacts(ctx, conv, lastUser); err != nil {
+				return err
+			}
+		}
+	case StepNoTalk, StepFinish:
+		conv.Done = true
+		conv.DoneAt = a.Clock.Now()
+		conv.Status = StatusComplete
+		if conv.contact() == "" {
+			conv.Status = StatusTerminated
+		}
+	case StepNeedEnsure:
+		conv.HandedOver = true
+		conv.Status = StatusIntervened
+		a.Log.Warn().Bool("alert", true).Str("candidate", conv.CandidateID).Msg("brain asks for a human (need_ensure)")
+	case StepAlgoAbnormal:
+		conv.RetryAt = a.Clock.Now().Add(10 * time.Minute)
+		a.Log.Warn().Str("candidate", conv.CandidateID).Msg("brain algo_abnormal; will ask again later")
+		return a.saveConversation(*conv)
+	default:
+		a.Log.Warn().Str("candidate", conv.CandidateID).Str("step", reply.NextStep).Msg("unknown nextStep; sending nothing")
+	}
+	conv.LastAnsweredMID = lastUser
+	return a.saveConversation(*conv)
+}
+
+func toBrainHistory(items []HistoryItem) []brain.ChatMessage {
+	out := make([]brain.ChatMessage, len(items))
+	for i, it := range items {
+		out[i] = brain.ChatMessage{Speaker: string(it.Speaker), Msg: it.Msg, Time: it.Time}
+	}
+	return out
+}
+
+func splitLines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// sendLine sends one message exactly once: intended in the ledger before
+// typing, done after the site shows it; an unknown outcome is settled by
+// reading the history, never by typing again.
+func (a *Agent) sendLine(ctx context.Context, conv *Conversation, key, kind, text string, after int64) error {
+	var s worker.Send
+	var created bool
+	err := a.DB.Update(func(tx *worker.Tx) (err error) {
+		s, created, err = tx.IntendSend(worker.Send{Key: key, AccountID: a.cfg.ID, CandidateID: conv.CandidateID,
+			Kind: kind, Text: text, After: after})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !created && s.State != worker.Intended {
+		return nil // sent (or given up) before
+	}
+	if err := a.gov.Wait(ctx, ActMessage); err != nil {
+		return err
+	}
+	_, serr := a.Site.Send(ctx, conv.UID, text)
+	if pages.IsUnknownOutcome(serr) && ctx.Err() == nil {
+		if msgs, err := a.Site.History(ctx, conv.UID); err == nil && hasOwnText(msgs, a.me.UserID, text, after) {
+			serr = nil
+		}
+	}
+	if serr != nil {
+		return serr // stays intended; reconciled on the next visit
+	}
+	return a.markSent(conv, key, text)
+}
+
+func (a *Agent) markSent(conv *Conversation, key, text string) error {
+	conv.rememberSent(text)
+	return a.DB.Update(func(tx *worker.Tx) error {
+		if _, err := tx.SettleSend(key, worker.Done, ""); err != nil {
+			return err
+		}
+		conv.UpdatedAt = tx.Now()
+		return tx.PutConversation(a.cfg.ID, conv.CandidateID, *conv)
+	})
+}
+
+func hasOwnText(msgs []pages.Message, own int64, text string, after int64) bool {
+	for _, m := range msgs {
+		if m.MID > after && m.From.UID == own && strings.TrimSpace(m.Body.Text) == text {
+			return true
+		}
+	}
+	return false
+}
+
+// settleSends reconciles this conversation's intended sends with its
+// history: present means done; absent means the message never left, so it
+// is sent now unless the conversation went silent meanwhile.
+func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Turn) error {
+	var pending []worker.Send
+	err := a.DB.View(func(tx *worker.Tx) (err error) {
+		all, err := tx.PendingSends(a.cfg.ID)
+		for _, s := range all {
+			if s.CandidateID == conv.CandidateID {
+				pending = append(pending, s)
+			}
+		}
+		return err
+	})
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	for _, s := range pending {
+		present := false
+		for _, t := range turns {
+			if t.Own && t.MID > s.After && (t.Text == s.Text || s.Kind == "exchange") && t.Speaker != User {
+				present = true
+				break
+			}
+		}
+		switch {
+		case present:
+			err = a.markSent(conv, s.Key, s.Text)
+		case conv.silent():
+			err = a.DB.Update(func(tx *worker.Tx) error {
+				_, err := tx.SettleSend(s.Key, worker.Abandoned, "conversation went silent before the send")
+				return err
+			})
+		case s.Kind == "exchange":
+			err = a.requestExchange(ctx, conv, s.Key, pages.Exchange(s.Text), s.After)
+		default:
+			err = a.sendLine(ctx, conv, s.Key, s.Kind, s.Text, s.After)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// requestContacts clicks the configured toolbar requests once each.
+func (a *Agent) requestContacts(ctx context.Context, conv *Conversation, after int64) error {
+	for _, k := range a.cfg.ContactRequests {
+		kind := pages.Exchange(k)
+		if (kind == pages.ExchangeWechat && conv.Wechat != "") || (kind == pages.ExchangePhone && conv.Phone != "") ||
+			(kind == pages.ExchangeResume && conv.CVFile != "") {
+			continue
+		}
+		key := fmt.Sprintf("exchange/%s/%s/%s", a.cfg.ID, conv.CandidateID, k)
+		if err := a.requestExchange(ctx, conv, key, kind, after); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (a *Agent) requestExchange(ctx context.Context, conv *Conversation, key string, kind pages.Exchange, after int64) error {
+	var s worker.Send
+	var created bool
+	err := a.DB.Update(func(tx *worker.Tx) (err error) {
+		s, created, err = tx.IntendSend(worker.Send{Key: key, AccountID: a.cfg.ID, CandidateID: conv.CandidateID,
+			Kind: "exchange", Text: string(kind), After: after})
+		return err
+	})
+	if err != nil || (!created && s.State != worker.Intended) {
+		return err
+	}
+	if err := a.gov.Wait(ctx, ActMessage); err != nil {
+		return err
+	}
+	_, rerr := a.Site.RequestExchange(ctx, conv.UID, kind)
+	if errors.Is(rerr, pages.ErrExchangeDone) {
+		rerr = nil
+	}
+	if rerr != nil {
+		return rerr
+	}
+	return a.DB.Update(func(tx *worker.Tx) error {
+		_, err := tx.SettleSend(key, worker.Done, "")
+		return err
+	})
+}

@@ -1,0 +1,207 @@
+package bot
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hunterbot/hunterbot/internal/config"
+	"github.com/hunterbot/hunterbot/internal/logging"
+)
+
+// Config is a worker's YAML configuration (`hunterbot run` / `hunterbot
+// worker`). configs/worker.example.yaml documents every key.
+type Config struct {
+	// WorkerID names this worker at the control plane (e.g. the VM name).
+	WorkerID string `yaml:"worker_id"`
+	// DataDir holds worker.db, QR codes and downloaded CVs.
+	DataDir string          `yaml:"data_dir"`
+	Site    SiteConfig      `yaml:"site"`
+	Browser BrowserConfig   `yaml:"browser"`
+	Brain   BrainConfig     `yaml:"brain"`
+	Control ControlConfig   `yaml:"control"`
+	Log     logging.Options `yaml:"log"`
+	// Accounts this worker runs.
+	Accounts []AccountConfig `yaml:"accounts"`
+}
+
+// SiteConfig locates the recruiter site.
+type SiteConfig struct {
+	BaseURL   string `yaml:"base_url"`
+	Selectors string `yaml:"selectors"` // optional override file
+}
+
+// BrowserConfig configures Chromium.
+type BrowserConfig struct {
+	Bin  string `yaml:"bin"`  // empty: /usr/bin/chromium or HUNTERBOT_CHROMIUM
+	Show bool   `yaml:"show"` // visible window (debugging)
+}
+
+// BrainConfig locates the seed-003 brain.
+type BrainConfig struct {
+	URL          string        `yaml:"url"`
+	Token        string        `yaml:"token"`
+	PlatformType string        `yaml:"platform_type"` // default "boss"
+	Timeout      time.Duration `yaml:"timeout"`
+}
+
+// ControlConfig locates the control plane.
+type ControlConfig struct {
+	URL   string `yaml:"url"`
+	Token string `yaml:"token"` // worker token; HUNTERBOT_WORKER_TOKEN overrides
+}
+
+// AccountConfig is one recruiter account.
+type AccountConfig struct {
+	// ID is the account's key at the control plane.
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+	// PlatformID is the site's id of the account; the brain's accountID is
+	// account_<platform_type>_<platform_id>.
+	PlatformID string      `yaml:"platform_id"`
+	Login      LoginConfig `yaml:"login"`
+	// Jobs maps the brain's jobs to the site's job ids; empty means the
+	// site id is the platform id in the brain's job id (job_boss_<id>).
+	Jobs []JobConfig `yaml:"jobs"`
+	// ContactRequests are the toolbar requests made on need_contact, in
+	// order: wechat, phone, resume. Default: [wechat].
+	ContactRequests []string `yaml:"contact_requests"`
+	// ChatPoll is how often the chat list is read (default 20s).
+	ChatPoll time.Duration `yaml:"chat_poll"`
+	// Pacing overrides DefaultPacing when set.
+	Pacing *Pacing `yaml:"pacing"`
+}
+
+// LoginConfig says how the account logs in when its session is gone.
+type LoginConfig struct {
+	Method   string `yaml:"method"` // password (sim) or qr
+	Username string `yaml:"username"`
+	// Password may be given directly or, better, via an environment
+	// variable named in PasswordEnv.
+	Password    string `yaml:"password"`
+	PasswordEnv string `yaml:"password_env"`
+}
+
+// JobConfig maps one brain job to the site.
+type JobConfig struct {
+	BrainJobID string `yaml:"brain_job_id"`
+	SiteJobID  string `yaml:"site_job_id"`
+	Position   string `yaml:"position"` // chooses follow-up configs
+}
+
+// LoadConfig reads and validates a worker config file.
+func LoadConfig(path string) (*Config, error) {
+	var c Config
+	if err := config.LoadFile(path, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Validate checks the config; errors name the key.
+func (c *Config) Validate() error {
+	c.setDefaults()
+	if c.WorkerID == "" {
+		return fmt.Errorf("worker_id: required")
+	}
+	for key, u := range map[string]string{"site.base_url": c.Site.BaseURL, "brain.url": c.Brain.URL, "control.url": c.Control.URL} {
+		if err := checkURL(u); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	if len(c.Accounts) == 0 {
+		return fmt.Errorf("accounts: at least one account is required")
+	}
+	seen := map[string]bool{}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		p := fmt.Sprintf("accounts[%d]", i)
+		if a.ID == "" || strings.ContainsAny(a.ID, "/ \x00") {
+			return fmt.Errorf("%s.id: required, without spaces or slashes", p)
+		}
+		if seen[a.ID] {
+			return fmt.Errorf("%s.id: duplicate account %q", p, a.ID)
+		}
+		seen[a.ID] = true
+		if a.PlatformID == "" {
+			return fmt.Errorf("%s.platform_id: required", p)
+		}
+		switch a.Login.Method {
+		case "qr":
+		case "password":
+			if a.Login.Username == "" {
+				return fmt.Errorf("%s.login.username: required for the password method", p)
+			}
+			if a.Login.Password == "" && a.Login.PasswordEnv == "" {
+				return fmt.Errorf("%s.login: password or password_env required for the password method", p)
+			}
+		default:
+			return fmt.Errorf("%s.login.method: want password or qr, got %q", p, a.Login.Method)
+		}
+		for _, k := range a.ContactRequests {
+			if k != "wechat" && k != "phone" && k != "resume" {
+				return fmt.Errorf("%s.contact_requests: unknown request %q (want wechat, phone or resume)", p, k)
+			}
+		}
+		if a.Pacing != nil {
+			if err := a.Pacing.Validate(); err != nil {
+				return fmt.Errorf("%s.%w", p, err)
+			}
+		}
+		for j, job := range a.Jobs {
+			if job.BrainJobID == "" || job.SiteJobID == "" {
+				return fmt.Errorf("%s.jobs[%d]: brain_job_id and site_job_id are required", p, j)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Config) setDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = "./data/worker"
+	}
+	if c.Brain.PlatformType == "" {
+		c.Brain.PlatformType = "boss"
+	}
+	if c.Brain.Timeout == 0 {
+		c.Brain.Timeout = 20 * time.Second
+	}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.Login.Method == "" {
+			a.Login.Method = "password"
+		}
+		if len(a.ContactRequests) == 0 {
+			a.ContactRequests = []string{"wechat"}
+		}
+		if a.ChatPoll == 0 {
+			a.ChatPoll = 20 * time.Second
+		}
+		if a.Name == "" {
+			a.Name = a.ID
+		}
+	}
+}
+
+func checkURL(u string) error {
+	if u == "" {
+		return fmt.Errorf("required")
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return fmt.Errorf("want an http(s) URL, got %q", u)
+	}
+	return nil
+}
+
+// Account returns the account config with id.
+func (c *Config) Account(id string) (AccountConfig, bool) {
+	for _, a := range c.Accounts {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return AccountConfig{}, false
+}

@@ -1,0 +1,93 @@
+package bot
+
+import (
+	"time"
+)
+
+// Conversation statuses, the vocabulary of seed 002's member statuses.
+const (
+	StatusNotReached  = "NOT_REACHED"
+	StatusInService   = "IN_SERVICE"
+	StatusIntervened  = "CUSTOMER_SERVICE_INTERVENES" // a human took over
+	StatusComplete    = "COMPLETE_SERVICE"            // contact obtained / brain said noTalk
+	StatusTerminated  = "TERMINATE_SERVICE"           // opted out / refused
+	StatusTimeoutDone = "TIMEOUT_COMPLETE_SERVICE"
+	StatusIgnore      = "IGNORE"
+)
+
+// maxSentTexts bounds the own-text memory of a conversation record.
+const maxSentTexts = 50
+
+// Conversation is the bot's durable record of one conversation (worker.db),
+// updated in the same transaction as the send-ledger entries and outbox
+// items it explains.
+type Conversation struct {
+	CandidateID string `json:"candidate_id"` // geekId as a string (the brain's id)
+	UID         int64  `json:"uid"`
+	Name        string `json:"name"`
+	Position    string `json:"position"` // the job name the site shows
+	BrainJobID  string `json:"brain_job_id,omitempty"`
+	Status      string `json:"status"`
+
+	GreetedAt time.Time `json:"greeted_at,omitzero"`
+	// LastSeenMID is the newest message already processed.
+	LastSeenMID int64 `json:"last_seen_mid"`
+	// LastAnsweredMID is the candidate message the bot last answered.
+	LastAnsweredMID int64  `json:"last_answered_mid"`
+	LastRowText     string `json:"last_row_text"`
+	// SentTexts are the texts the bot itself sent here (newest last): they
+	// tell our messages from a human recruiter's, and echoes from replies.
+	SentTexts []string `json:"sent_texts,omitempty"`
+
+	Replied   bool      `json:"replied"`
+	ReplyText string    `json:"reply_text,omitempty"`
+	RepliedAt time.Time `json:"replied_at,omitzero"`
+
+	Wechat   string `json:"wechat,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	CVFile   string `json:"cv_file,omitempty"`
+	OptedOut bool   `json:"opted_out,omitempty"`
+	// HandedOver is set when a human typed in the conversation: the bot
+	// stays silent here until an operator releases it.
+	HandedOver bool `json:"handed_over,omitempty"`
+	// Done is set on the brain's noTalk / finish.
+	Done   bool      `json:"done,omitempty"`
+	DoneAt time.Time `json:"done_at,omitzero"`
+	// RetryAt delays the next brain call after algo_abnormal.
+	RetryAt   time.Time `json:"retry_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// rememberSent records one of our texts.
+func (c *Conversation) rememberSent(text string) {
+	c.SentTexts = append(c.SentTexts, text)
+	if len(c.SentTexts) > maxSentTexts {
+		c.SentTexts = c.SentTexts[len(c.SentTexts)-maxSentTexts:]
+	}
+}
+
+// sentByBot reports whether text is one of ours.
+func (c *Conversation) sentByBot(text string) bool {
+	for _, s := range c.SentTexts {
+		if s == text {
+			return true
+		}
+	}
+	return false
+}
+
+// silent reports whether the bot must not write in this conversation.
+func (c *Conversation) silent() bool { return c.HandedOver || c.OptedOut || c.Done }
+
+// contact returns the seed-001 `contact` column: the best contact known.
+func (c *Conversation) contact() string {
+	switch {
+	case c.Wechat != "":
+		return "wechat:" + c.Wechat
+	case c.Phone != "":
+		return c.Phone
+	case c.CVFile != "":
+		return "cv"
+	}
+	return ""
+}

@@ -1,0 +1,234 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/bot"
+	"github.com/hunterbot/hunterbot/internal/browsertest"
+	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/sim"
+	"github.com/hunterbot/hunterbot/state/worker"
+)
+
+func TestMain(m *testing.M) { browsertest.Main(m) }
+
+// harness runs the embedded default on a manual clock. The clock moves only
+// when every component is blocked on it (agents, outbox, heartbeat, control
+// housekeeping), so the run is a discrete-event simulation: as fast as the
+// browser allows, with sim time passing only while the bot waits.
+type harness struct {
+	t   *testing.T
+	d   *Demo
+	clk *clock.Manual
+}
+
+func startHarness(t *testing.T, helloSum int) *harness {
+	t.Helper()
+	sc := sim.DefaultScenario()
+	clk := clock.NewManual(sc.Start)
+	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
+		Clock: clk, Seed: 3, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: helloSum,
+		ChatPoll: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	return &harness{t: t, d: d, clk: clk}
+}
+
+// run drives the demo until the sim clock reaches until, then stops it.
+func (h *harness) run(until time.Time, realLimit time.Duration) {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.d.Run(ctx) }()
+	waiters := len(h.d.Runtime.Agents()) + 3 // + outbox, heartbeat, control housekeeping
+	deadline := time.Now().Add(realLimit)
+	for h.clk.Now().Before(until) && time.Now().Before(deadline) {
+		wctx, wcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := h.clk.WaitForWaiters(wctx, waiters)
+		wcancel()
+		if err == nil {
+			h.clk.AdvanceToNext()
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		h.t.Fatalf("demo run: %v", err)
+	}
+	if time.Now().After(deadline) {
+		h.t.Logf("real-time limit reached at sim time %v", h.clk.Now())
+	}
+}
+
+func TestEmbeddedDefaultEndToEnd(t *testing.T) {
+	h := startHarness(t, 20) // 2 jobs x 20 = 40 greetings planned
+	start := h.clk.Now()
+	end := start.Add(8 * time.Hour)
+	h.run(end, 6*time.Minute)
+	d := h.d
+
+	truth := d.Sim.Truth().Accounts["demo"]
+	t.Logf("sim time %v: %+v", h.clk.Now(), d.Summary())
+	if len(truth.Greetings) < 30 {
+		t.Fatalf("greeted %d candidates, want >= 30 (sim time reached %v)", len(truth.Greetings), h.clk.Now())
+	}
+	if len(truth.DuplicateGreetings) != 0 || len(truth.DuplicateMessages) != 0 {
+		t.Fatalf("duplicates: greetings %v, messages %v", truth.DuplicateGreetings, truth.DuplicateMessages)
+	}
+	if len(truth.RiskEvents) != 0 {
+		t.Fatalf("the bot tripped the site's risk control: %+v", truth.RiskEvents)
+	}
+	if len(truth.MessagesAfterOptOut) != 0 {
+		t.Fatalf("messages after opt-out: %+v", truth.MessagesAfterOptOut)
+	}
+
+	// Every greeted candidate was approved by the brain.
+	approved := brainApprovals(t, d.BrainURL, "account_boss_demo")
+	for _, g := range truth.Greetings {
+		if !approved[strconv.FormatInt(g.CandidateID, 10)] {
+			t.Errorf("greeted %d (%s) without a touch:true decision", g.CandidateID, g.Name)
+		}
+	}
+
+	// Every contact disclosed early enough to be processed is in the control plane.
+	contacts := controlContacts(t, d)
+	// The worker closed worker.db when it stopped; reopen it to inspect.
+	wdb, err := worker.Open(filepath.Join(d.opts.DataDir, "worker", "worker.db"), h.clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wdb.Close()
+	convs := workerConversations(t, wdb, "demo")
+	checked := 0
+	for _, disc := range truth.Disclosures {
+		if disc.Time.After(end.Add(-time.Hour)) {
+			continue
+		}
+		cid := strconv.FormatInt(disc.CandidateID, 10)
+		c := contacts[cid]
+		switch disc.Type {
+		case "wechat":
+			if c.Wechat != disc.Value {
+				t.Errorf("candidate %s disclosed wechat %q (%s); control plane has %q", cid, disc.Value, disc.How, c.Wechat)
+			}
+		case "phone":
+			if c.Phone != disc.Value {
+				t.Errorf("candidate %s disclosed phone %q (%s); control plane has %q", cid, disc.Value, disc.How, c.Phone)
+			}
+		case "cv":
+			if convs[cid].CVFile == "" {
+				t.Errorf("candidate %s sent a CV; the worker did not download it", cid)
+			}
+		}
+		checked++
+	}
+	if checked < 5 {
+		t.Fatalf("only %d disclosures happened; the scenario did not exercise contact capture", checked)
+	}
+
+	// Nothing was sent after the brain said noTalk.
+	for cid, c := range convs {
+		if !c.Done {
+			continue
+		}
+		for _, m := range truth.Messages {
+			if strconv.FormatInt(m.CandidateID, 10) == cid && m.By == sim.ByBot && m.Time.After(c.DoneAt) {
+				t.Errorf("message %q to %s at %v after noTalk at %v", m.Text, cid, m.Time, c.DoneAt)
+			}
+		}
+	}
+	t.Logf("sim %v..%v: greeted %d, messages %d, disclosures %d (checked %d), contacts in control plane %d",
+		start.Format("15:04"), h.clk.Now().Format("15:04"), len(truth.Greetings), len(truth.Messages),
+		len(truth.Disclosures), checked, len(contacts))
+}
+
+func brainApprovals(t *testing.T, brainURL, account string) map[string]bool {
+	t.Helper()
+	resp, err := http.Get(brainURL + "/debug/decisions?accountID=" + url.QueryEscape(account))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data []struct {
+			CandidateID string `json:"candidateID"`
+			Touch       bool   `json:"touch"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]bool{}
+	for _, dec := range out.Data {
+		m[dec.CandidateID] = m[dec.CandidateID] || dec.Touch
+	}
+	return m
+}
+
+type contactRow struct {
+	CandidateID string `json:"candidate_id"`
+	Wechat      string `json:"wechat"`
+	Phone       string `json:"phone"`
+	Contact     string `json:"contact"`
+}
+
+func controlContacts(t *testing.T, d *Demo) map[string]contactRow {
+	t.Helper()
+	op := client.NewOperator(d.ControlURL, 10*time.Second)
+	tok, err := op.Login(context.Background(), d.ClientID, d.ClientSecret, d.Username, d.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", d.ControlURL+"/api/contacts?page_size=1000", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Code int `json:"code"`
+		Data struct {
+			Results []contactRow `json:"results"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]contactRow{}
+	for _, c := range out.Data.Results {
+		m[c.CandidateID] = c
+	}
+	return m
+}
+
+func workerConversations(t *testing.T, db *worker.DB, account string) map[string]bot.Conversation {
+	t.Helper()
+	m := map[string]bot.Conversation{}
+	err := db.View(func(tx *worker.Tx) error {
+		return tx.Conversations(account, func(id string, raw []byte) error {
+			var c bot.Conversation
+			if err := json.Unmarshal(raw, &c); err != nil {
+				return fmt.Errorf("conversation %s: %w", id, err)
+			}
+			m[id] = c
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

@@ -1,0 +1,175 @@
+package pages_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hunterbot/hunterbot/internal/browsertest"
+	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/pages"
+	"github.com/hunterbot/hunterbot/sim"
+)
+
+// simSite starts the simulator with its demo scenario on a manual clock.
+func simSite(t *testing.T) (*sim.Sim, *clock.Manual, string) {
+	t.Helper()
+	sc := sim.DefaultScenario()
+	clk := clock.NewManual(sc.Start)
+	s, err := sim.New(sc, clk, 7, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return s, clk, srv.URL
+}
+
+func newSession(t *testing.T, base string) *pages.Session {
+	t.Helper()
+	sess, err := pages.NewSession(browsertest.Context(t), pages.Options{BaseURL: base, StepTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sess.Close() })
+	return sess
+}
+
+// The page objects drive the whole recruiter flow on the simulator: log in,
+// greet from the recommend frame, chat, request WeChat and read it back.
+func TestPagesAgainstSim(t *testing.T) {
+	s, clk, base := simSite(t)
+	acct := s.Scenario().Accounts[0]
+	sess := newSession(t, base)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	if _, err := sess.Me(ctx); !errors.Is(err, pages.ErrLoggedOut) {
+		t.Fatalf("Me before login = %v, want ErrLoggedOut", err)
+	}
+	if err := sess.PasswordLogin(ctx, acct.Username, "wrong"); !errors.Is(err, pages.ErrLoginRejected) {
+		t.Fatalf("wrong password: %v, want ErrLoginRejected", err)
+	}
+	if err := sess.PasswordLogin(ctx, acct.Username, acct.Password); err != nil {
+		t.Fatal(err)
+	}
+	me, err := sess.Me(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if me.UserID != acct.UID {
+		t.Fatalf("userId = %d, want %d", me.UserID, acct.UID)
+	}
+
+	// The session survives into a fresh browser context through SaveSession.
+	blob, err := sess.SaveSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := newSession(t, base)
+	if err := restored.RestoreSession(ctx, blob); err != nil {
+		t.Fatal(err)
+	}
+	if me2, err := restored.Me(ctx); err != nil || me2.UserID != acct.UID {
+		t.Fatalf("restored session: %+v %v", me2, err)
+	}
+
+	rec, geeks, err := sess.OpenRecommend(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(geeks) == 0 || !rec.HasMore() {
+		t.Fatalf("first page: %d geeks, hasMore=%v", len(geeks), rec.HasMore())
+	}
+	more, err := rec.More(ctx)
+	if err != nil || len(more) == 0 {
+		t.Fatalf("second page: %d geeks, %v", len(more), err)
+	}
+	all := append(geeks, more...)
+	var target pages.Geek
+	for _, g := range all {
+		if g.Name == "李雷" {
+			target = g
+		}
+	}
+	if target.GeekID == 0 {
+		t.Fatalf("explicit candidate 李雷 not in the first two pages (%d geeks)", len(all))
+	}
+	if len(target.Raw) == 0 || target.EncryptGeekID == "" {
+		t.Fatalf("geek record incomplete: %+v", target)
+	}
+	if greeted, err := rec.Greeted(ctx, target.EncryptGeekID); err != nil || greeted {
+		t.Fatalf("before greeting: greeted=%v err=%v", greeted, err)
+	}
+	if err := rec.Greet(ctx, target.EncryptGeekID); err != nil {
+		t.Fatal(err)
+	}
+	if greeted, err := rec.Greeted(ctx, target.EncryptGeekID); err != nil || !greeted {
+		t.Fatalf("after greeting: greeted=%v err=%v", greeted, err)
+	}
+
+	clk.Advance(time.Minute)
+	if err := sess.OpenChat(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := sess.Rows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range rows {
+		found = found || r.UID == target.GeekID
+	}
+	if !found {
+		t.Fatalf("greeted candidate %d not in chat rows %+v", target.GeekID, rows)
+	}
+	history, err := sess.OpenConversation(ctx, target.GeekID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(history) == 0 || history[0].From.UID != acct.UID || history[0].Body.Text != acct.Greeting {
+		t.Fatalf("history after greeting = %+v", history)
+	}
+	clk.Advance(10 * time.Second)
+	mid, err := sess.Send(ctx, target.GeekID, "您好，方便聊聊这个Go开发岗位吗？")
+	if err != nil || mid <= history[len(history)-1].MID {
+		t.Fatalf("send: mid=%d err=%v", mid, err)
+	}
+	clk.Advance(10 * time.Second)
+	made, err := sess.RequestExchange(ctx, target.GeekID, pages.ExchangeWechat)
+	if err != nil || !made {
+		t.Fatalf("request wechat: made=%v err=%v", made, err)
+	}
+	if again, err := sess.RequestExchange(ctx, target.GeekID, pages.ExchangeWechat); err != nil || again {
+		t.Fatalf("second request: made=%v err=%v, want a no-op", again, err)
+	}
+	// The persona answers within its reply delay on the sim clock.
+	var wechat string
+	for i := 0; i < 30 && wechat == ""; i++ {
+		clk.Advance(2 * time.Minute)
+		if _, err := sess.History(ctx, target.GeekID); err != nil {
+			t.Fatal(err)
+		}
+		wechat, err = sess.ViewExchange(ctx, target.GeekID, pages.ExchangeWechat)
+		if err != nil && !errors.Is(err, pages.ErrNotFound) {
+			t.Fatal(err)
+		}
+	}
+	truth := s.Truth().Accounts[acct.ID]
+	var disclosed string
+	for _, d := range truth.Disclosures {
+		if d.CandidateID == target.GeekID && d.Type == "wechat" {
+			disclosed = d.Value
+		}
+	}
+	if wechat == "" || wechat != disclosed {
+		t.Fatalf("tooltip wechat %q, truth disclosed %q", wechat, disclosed)
+	}
+	if len(truth.Greetings) != 1 || len(truth.DuplicateGreetings) != 0 || len(truth.DuplicateMessages) != 0 {
+		t.Fatalf("truth: greetings=%d dup greetings=%d dup messages=%d", len(truth.Greetings), len(truth.DuplicateGreetings), len(truth.DuplicateMessages))
+	}
+}
