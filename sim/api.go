@@ -49,6 +49,11 @@ func (s *Sim) apiGeekList(w http.ResponseWriter, r *http.Request, a *account, no
 	start := (page - 1) * PageSize
 	for i := start; i < len(all) && i < start+PageSize; i++ {
 		c := all[i]
+		if a.dropped[c.id] {
+			// Pages stay cut from the full list so that dropping a card
+			// never shifts another one onto an already-fetched page.
+			continue
+		}
 		item := c.item
 		if conv := a.convs[c.id]; conv != nil && conv.recruiter > 0 {
 			item.HaveChatted, item.IsFriend = 1, 1
@@ -57,6 +62,37 @@ func (s *Sim) apiGeekList(w http.ResponseWriter, r *http.Request, a *account, no
 	}
 	out.HasMore = start+PageSize < len(all)
 	envelope(w, 0, "", out)
+}
+
+// apiUnsuitable marks a recommended candidate 不合适 with a feedback reason;
+// it leaves the recommend list.
+func (s *Sim) apiUnsuitable(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
+	f, err := readForm(r)
+	if err != nil {
+		envelope(w, 17, "参数错误", nil)
+		return
+	}
+	c := s.candidateParam(a, f)
+	if c == nil {
+		envelope(w, 17, "参数错误: gid", nil)
+		return
+	}
+	code, _ := strconv.Atoi(f["reasonCode"])
+	reason := ""
+	for _, fb := range feedbacks {
+		if fb.Code == code {
+			reason = fb.Text
+		}
+	}
+	if reason == "" {
+		envelope(w, 19, "参数错误: reasonCode", nil)
+		return
+	}
+	if !a.dropped[c.id] {
+		a.dropped[c.id] = true
+		a.truth.NotInterested = append(a.truth.NotInterested, NotInterested{CandidateID: c.id, JobID: c.job.ID, ReasonCode: code, Reason: reason, Time: now})
+	}
+	envelope(w, 0, "", nil)
 }
 
 // candidateParam finds the candidate named by gid, encryptGeekId or geekId.

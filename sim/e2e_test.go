@@ -288,8 +288,13 @@ func TestQuotaRiskAndResumeInChromium(t *testing.T) {
 	if txt := text(t, quota); !strings.Contains(txt, "主动沟通") || !strings.Contains(txt, "上限") {
 		t.Fatalf("quota dialog text %q", txt)
 	}
-	if tr := h.sim.Truth().Accounts["acc"]; len(tr.Greetings) != 1 || len(tr.QuotaBlocked) != 1 {
-		t.Fatalf("truth: %d greetings, %d quota blocks", len(tr.Greetings), len(tr.QuotaBlocked))
+	click(t, element(t, frame, ".business-block-dialog .btn-close"), "quota 知道了")
+	// 不合适 with a reason removes the third card.
+	click(t, element(t, frame, "li.card-item:nth-child(3) div.tooltip-wrap.suitable .suitable-text"), "不合适")
+	click(t, elementR(t, frame, "li.card-item:nth-child(3) span.first-reason-item", "期望薪资过高"), "期望薪资过高")
+	waitJS(t, frame, "the card to leave", `() => document.querySelectorAll("li.card-item").length === 14`)
+	if tr := h.sim.Truth().Accounts["acc"]; len(tr.Greetings) != 1 || len(tr.QuotaBlocked) != 1 || len(tr.NotInterested) != 1 {
+		t.Fatalf("truth: %d greetings, %d quota blocks, %d not interested", len(tr.Greetings), len(tr.QuotaBlocked), len(tr.NotInterested))
 	}
 
 	// The greeted cv_sender is asked for a résumé and offers its card.

@@ -892,7 +892,7 @@ func TestPagesRenderSpecSelectors(t *testing.T) {
 	h.login()
 	checks := map[string][]string{
 		"/web/chat/recommend":              {`iframe name="recommendFrame"`, "menu-chat"},
-		"/web/frame/recommend/?jobId=1002": {"ui-dropmenu", `class="job-list"`, `class="curr"`, "card-list", "btn-greet", "button-chat", "btn-sure-v2", "已向牛人发送招呼", "business-block-dialog", "主动沟通"},
+		"/web/frame/recommend/?jobId=1002": {"ui-dropmenu", `class="job-list"`, `class="curr"`, "card-list", "btn-greet", "button-chat", "btn-sure-v2", "已向牛人发送招呼", "business-block-dialog", "主动沟通", "tooltip-wrap suitable", "first-reason-item"},
 		"/web/chat/index": {"chat-label-item", `title="新招呼"`, "已交换电话", "已交换微信", "已获取简历", "chat-message-filter-left", "未读",
 			"geek-item", "span.time", "push-text", "badge-count", "name-box", "chat-message-list", "item-myself", "item-friend", "item-system",
 			"item-resume", "message-card-wrap", "message-card-buttons", "card-btn", `id="boss-chat-editor-input" contenteditable="true"`,
@@ -997,5 +997,31 @@ func TestIntentTipIsOptIn(t *testing.T) {
 	}
 	if !h.pageContains("/web/chat/index", `<div class="dialog-uninstall-extension">`) {
 		t.Fatal("closing the tip closed the 治理公告 too")
+	}
+}
+
+func TestNotInterested(t *testing.T) {
+	h := newHarness(t, 6, nil)
+	h.login()
+	items := h.geekList(1001, 1).ZPData.GeekList
+	drop := items[2].GeekCard
+	if env := call[any](h, "POST", "/wapi/zpjob/rec/geek/unsuitable", url.Values{"gid": {fmt.Sprint(drop.GeekID)}, "reasonCode": {"99"}}); env.Code == 0 {
+		t.Fatal("unknown reason accepted")
+	}
+	if env := call[any](h, "POST", "/wapi/zpjob/rec/geek/unsuitable", url.Values{"gid": {fmt.Sprint(drop.GeekID)}, "jobId": {"1001"}, "reasonCode": {"2"}}); env.Code != 0 {
+		t.Fatal(env.Message)
+	}
+	p1, p2 := h.geekList(1001, 1).ZPData, h.geekList(1001, 2).ZPData
+	if len(p1.GeekList) != 14 || !p1.HasMore || len(p2.GeekList) != 5 || p2.GeekList[0].GeekCard.GeekID != h.sim.accts[0].jobCands[1001][15].id {
+		t.Fatalf("after 不合适: page 1 %d items, page 2 %d items", len(p1.GeekList), len(p2.GeekList))
+	}
+	for _, it := range p1.GeekList {
+		if it.GeekCard.GeekID == drop.GeekID {
+			t.Fatal("dropped candidate still listed")
+		}
+	}
+	ni := h.sim.Truth().Accounts["acc"].NotInterested
+	if len(ni) != 1 || ni[0].CandidateID != drop.GeekID || ni[0].Reason != "期望薪资过高" || ni[0].JobID != 1001 {
+		t.Fatalf("truth not_interested %+v", ni)
 	}
 }

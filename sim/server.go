@@ -65,6 +65,7 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /wapi/zpuser/notice/confirm", s.sessionAPI(s.apiNoticeConfirm))
 	mux.HandleFunc("GET /wapi/zpjob/rec/geek/list", s.api(s.apiGeekList))
 	mux.HandleFunc("POST /wapi/zpjob/chat/start", s.api(s.apiGreet))
+	mux.HandleFunc("POST /wapi/zpjob/rec/geek/unsuitable", s.api(s.apiUnsuitable))
 	mux.HandleFunc("GET /wapi/zprelation/friend/getBossFriendListV2.json", s.api(s.apiFriends))
 	mux.HandleFunc("GET /wapi/zpchat/boss/historyMsg", s.api(s.apiHistory))
 	mux.HandleFunc("GET /wapi/zpchat/boss/geekInfo", s.api(s.apiGeekInfo))

@@ -65,6 +65,7 @@ type account struct {
 	cfg      *Account
 	jobCands map[int64][]*candidate
 	convs    map[int64]*conversation
+	dropped  map[int64]bool // candidates marked 不合适 (left out of the list)
 
 	greetDay    string
 	greetsToday int
@@ -173,7 +174,7 @@ func New(sc *Scenario, clk clock.Clock, seed int64, log zerolog.Logger) (*Sim, e
 	personas := sortedPersonas(sc.Personas)
 	for i := range sc.Accounts {
 		cfg := &sc.Accounts[i]
-		a := &account{cfg: cfg, jobCands: map[int64][]*candidate{}, convs: map[int64]*conversation{}}
+		a := &account{cfg: cfg, jobCands: map[int64][]*candidate{}, convs: map[int64]*conversation{}, dropped: map[int64]bool{}}
 		a.truth = AccountTruth{ID: cfg.ID, UID: cfg.UID}
 		s.accts = append(s.accts, a)
 		s.byID[cfg.ID] = a
@@ -255,6 +256,7 @@ func (s *Sim) Truth() Truth {
 		at.Greetings = cloneSlice(at.Greetings)
 		at.DuplicateGreetings = cloneSlice(at.DuplicateGreetings)
 		at.QuotaBlocked = cloneSlice(at.QuotaBlocked)
+		at.NotInterested = cloneSlice(at.NotInterested)
 		at.Messages = cloneSlice(at.Messages)
 		at.DuplicateMessages = cloneSlice(at.DuplicateMessages)
 		at.ExchangeRequests = cloneSlice(at.ExchangeRequests)

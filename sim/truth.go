@@ -18,6 +18,8 @@ type AccountTruth struct {
 	DuplicateGreetings []Greeting `json:"duplicate_greetings"`
 	// QuotaBlocked are greet attempts refused by the daily quota.
 	QuotaBlocked []Greeting `json:"quota_blocked"`
+	// NotInterested are candidates marked 不合适 on the recommend list.
+	NotInterested []NotInterested `json:"not_interested"`
 	// Messages are every recruiter-side text: the site's greeting text, the
 	// bot's texts and texts the human typed.
 	Messages          []RecruiterMessage `json:"messages"`
@@ -39,6 +41,15 @@ type Greeting struct {
 	CandidateID int64     `json:"candidate_id"`
 	Name        string    `json:"name"`
 	JobID       int64     `json:"job_id"`
+	Time        time.Time `json:"time"`
+}
+
+// NotInterested is one 不合适 mark with its feedback reason.
+type NotInterested struct {
+	CandidateID int64     `json:"candidate_id"`
+	JobID       int64     `json:"job_id"`
+	ReasonCode  int       `json:"reason_code"`
+	Reason      string    `json:"reason"`
 	Time        time.Time `json:"time"`
 }
 
