@@ -14,6 +14,10 @@ import (
 // the site's.
 var ErrLoginRejected = errors.New("login rejected")
 
+// userInfoWait is how long Me waits for the page's own getUserInfo call
+// before asking for it itself.
+const userInfoWait = 3 * time.Second
+
 // Me opens the chat page and returns the logged-in recruiter. It returns an
 // error wrapping ErrLoggedOut when the site redirects to the login page and
 // ErrRisk when it shows a verification page.
@@ -29,7 +33,9 @@ func (s *Session) Me(ctx context.Context) (UserInfo, error) {
 	// The site's front end loads getUserInfo itself; read that response.
 	// When the page did not (some page versions), ask for it from the page
 	// as the front end would, once.
-	err := s.nextXHR(ctx, s.sel.XHRUserInfo, &info)
+	wait, cancel := context.WithTimeout(ctx, userInfoWait)
+	err := s.nextXHR(wait, s.sel.XHRUserInfo, &info)
+	cancel()
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		err = s.fetchUserInfo(ctx, &info)
 	}
