@@ -198,10 +198,10 @@ func numberPrefix(run *digitRun) (int, bool) {
 
 // runAt returns the run whose first digit is at normalised index p.
 func runAt(runs []digitRun, p int) *digitRun {
-	for i := range runs {
-		if runs[i].start() == p {
-			return &runs[i]
-		}
+	// runs are in text order: binary search keeps long messages linear-ish
+	i := sort.Search(len(runs), func(i int) bool { return runs[i].start() >= p })
+	if i < len(runs) && runs[i].start() == p {
+		return &runs[i]
 	}
 	return nil
 }
@@ -253,7 +253,7 @@ func (x *Extractor) extractNorm(s *scratch) []Contact {
 	}
 	s.out = append(s.out, phones...)
 	s.hits = triggerAC.appendHitsRunes(s.hits[:0], n.r)
-	for _, h := range s.hits {
+	for hi, h := range s.hits {
 		tw := triggerWords[h.pat]
 		end := int(h.end)
 		start := end - utf8.RuneCountInString(tw.word)
@@ -261,7 +261,7 @@ func (x *Extractor) extractNorm(s *scratch) []Contact {
 			continue
 		}
 		// prefer the longest trigger ending here or containing this one
-		if longerTriggerCovers(s.hits, h, start) {
+		if longerTriggerCovers(s.hits, hi, start) {
 			continue
 		}
 		trigOrig := string(n.r[start:end])
@@ -323,16 +323,26 @@ func (x *Extractor) finish(out []Contact) []Contact {
 		return out[i].Type < out[j].Type
 	})
 	k := 0
+	var seen map[string]bool // only for unusually many contacts
+	if len(out) > 16 {
+		seen = make(map[string]bool, len(out))
+	}
 	for i := range out {
 		c := out[i]
 		if x.isOwn(c) {
 			continue
 		}
 		dup := false
-		for _, p := range out[:k] {
-			if p.Type == c.Type && strings.EqualFold(p.Value, c.Value) {
-				dup = true
-				break
+		if seen != nil {
+			key := string(c.Type) + ":" + strings.ToLower(c.Value)
+			dup = seen[key]
+			seen[key] = true
+		} else {
+			for _, p := range out[:k] {
+				if p.Type == c.Type && strings.EqualFold(p.Value, c.Value) {
+					dup = true
+					break
+				}
 			}
 		}
 		if !dup {
@@ -358,6 +368,15 @@ var triggerWords = []triggerWord{
 	{"v是", ContactWeChat, true}, {"v号", ContactWeChat, true},
 	{"qq", ContactQQ, true}, {"扣扣", ContactQQ, false}, {"企鹅", ContactQQ, false}, {"q:", ContactQQ, true},
 }
+
+// maxTriggerLen is the longest trigger word in runes.
+var maxTriggerLen = func() int {
+	m := 0
+	for _, t := range triggerWords {
+		m = max(m, utf8.RuneCountInString(t.word))
+	}
+	return m
+}()
 
 var triggerAC = func() *Automaton {
 	ws := make([]string, len(triggerWords))
@@ -391,9 +410,18 @@ func asciiTriggerBounded(n *normText, start, end int) bool {
 	return true
 }
 
-func longerTriggerCovers(hits []acHit, h acHit, start int) bool {
-	for _, o := range hits {
-		if o == h {
+// longerTriggerCovers reports a longer trigger spanning hits[i] ("v信" inside
+// "加v信"). Hits are ordered by end, and a covering trigger ends at most
+// maxTriggerLen runes later, so only neighbours are checked.
+func longerTriggerCovers(hits []acHit, i int, start int) bool {
+	h := hits[i]
+	lo := i
+	for lo > 0 && hits[lo-1].end == h.end {
+		lo--
+	}
+	for j := lo; j < len(hits) && int(hits[j].end) <= int(h.end)+maxTriggerLen; j++ {
+		o := hits[j]
+		if j == i {
 			continue
 		}
 		ow := triggerWords[o.pat]
