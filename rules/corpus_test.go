@@ -191,6 +191,7 @@ func TestExtractExamples(t *testing.T) {
 		{"<phone>13800138000</phone>", []Contact{{Type: ContactPhone, Value: "13800138000", Start: 7, End: 18, Trigger: "<phone>"}}},
 		{"邮箱 abc艾特qq点com", []Contact{{Type: ContactEmail, Value: "abc@qq.com", Start: 3, End: 14, Trigger: "艾特"}}},
 		{"扣扣 一二三四五六", []Contact{{Type: ContactQQ, Value: "123456", Start: 3, End: 9, Trigger: "扣扣"}}},
+		{"1️⃣3️⃣8️⃣0️⃣0️⃣1️⃣3️⃣8️⃣0️⃣0️⃣0️⃣", []Contact{{Type: ContactPhone, Value: "13800138000", Start: 0, End: 31}}},
 	}
 	for _, tt := range tests {
 		got := Extract(tt.text)

@@ -103,8 +103,10 @@ func chineseDigit(r rune) (rune, bool) {
 	return 0, false
 }
 
+// isZeroWidth covers the zero-width characters of spec §3 step 1 plus the
+// invisible parts of keycap emoji digits ("1️⃣" is 1, U+FE0F, U+20E3).
 func isZeroWidth(r rune) bool {
-	return r >= 0x200B && r <= 0x200D || r == 0x2060 || r == 0xFEFF
+	return r >= 0x200B && r <= 0x200D || r == 0x2060 || r == 0xFEFF || r == 0xFE0E || r == 0xFE0F || r == 0x20E3
 }
 
 // isDigitSep reports separators that candidates put inside numbers
