@@ -24,11 +24,23 @@ var (
 	colleges     = []string{"深圳职业技术学院", "南京工业职业技术大学", "浙江机电职业技术学院", "武汉职业技术学院", "成都职业技术学院", "北京信息职业技术学院", "广东轻工职业技术学院", "杭州职业技术学院"}
 	majors       = []string{"计算机科学与技术", "软件工程", "电子信息工程", "通信工程", "信息管理与信息系统", "数学与应用数学", "自动化", "网络工程", "物联网工程", "统计学", "数据科学与大数据技术", "市场营销", "工商管理"}
 	companies    = []string{"字节跳动", "阿里巴巴", "腾讯", "美团", "京东", "百度", "网易", "快手", "小米", "拼多多", "滴滴出行", "携程", "蚂蚁集团", "华为", "中兴通讯", "金山软件", "用友网络", "科大讯飞", "顺丰科技", "贝壳找房", "哔哩哔哩", "小红书", "得物", "米哈游", "深信服", "海康威视", "大华股份", "汇丰软件", "东软集团", "中软国际"}
-	emphasis     = []string{"Go", "Java", "Python", "MySQL", "Redis", "Kafka", "Kubernetes", "Docker", "微服务", "高并发", "分布式系统", "Linux", "gRPC", "Elasticsearch", "Vue", "React", "数据分析", "团队管理"}
-	activeDescs  = []string{"刚刚活跃", "今日活跃", "3日内活跃", "本周活跃"}
-	applyDescs   = []string{"离职-随时到岗", "在职-暂不考虑", "在职-考虑机会", "在职-月内到岗"}
-	feedbacks    = []Feedback{{1, "工作经历不匹配"}, {2, "期望薪资过高"}, {3, "期望城市不符"}, {4, "学历不符合"}, {5, "其他原因"}}
-	wechatWords  = []string{"sky", "sun", "moon", "river", "tiger", "cloud", "coder", "dev", "happy", "lucky", "star", "blue", "go", "fly", "leo", "max"}
+	// emphasis holds skills per position category (see positionCategory).
+	emphasis = map[string][]string{
+		"技术": {"Go", "Java", "Python", "MySQL", "Redis", "Kafka", "Kubernetes", "Docker", "微服务", "高并发", "分布式系统", "Linux", "gRPC", "Elasticsearch", "Vue", "React"},
+		"销售": {"大客户销售", "渠道拓展", "客户关系管理", "商务谈判", "招投标", "To B销售", "电话销售", "团队管理"},
+		"运营": {"用户增长", "活动策划", "内容运营", "社群运营", "数据分析", "新媒体运营", "私域流量"},
+		"产品": {"需求分析", "产品规划", "Axure", "用户研究", "数据分析", "B端产品", "项目管理"},
+	}
+	duties = map[string]string{
+		"技术": "负责%s相关系统的设计与开发，主要使用%s。",
+		"销售": "负责%s相关的客户开发与维护，完成季度销售目标，擅长%s。",
+		"运营": "负责%s相关的用户运营与活动执行，侧重%s。",
+		"产品": "负责%s相关的产品规划与需求落地，擅长%s。",
+	}
+	activeDescs = []string{"刚刚活跃", "今日活跃", "3日内活跃", "本周活跃"}
+	applyDescs  = []string{"离职-随时到岗", "在职-暂不考虑", "在职-考虑机会", "在职-月内到岗"}
+	feedbacks   = []Feedback{{1, "工作经历不匹配"}, {2, "期望薪资过高"}, {3, "期望城市不符"}, {4, "学历不符合"}, {5, "其他原因"}}
+	wechatWords = []string{"sky", "sun", "moon", "river", "tiger", "cloud", "coder", "dev", "happy", "lucky", "star", "blue", "go", "fly", "leo", "max"}
 )
 
 // degrees from low to high with the minimum age at graduation.
@@ -130,6 +142,8 @@ func newCandidate(seed int64, a *account, job *Job, idx int, ex *ExplicitCandida
 		n -= d.weight
 	}
 	deg := degrees[di]
+	category := positionCategory(job.Name)
+	skills := emphasis[category]
 	workYears := r.IntN(13) // 0 = fresh graduate
 	if r.IntN(6) == 0 {
 		workYears = 0
@@ -178,19 +192,19 @@ func newCandidate(seed int64, a *account, job *Job, idx int, ex *ExplicitCandida
 			}
 			left -= months
 			start := end.AddDate(0, -months, 0)
-			wk := Work{Company: pick(r, companies), PositionName: job.Name, PositionCategory: positionCategory(job.Name),
+			wk := Work{Company: pick(r, companies), PositionName: job.Name, PositionCategory: category,
 				StartDate: start.Format("2006.01"), WorkTime: fmt.Sprintf("%d年%d个月", months/12, months%12)}
 			if w == 0 && r.IntN(3) > 0 {
 				wk.Current = true
 			} else {
 				wk.EndDate = end.Format("2006.01")
 			}
-			e1, e2 := pick(r, emphasis), pick(r, emphasis)
+			e1, e2 := pick(r, skills), pick(r, skills)
 			wk.WorkEmphasisList = []string{e1}
 			if e2 != e1 {
 				wk.WorkEmphasisList = append(wk.WorkEmphasisList, e2)
 			}
-			wk.Responsibility = fmt.Sprintf("负责%s相关系统的设计与开发，主要使用%s。", job.Name, strings.Join(wk.WorkEmphasisList, "、"))
+			wk.Responsibility = fmt.Sprintf(duties[category], job.Name, strings.Join(wk.WorkEmphasisList, "、"))
 			works = append(works, wk)
 			end = start.AddDate(0, -1, 0)
 		}
@@ -215,7 +229,7 @@ func newCandidate(seed int64, a *account, job *Job, idx int, ex *ExplicitCandida
 		fresh = 1
 	}
 	city := job.City
-	desc := fmt.Sprintf("%s，%s毕业，%s。熟悉%s，期望在%s从事%s工作。", workYearDesc, school, deg.name, pick(r, emphasis), city, job.Name)
+	desc := fmt.Sprintf("%s，%s毕业，%s。熟悉%s，期望在%s从事%s工作。", workYearDesc, school, deg.name, pick(r, skills), city, job.Name)
 	card := GeekCard{
 		GeekID: c.id, GeekName: c.name, EncryptGeekID: c.encrypt, SecurityID: c.securityID,
 		GeekAvatar:   fmt.Sprintf("/static/avatar/%d.png", 1+r.IntN(12)),

@@ -45,13 +45,22 @@ func TestScenarioValidation(t *testing.T) {
 			}
 		})
 	}
-	// LoadScenario reads the shipped example config.
-	sc, err := LoadScenario(filepath.Join("..", "configs", "sim-demo.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	// LoadScenario reads every shipped example config, and each builds.
+	files, _ := filepath.Glob(filepath.Join("..", "configs", "sim-*.yaml"))
+	if len(files) < 2 {
+		t.Fatalf("example scenarios: %v", files)
 	}
-	if len(sc.Accounts) == 0 || sc.Accounts[0].Jobs[0].Candidates == 0 {
-		t.Fatal("configs/sim-demo.yaml has no candidates")
+	for _, f := range files {
+		sc, err := LoadScenario(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sc.Accounts) == 0 || sc.Accounts[0].Jobs[0].Candidates == 0 {
+			t.Fatalf("%s has no candidates", f)
+		}
+		if _, err := New(sc, clock.NewManual(sc.Start), 1, zerolog.Nop()); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
 	}
 }
 
@@ -1023,5 +1032,33 @@ func TestNotInterested(t *testing.T) {
 	ni := h.sim.Truth().Accounts["acc"].NotInterested
 	if len(ni) != 1 || ni[0].CandidateID != drop.GeekID || ni[0].Reason != "期望薪资过高" || ni[0].JobID != 1001 {
 		t.Fatalf("truth not_interested %+v", ni)
+	}
+}
+
+func TestWorkHistoryFitsThePositionCategory(t *testing.T) {
+	sc, err := LoadScenario(filepath.Join("..", "configs", "sim-fleet.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(sc, clock.NewManual(sc.Start), 3, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sales := 0
+	for _, c := range s.byID["sh-sales"].jobCands[2101] {
+		for _, w := range c.item.GeekCard.GeekWorks {
+			sales++
+			if w.PositionCategory != "销售" || strings.Contains(w.Responsibility, "系统的设计与开发") {
+				t.Fatalf("sales candidate work %+v", w)
+			}
+			for _, e := range w.WorkEmphasisList {
+				if !strings.Contains(strings.Join(emphasis["销售"], ","), e) {
+					t.Fatalf("sales skill %q", e)
+				}
+			}
+		}
+	}
+	if sales == 0 {
+		t.Fatal("no sales work history generated")
 	}
 }
