@@ -134,6 +134,9 @@ func atoiDigits(s string) int {
 var linkTLDs = map[string]bool{"com": true, "cn": true, "net": true, "org": true, "io": true, "cc": true,
 	"me": true, "top": true, "xyz": true, "info": true, "co": true, "vip": true, "link": true, "site": true}
 
+// notHosts look like host names but are technology names in résumés.
+var notHosts = map[string]bool{"asp.net": true, "vb.net": true, "ado.net": true, "node.js": true, "vue.js": true}
+
 // hasLink detects a URL in text (behaviour 10): http(s)://, www., or a
 // host name with a known top-level domain, not part of an email.
 func hasLink(rs []rune) bool {
@@ -158,6 +161,9 @@ func hasLink(rs []rune) bool {
 		host := tok
 		if k := strings.IndexAny(host, "/?#:"); k >= 0 {
 			host = host[:k]
+		}
+		if notHosts[host] {
+			continue
 		}
 		labels := strings.Split(host, ".")
 		if len(labels) < 2 || labels[0] == "" {

@@ -180,6 +180,7 @@ func TestSemantics(t *testing.T) {
 		{Message{Text: "看 https://example.org/x"}, []Semantic{SemLink}},
 		{Message{Text: "作品在 github.com/someone"}, []Semantic{SemLink}},
 		{Message{Text: "版本 3.5 发布"}, nil},
+		{Message{Text: "熟悉ASP.NET和VB.NET开发"}, nil},
 		{Message{Kind: KindRedPacket}, []Semantic{SemRedPacket}},
 		{Message{Kind: KindFromBodyType(7, "接受与您交换微信")}, []Semantic{SemWeChatCard}},
 		{Message{Kind: KindFromBodyType(7, "我想要和您交换微信，您是否同意")}, nil},
