@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -600,6 +601,11 @@ func (s *Server) postHit(ctx context.Context, cb state.KeywordCallback, h state.
 	}
 	resp, err := hitHTTP.Do(req)
 	if err != nil {
+		// *url.Error repeats the URL, which may carry a token: keep only the cause
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return fmt.Errorf("post: %w", err)
 	}
 	defer resp.Body.Close()
