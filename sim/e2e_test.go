@@ -136,10 +136,23 @@ func TestEndToEndInChromium(t *testing.T) {
 		t.Fatalf("truth greetings after the click: %+v", tr.Greetings)
 	}
 	gid := tr.Greetings[0].CandidateID
+	// The candidate answers the greeting: an unread badge on its row and
+	// in the menu, and the row passes the 未读 filter.
+	h.advance(10 * time.Minute)
 	if err := p.Timeout(step).Navigate(base + "/web/chat/index"); err != nil {
 		t.Fatal(err)
 	}
-	click(t, element(t, p, fmt.Sprintf(`div.geek-item[data-id="%d-0"]`, gid)), "the conversation row")
+	row := fmt.Sprintf(`div.geek-item[data-id="%d-0"]`, gid)
+	if got := text(t, element(t, p, row+" span.badge-count")); got != "1" {
+		t.Fatalf("row badge %q", got)
+	}
+	if got := text(t, element(t, p, "span.menu-chat-badge")); got != "1" {
+		t.Fatalf("menu badge %q", got)
+	}
+	click(t, elementR(t, p, "div.chat-message-filter-left > span", "未读"), "未读")
+	waitJS(t, p, "the unread filter", `(row) => document.querySelector("div.chat-message-filter-left > span.active").textContent === "未读" && !!document.querySelector(row)`, row)
+	click(t, element(t, p, row), "the conversation row")
+	waitJS(t, p, "the badges to clear", `() => !document.querySelector("span.badge-count") && !document.querySelector("span.menu-chat-badge")`)
 	waitJS(t, p, "the header", `() => document.querySelector("span.name-box").textContent === "李雷"`)
 	waitJS(t, p, "the greeting in history", `() => !!document.querySelector("div.chat-message-list div.item-myself")`)
 
@@ -194,7 +207,7 @@ func TestEndToEndInChromium(t *testing.T) {
 	if len(at.ExchangeRequests) != 1 || at.ExchangeRequests[0].Kind != "wechat" || at.ExchangeRequests[0].Outcome != OutcomeAccepted {
 		t.Fatalf("exchange requests %+v", at.ExchangeRequests)
 	}
-	if !strings.HasPrefix(truth.Now.Format(time.RFC3339), "2026-03-02T09:10") {
+	if !strings.HasPrefix(truth.Now.Format(time.RFC3339), "2026-03-02T09:20") {
 		t.Fatalf("truth clock %v", truth.Now)
 	}
 }
