@@ -435,7 +435,7 @@ func longerTriggerCovers(hits []acHit, i int, start int) bool {
 
 // fillerRunes may stand between a trigger and the id it announces:
 // "微信号是：abc123", "QQ号码 12345", "vx/电话 138…".
-const fillerRunes = " \t:,，-=~>→()[]【】「」\"'“”号码是为叫的就我账户搜索加可以添下一也即/、|…和电话手机吧在用了吗?？!！。;；"
+const fillerRunes = " \t:,，-=~>→()[]【】「」\"'“”号码是为叫的就我账户搜索加可以添下一也即/、|…和都电话手机吧在用了吗?？!！。;；"
 
 const maxFiller = 10
 
@@ -446,9 +446,14 @@ func skipFiller(n *normText, p int) int {
 			p++
 			continue
 		}
-		// "ID:", "id是"
-		if (r|0x20) == 'i' && p+1 < len(n.r) && (n.r[p+1]|0x20) == 'd' && (p+2 >= len(n.r) || !isIDRune(n.r[p+2])) {
-			p += 2
+		// "ID:", "id是", "wechat id is …"
+		if w := asciiFillerAt(n, p); w > 0 {
+			p += w
+			continue
+		}
+		// another contact word sharing the value: "qq号和微信号都是 98765"
+		if w := sharedTriggerAt(n, p); w > 0 {
+			p += w
 			continue
 		}
 		// a short aside before a colon: "微信详聊：id", "QQ（常用）：123"
@@ -459,6 +464,36 @@ func skipFiller(n *normText, p int) int {
 		break
 	}
 	return p
+}
+
+// asciiFillerWords may stand between a trigger and its value.
+var asciiFillerWords = []string{"id", "is"}
+
+// asciiFillerAt returns the length of an ASCII filler word at p (a token of
+// its own), 0 if none.
+func asciiFillerAt(n *normText, p int) int {
+	for _, w := range asciiFillerWords {
+		if matchFold(n.r, p, w) && (p+len(w) >= len(n.r) || !isIDRune(n.r[p+len(w)])) && (p == 0 || !isIDRune(n.r[p-1])) {
+			return len(w)
+		}
+	}
+	return 0
+}
+
+// sharedTriggers are contact words skipped inside the filler.
+var sharedTriggers = []string{"微信", "qq", "扣扣"}
+
+func sharedTriggerAt(n *normText, p int) int {
+	for _, w := range sharedTriggers {
+		if matchFold(n.r, p, w) {
+			k := utf8.RuneCountInString(w)
+			if p+k < len(n.r) && isASCIILetter(n.r[p+k]) {
+				return 0
+			}
+			return k
+		}
+	}
+	return 0
 }
 
 // colonAhead finds a ':' within 4 runes of p with no clause break or id
@@ -542,6 +577,10 @@ func wechatNear(n *normText, runs []digitRun, start, end int, phones []Contact, 
 	// Forward. An id that is our own (quoted back to us) is skipped and the
 	// search goes on once: "加你微信 <ours> 了，我的是 lily_2024".
 	p := skipFiller(n, end)
+	// "微信搜手机号…", "微信/手机 …": the filler names the phone number
+	if zone := string(n.r[end:p]); strings.Contains(zone, "手机") || strings.Contains(zone, "电话") {
+		same = true
+	}
 	for hop := 0; hop < 2 && p < len(n.r); hop++ {
 		var c Contact
 		found, next := false, p
