@@ -3,10 +3,12 @@ package state
 import (
 	"bytes"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -269,18 +271,50 @@ func (ix *contactIndex) selective(pass func(int) bool) bool {
 // one of a handful of lead bytes, so scanning for it would stop every few
 // bytes. Hits arrive in arena order, so the owning segment is found by
 // galloping forward from the previous one instead of a binary search each.
+// A large arena is split at segment boundaries across GOMAXPROCS
+// goroutines; a match never spans segments (the needle has no separator
+// bytes), so the chunks are independent.
 func (ix *contactIndex) searchLocked(needle []byte) []uint64 {
 	hit := make([]uint64, (len(ix.rows)+63)/64)
-	a, segs := ix.arena, ix.segs
 	k := 0
 	for i := range needle {
 		if ix.freq[needle[i]] < ix.freq[needle[k]] {
 			k = i
 		}
 	}
+	parts := runtime.GOMAXPROCS(0)
+	if len(ix.arena) < 4<<20 || parts < 2 {
+		ix.searchRange(needle, k, 0, len(ix.segs), hit)
+		return hit
+	}
+	var wg sync.WaitGroup
+	step := (len(ix.segs) + parts - 1) / parts
+	for first := 0; first < len(ix.segs); first += step {
+		end := min(first+step, len(ix.segs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ix.searchRange(needle, k, first, end, hit)
+		}()
+	}
+	wg.Wait()
+	return hit
+}
+
+// searchRange searches segments [first, end) for needle (k: index of its
+// rarest byte) and ORs the rows found into hit.
+func (ix *contactIndex) searchRange(needle []byte, k, first, end int, hit []uint64) {
+	if first >= end {
+		return
+	}
+	segs := ix.segs
+	a := ix.arena
+	if end < len(segs) {
+		a = a[:segs[end].off]
+	}
 	rare := needle[k]
-	s := 0   // segment cursor
-	pos := 0 // candidates start at or after pos
+	s := first                  // segment cursor
+	pos := int(segs[first].off) // candidates start at or after pos
 	for pos+len(needle) <= len(a) {
 		i := bytes.IndexByte(a[pos+k:], rare)
 		if i < 0 {
@@ -291,17 +325,17 @@ func (ix *contactIndex) searchLocked(needle []byte) []uint64 {
 			pos = at + 1
 			continue
 		}
-		s = seekSeg(segs, s, uint32(at))
+		s = seekSeg(segs[:end], s, uint32(at))
 		if row := segs[s].row; row != deadRow {
-			hit[row>>6] |= 1 << (row & 63)
+			// Rows of two chunks can share a word: OR atomically.
+			atomic.OrUint64(&hit[row>>6], 1<<(row&63))
 		}
 		// Continue after this segment: one hit per row is enough.
-		if s+1 >= len(segs) {
+		if s+1 >= end {
 			break
 		}
 		pos = int(segs[s+1].off)
 	}
-	return hit
 }
 
 // seekSeg returns the last segment starting at or before off, searching
