@@ -47,7 +47,7 @@ func (b scriptBody) patch() state.ScriptPatch {
 		IntervalHours: b.IntervalHours, Order: b.Order, IsActive: b.IsActive}
 }
 
-// notFoundAs400 turns "config_id N: not found" from a body reference into
+// refErr turns "config_id N: not found" from a body reference into
 // a 400 naming the field: the URL was fine, the body was not.
 func refErr(err error, field string) error {
 	if err != nil && isNotFound(err) {
