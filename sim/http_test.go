@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -604,7 +605,7 @@ func TestPersonasAnswerTextRequests(t *testing.T) {
 		t.Errorf("eager did not write its WeChat: %s", txt)
 	}
 	obf := historyTexts(h, id(1))
-	if strings.Contains(obf, "13800138000") || !regexp.MustCompile(`１３８|一三八|138 0013`).MatchString(obf) {
+	if strings.Contains(obf, "13800138000") || !strings.Contains(digitsOf(obf), "13800138000") {
 		t.Errorf("obfuscator wrote %q", obf)
 	}
 	if txt := historyTexts(h, id(2)); !strings.Contains(txt, OptOutText) {
@@ -1060,5 +1061,52 @@ func TestWorkHistoryFitsThePositionCategory(t *testing.T) {
 	}
 	if sales == 0 {
 		t.Fatal("no sales work history generated")
+	}
+}
+
+// digitsOf undoes the sim's obfuscations: full-width, Chinese and circled
+// digits become ASCII, everything else is dropped.
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+			b.WriteRune(c)
+		case c >= '０' && c <= '９':
+			b.WriteRune('0' + c - '０')
+		case c == '⓪':
+			b.WriteRune('0')
+		case c >= '①' && c <= '⑨':
+			b.WriteRune('1' + c - '①')
+		default:
+			if i := strings.IndexRune("零一二三四五六七八九", c); i >= 0 {
+				b.WriteRune('0' + rune(len([]rune("零一二三四五六七八九"[:i]))))
+			} else if i := strings.IndexRune("零壹贰叁肆伍陆柒捌玖", c); i >= 0 {
+				b.WriteRune('0' + rune(len([]rune("零壹贰叁肆伍陆柒捌玖"[:i]))))
+			}
+		}
+	}
+	return b.String()
+}
+
+func TestObfuscatedContactsRoundTrip(t *testing.T) {
+	phone, wechat := "13912345678", "lilei_go2026"
+	seenPhone, seenWeChat := map[string]bool{}, map[string]bool{}
+	for seed := uint64(0); seed < 200; seed++ {
+		r := rand.New(rand.NewPCG(seed, 1))
+		p := contactText(r, DisclosurePhone, phone, true)
+		if strings.Contains(p, phone) || digitsOf(p) != phone {
+			t.Fatalf("phone form %q normalises to %q", p, digitsOf(p))
+		}
+		seenPhone[string([]rune(p)[:2])] = true // each form has its own lead-in
+		w := contactText(r, DisclosureWeChat, wechat, true)
+		plain := strings.NewReplacer("\u200b", "").Replace(w)
+		if !strings.Contains(plain, wechat) && !strings.Contains(w, fullWidth(wechat)) {
+			t.Fatalf("wechat form %q lost the id", w)
+		}
+		seenWeChat[w] = true
+	}
+	if len(seenPhone) < 5 || len(seenWeChat) < 6 {
+		t.Fatalf("too few obfuscation forms: %d phone, %d wechat", len(seenPhone), len(seenWeChat))
 	}
 }

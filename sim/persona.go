@@ -139,26 +139,69 @@ func contactText(r *rand.Rand, kind, value string, obfuscated bool) string {
 		if !obfuscated {
 			return fmt.Sprintf(pick(r, []string{"我的电话是<phone>%s</phone>", "手机号%s，打我电话吧", "电话：%s"}), value)
 		}
-		switch r.IntN(3) {
+		switch r.IntN(7) {
 		case 0:
 			return "电话 " + fullWidth(spaced(value))
 		case 1:
-			return "手机：" + chineseDigits(value)
-		default:
+			return "手机：" + chineseDigits(value, false)
+		case 2:
 			return "打我电话 " + spaced(value)
+		case 3:
+			return "号码是" + value[:3] + "-" + value[3:7] + "-" + value[7:] + "，白天都在"
+		case 4:
+			return "手机 " + chineseDigits(value, true) + "（大写）"
+		case 5:
+			return "电话" + zeroWidth(value)
+		default:
+			return "联系我：" + circled(value[:3]) + value[3:]
 		}
 	}
 	if !obfuscated {
 		return fmt.Sprintf(pick(r, []string{"我的微信是%s", "微信号：%s，加我吧", "wx: %s"}), value)
 	}
-	switch r.IntN(3) {
+	switch r.IntN(6) {
 	case 0:
 		return "V:" + value
 	case 1:
 		return "薇信 " + value + " 备注一下公司"
-	default:
+	case 2:
 		return "加v " + fullWidth(value)
+	case 3:
+		return "vx：" + value + "（备注来意）"
+	case 4:
+		return "徽信号 " + value
+	default:
+		return "加个V吧 " + zeroWidth(value)
 	}
+}
+
+// zeroWidth hides zero-width spaces inside s, as candidates do to get past
+// the site's contact filter.
+func zeroWidth(s string) string {
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && i%3 == 0 {
+			b.WriteRune('\u200b')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// circled writes digits as circled numbers (①②③…, ⓪ for 0).
+func circled(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c == '0':
+			b.WriteRune('⓪')
+		case c >= '1' && c <= '9':
+			b.WriteRune('①' + c - '1')
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
 }
 
 // spaced writes 13812345678 as "138 1234 5678".
@@ -182,9 +225,13 @@ func fullWidth(s string) string {
 	return b.String()
 }
 
-// chineseDigits writes digits as Chinese numerals (一三八…).
-func chineseDigits(s string) string {
+// chineseDigits writes digits as Chinese numerals (一三八…), or as the
+// financial capitals (壹叁捌…) when capitals is set.
+func chineseDigits(s string, capitals bool) string {
 	digits := []rune("零一二三四五六七八九")
+	if capitals {
+		digits = []rune("零壹贰叁肆伍陆柒捌玖")
+	}
 	var b strings.Builder
 	for _, c := range s {
 		if c >= '0' && c <= '9' {
