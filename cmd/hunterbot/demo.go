@@ -6,34 +6,40 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/hunterbot/hunterbot/demo"
 	"github.com/hunterbot/hunterbot/internal/logging"
 )
 
 func init() {
 	register(command{
 		name:    "demo",
-		usage:   "[--addr-base 127.0.0.1:7000] [--scenario FILE] [--speed N] [--duration D] [--data DIR]",
-		summary: "run the embedded demo: the simulated site on addr-base port+1 (bot, brain and control plane to follow)",
+		usage:   "[--addr-base 127.0.0.1:7000] [--data DIR] [--scenario FILE] [--speed N] [--duration D]",
+		summary: "run the embedded default: sim site + built-in brain + control plane + a worker, on loopback",
 		run:     runDemo,
 	})
 }
 
-// demoOut is where the demo prints its URLs and logins (stdout; tests swap
-// it).
+// demoOut is where the demo prints its URLs, logins and live summary
+// (stdout; tests swap it).
 var demoOut io.Writer = os.Stdout
+
+// demoStateDirs are the demo's scratch state, reset at every start so that
+// the fresh simulated site and the stores agree.
+var demoStateDirs = []string{"brain", "control", "worker"}
 
 func runDemo(ctx context.Context, args []string) error {
 	fs := newFlagSet("demo")
-	base := fs.String("addr-base", "127.0.0.1:7000", "base address; the sim listens on its port+1")
-	scenario := fs.String("scenario", "", "scenario YAML (default: the embedded demo scenario)")
+	base := fs.String("addr-base", "127.0.0.1:7000", "control plane address; the sim listens on port+1, the brain on port+2")
+	scenario := fs.String("scenario", "", "sim scenario YAML (default: the embedded demo scenario)")
 	speed := fs.Float64("speed", 60, "simulated seconds per real second")
 	duration := fs.Duration("duration", 0, "stop after this long (real time); 0 = until interrupted")
-	dataDir := fs.String("data", "data/demo", "data directory (created 0700)")
+	dataDir := fs.String("data", "data/demo", "scratch data directory (created 0700, reset at start)")
 	seed := fs.Int64("seed", 1, "seed of the simulated candidates")
-	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
+	logLevel := fs.String("log-level", "warn", "console log level: trace, debug, info, warn, error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -43,14 +49,10 @@ func runDemo(ctx context.Context, args []string) error {
 	if *duration < 0 {
 		return usagef("--duration: must be >= 0")
 	}
-	simAddr, err := offsetAddr(*base, 1)
-	if err != nil {
+	if _, err := offsetAddr(*base, 2); err != nil {
 		return usagef("--addr-base: %v", err)
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		return fmt.Errorf("data dir: %w", err)
-	}
-	log, closer, err := logging.New(logging.Options{Level: *logLevel})
+	log, closer, err := logging.New(logging.Options{Level: *logLevel, File: filepath.Join(*dataDir, "logs", "demo.log")})
 	if err != nil {
 		return usagef("--log-level: %v", err)
 	}
@@ -59,30 +61,65 @@ func runDemo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := startSim(simAddr, sc, *speed, *seed, log)
+	for _, d := range demoStateDirs {
+		if err := os.RemoveAll(filepath.Join(*dataDir, d)); err != nil {
+			return fmt.Errorf("reset demo state: %w", err)
+		}
+	}
+	d, err := demo.Start(ctx, demo.Options{AddrBase: *base, DataDir: *dataDir, Scenario: sc, Speed: *speed,
+		Seed: *seed, Log: log})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(demoOut, "hunterbot demo: simulated site %s/web/user/ (speed %gx, seed %d)\n", srv.URL, *speed, *seed)
-	for _, a := range sc.Accounts {
-		fmt.Fprintf(demoOut, "  login: account %q  username %q  password %q\n", a.ID, a.Username, a.Password)
-	}
-	fmt.Fprintf(demoOut, "  truth: %s/__sim/truth\n", srv.URL)
+	defer d.Close()
+	printDemoBanner(d, *dataDir, *speed, *seed)
 
-	var stop <-chan time.Time
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if *duration > 0 {
-		t := time.NewTimer(*duration)
-		defer t.Stop()
-		stop = t.C
+		var stop context.CancelFunc
+		runCtx, stop = context.WithTimeout(runCtx, *duration)
+		defer stop()
 	}
-	select {
-	case err := <-srv.Done:
-		return fmt.Errorf("sim: %w", err)
-	case <-ctx.Done():
-	case <-stop:
+	done := make(chan error, 1)
+	go func() { done <- d.Run(runCtx) }()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			printDemoSummary(d)
+			fmt.Fprintln(demoOut, "hunterbot demo: stopped")
+			return err
+		case <-tick.C:
+			printDemoSummary(d)
+		}
 	}
-	log.Info().Msg("demo stopping")
-	return srv.Shutdown()
+}
+
+func printDemoBanner(d *demo.Demo, dataDir string, speed float64, seed int64) {
+	w := demoOut
+	fmt.Fprintf(w, "hunterbot demo: the embedded default on loopback (clock %gx, seed %d)\n", speed, seed)
+	fmt.Fprintf(w, "  control plane   %s   operator %s / %s   OAuth client %s / %s\n", d.ControlURL, d.Username, d.Password, d.ClientID, d.ClientSecret)
+	for _, a := range d.Sim.Scenario().Accounts {
+		fmt.Fprintf(w, "  simulated site  %s/web/user/   recruiter %s / %s\n", d.SimURL, a.Username, a.Password)
+	}
+	fmt.Fprintf(w, "  sim truth       %s/__sim/truth\n", d.SimURL)
+	fmt.Fprintf(w, "  brain           %s\n", d.BrainURL)
+	fmt.Fprintf(w, "  facts for scripts: %s   log: %s\n", filepath.Join(dataDir, "demo.json"), filepath.Join(dataDir, "logs", "demo.log"))
+	fmt.Fprintf(w, "  contacts: TOKEN=$(curl -s -u %s:%s -d grant_type=password -d username=%s -d password=%s %s/oauth/token | jq -r .access_token)\n",
+		d.ClientID, d.ClientSecret, d.Username, d.Password, d.ControlURL)
+	fmt.Fprintf(w, "            curl -s -H \"Authorization: Bearer $TOKEN\" %s/api/contacts\n", d.ControlURL)
+}
+
+func printDemoSummary(d *demo.Demo) {
+	s := d.Summary()
+	states := ""
+	for acc, st := range s.States {
+		states += " " + acc + "=" + st
+	}
+	fmt.Fprintf(demoOut, "[sim %s] greeted %d  replied %d  contacts %d  accounts:%s\n",
+		d.Clock.Now().Format("01-02 15:04"), s.Greeted, s.Replies, s.Contacts, states)
 }
 
 // offsetAddr returns host:port+n for addr host:port.

@@ -64,52 +64,6 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func TestDemoServesTheSimOnBasePlusOne(t *testing.T) {
-	out := &syncBuffer{}
-	saved := demoOut
-	demoOut = out
-	t.Cleanup(func() { demoOut = saved })
-
-	port := freePort(t)
-	base := fmt.Sprintf("127.0.0.1:%d", port-1)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	data := filepath.Join(t.TempDir(), "demo")
-	go func() { done <- runDemo(ctx, []string{"--addr-base", base, "--data", data, "--log-level", "warn"}) }()
-
-	url := fmt.Sprintf("http://127.0.0.1:%d/web/user/", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				t.Fatalf("GET %s: %d", url, resp.StatusCode)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("demo sim never answered on %s: %v", url, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if s := out.String(); !strings.Contains(s, url) || !strings.Contains(s, `username "demo"`) {
-		t.Fatalf("demo output lacks the URL or login:\n%s", s)
-	}
-	if fi, err := os.Stat(data); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Fatalf("data dir: %v %v", fi, err)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("demo returned %v after cancel", err)
-	}
-	// --duration stops it by itself.
-	if err := runDemo(context.Background(), []string{"--addr-base", base, "--data", data, "--duration", "100ms", "--log-level", "warn"}); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestSimCommandServesAndStops(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
