@@ -218,7 +218,6 @@ func (a *Agent) session(ctx context.Context) error {
 }
 
 func (a *Agent) login(ctx context.Context) error {
-	a.setState(StateNeedsLogin, pages.ErrLoggedOut)
 	switch a.cfg.Login.Method {
 	case "password":
 		pw := a.cfg.Login.Password
@@ -226,7 +225,8 @@ func (a *Agent) login(ctx context.Context) error {
 			pw = os.Getenv(a.cfg.Login.PasswordEnv)
 		}
 		return a.Site.PasswordLogin(ctx, a.cfg.Login.Username, pw)
-	default: // qr
+	default: // qr: only a human can log in
+		a.setState(StateNeedsLogin, pages.ErrLoggedOut)
 		for ctx.Err() == nil {
 			png, err := a.Site.QRCode(ctx)
 			if err != nil {

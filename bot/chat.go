@@ -53,7 +53,12 @@ func (a *Agent) chatPass(ctx context.Context) error {
 			return err
 		}
 		if err := a.handleConversation(ctx, row, conv); err != nil {
-			return fmt.Errorf("conversation %s: %w", cid, err)
+			if accountWide(err) || ctx.Err() != nil {
+				return fmt.Errorf("conversation %s: %w", cid, err)
+			}
+			// One conversation failing (a page that did not answer in
+			// time) must not hold up the others; it is retried next pass.
+			a.Log.Warn().Err(err).Str("candidate", cid).Msg("conversation skipped this pass")
 		}
 	}
 	return nil
@@ -140,6 +145,13 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		return err
 	}
 	return a.answer(ctx, &conv, turns)
+}
+
+// accountWide reports errors that stop the whole account, not one
+// conversation: risk control, a lost session, or a store failure.
+func accountWide(err error) bool {
+	return errors.Is(err, pages.ErrRisk) || errors.Is(err, pages.ErrLoggedOut) || errors.Is(err, ErrDailyCap) ||
+		errors.Is(err, worker.ErrSchema) || errors.Is(err, worker.ErrInvalid)
 }
 
 // rowMark identifies the last message a chat-list row shows.

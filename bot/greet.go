@@ -13,6 +13,10 @@ import (
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
+// greetBatch is how many greetings one cycle makes before it returns to
+// the chat list.
+const greetBatch = 5
+
 // maxScanPages bounds how deep one greet pass scrolls a recommend list.
 const maxScanPages = 10
 
@@ -91,6 +95,10 @@ func (a *Agent) greetPass(ctx context.Context) error {
 		want := allowed(task, a.Clock.Now()) - done
 		if want <= 0 {
 			continue
+		}
+		// Greet in small batches so conversations are answered between them.
+		if want > greetBatch {
+			want = greetBatch
 		}
 		if err := a.greetJob(ctx, task, want); err != nil {
 			if errors.Is(err, pages.ErrQuota) || errors.Is(err, ErrDailyCap) {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
 )
 
@@ -123,17 +124,28 @@ func (s *Session) historyFragment(uid int64) string {
 func (s *Session) OpenConversation(ctx context.Context, uid int64) ([]Message, error) {
 	frag := s.historyFragment(uid)
 	s.watch.Drain(frag)
-	row, err := s.p(ctx).Element(fmt.Sprintf(`%s[data-id^="%d-"]`, s.sel.ConversationRow, uid))
-	if err != nil {
+	sel := fmt.Sprintf(`%s[data-id^="%d-"]`, s.sel.ConversationRow, uid)
+	if _, err := s.p(ctx).Element(sel); err != nil {
 		if cerr := s.checkErr(ctx); cerr != nil {
 			return nil, cerr
 		}
 		return nil, fmt.Errorf("conversation %d: %w", uid, ErrNotFound)
 	}
-	if err := row.Click(proto.InputMouseButtonLeft, 1); err != nil {
-		return nil, fmt.Errorf("open conversation %d: %w", uid, err)
+	// The page re-renders its list when it polls; a row found a moment ago
+	// may be replaced before the click lands, so look it up afresh per try.
+	var err error
+	for try := 0; try < 3; try++ {
+		var row *rod.Element
+		if row, err = s.page.Context(ctx).Timeout(3 * time.Second).Element(sel); err == nil {
+			if err = row.Click(proto.InputMouseButtonLeft, 1); err == nil {
+				return s.readHistory(ctx, frag)
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
 	}
-	return s.readHistory(ctx, frag)
+	return nil, fmt.Errorf("open conversation %d: %w", uid, err)
 }
 
 // History waits for the page's next refresh of the open conversation and
