@@ -25,7 +25,7 @@ func (s *Sim) candidateReply(conv *conversation, at time.Time) {
 	var bestText string
 	for _, t := range unanswered {
 		in := classify(t)
-		if t == "\x00greeting" {
+		if t == greetingMarker {
 			in = intentGreeting
 		}
 		if in >= best {
@@ -78,11 +78,14 @@ func (s *Sim) candidateReply(conv *conversation, at time.Time) {
 		case persona == PersonaExchanger:
 			s.candidateText(conv, "好的，交换一下吧", at)
 			s.offerCard(conv, kind, at)
+		case conv.gave[kind]:
+			s.candidateText(conv, "上面已经发过了哦", at) // no second disclosure
 		default:
 			value := c.wechat
 			if kind == DisclosurePhone {
 				value = c.phone
 			}
+			conv.gave[kind] = true
 			text := contactText(c.rng, kind, value, c.how == HowTextObfuscated)
 			s.candidateText(conv, text, at)
 			s.disclose(conv, kind, value, c.how, text, at)

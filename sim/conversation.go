@@ -10,7 +10,7 @@ import (
 // newConversation opens a conversation between a and c.
 func (s *Sim) newConversation(a *account, c *candidate) *conversation {
 	conv := &conversation{cand: c, acct: a, greeting: map[int64]bool{},
-		exchange: map[string]*ExchangeState{}, exReq: map[string]int{}}
+		exchange: map[string]*ExchangeState{}, exReq: map[string]int{}, gave: map[string]bool{}}
 	for _, k := range exKinds {
 		conv.exchange[k] = &ExchangeState{}
 	}
@@ -61,7 +61,7 @@ func (s *Sim) recruiterText(conv *conversation, text, by, kind string, now time.
 	a.truth.Messages = append(a.truth.Messages, rm)
 	s.afterRecruiter(conv, rm, by)
 	if kind == KindGreeting {
-		conv.unanswer = append(conv.unanswer, "\x00greeting")
+		conv.unanswer = append(conv.unanswer, greetingMarker)
 	} else {
 		conv.unanswer = append(conv.unanswer, text)
 	}

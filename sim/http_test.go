@@ -1110,3 +1110,20 @@ func TestObfuscatedContactsRoundTrip(t *testing.T) {
 		t.Fatalf("too few obfuscation forms: %d phone, %d wechat", len(seenPhone), len(seenWeChat))
 	}
 }
+
+func TestContactGivenOnce(t *testing.T) {
+	h, items := personaHarness(t, 17, ExplicitCandidate{Job: 1002, Persona: PersonaEager, WeChat: "once_only1"})
+	gid := items[0].GeekCard.GeekID
+	h.greet(items[0])
+	for i := 0; i < 2; i++ {
+		h.advance(10 * time.Minute)
+		h.send(gid, fmt.Sprintf("方便加个微信吗？(%d)", i))
+	}
+	h.advance(10 * time.Minute)
+	if d := h.sim.Truth().Accounts["acc"].Disclosures; len(d) != 1 || d[0].Value != "once_only1" {
+		t.Fatalf("disclosures %+v", d)
+	}
+	if txt := historyTexts(h, gid); !strings.Contains(txt, "上面已经发过了") {
+		t.Fatalf("second answer: %s", txt)
+	}
+}

@@ -114,7 +114,12 @@ type conversation struct {
 	lastCand  time.Time
 	sinceCand map[string]time.Time // recruiter text -> last sent, since the candidate's last message
 	resumeID  string
+	gave      map[string]bool // contact kinds already written in text
 }
+
+// greetingMarker stands for the site's greeting among unanswered texts, so
+// it is read as a greeting whatever its words.
+const greetingMarker = "\x00greeting"
 
 type evKind int
 
