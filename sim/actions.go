@@ -60,6 +60,9 @@ func (s *Sim) checkAction(a *account, greet bool, now time.Time) (int, string) {
 	return 0, ""
 }
 
+// quotaCode answers a greet refused by the daily quota.
+const quotaCode = 1
+
 func riskCode(kind string) (int, string) {
 	switch kind {
 	case RiskRate:
@@ -90,7 +93,7 @@ func (s *Sim) greet(a *account, c *candidate, now time.Time) (GreetResult, int, 
 	}
 	if a.greetsToday >= a.cfg.DailyQuota {
 		a.truth.QuotaBlocked = append(a.truth.QuotaBlocked, g)
-		return res, 1, "今日沟通已达上限"
+		return res, quotaCode, "今日沟通已达上限"
 	}
 	if code, msg := s.checkAction(a, true, now); code != 0 {
 		return res, code, msg

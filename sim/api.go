@@ -125,11 +125,14 @@ func (s *Sim) apiGreet(w http.ResponseWriter, r *http.Request, a *account, now t
 		return
 	}
 	res, code, msg := s.greet(a, c, now)
-	if code != 0 {
-		envelope(w, code, msg, map[string]any{"blockType": "business"})
-		return
+	switch code {
+	case 0:
+		envelope(w, 0, "", res)
+	case quotaCode:
+		envelope(w, code, msg, map[string]any{"blockType": "business", "limit": a.cfg.DailyQuota})
+	default:
+		envelope(w, code, msg, nil)
 	}
-	envelope(w, 0, "", res)
 }
 
 func timeDesc(t, now time.Time) string {

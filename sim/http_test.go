@@ -443,9 +443,9 @@ func TestDailyQuota(t *testing.T) {
 			t.Fatalf("greet %d: %d %s", i, env.Code, env.Message)
 		}
 	}
-	env := h.greet(items[3])
-	if env.Code == 0 || !strings.Contains(env.Message, "上限") {
-		t.Fatalf("4th greet: %d %q, want the quota refusal", env.Code, env.Message)
+	raw := h.raw("POST", "/wapi/zpjob/chat/start", url.Values{"gid": {fmt.Sprint(items[3].GeekCard.GeekID)}})
+	if raw["code"] != 1.0 || !strings.Contains(raw["message"].(string), "上限") || raw["zpData"].(map[string]any)["blockType"] != "business" {
+		t.Fatalf("4th greet: %v, want the quota refusal", raw)
 	}
 	if got := h.geekList(1001, 1).ZPData.GeekList[3]; got.HaveChatted != 0 {
 		t.Fatal("refused greet was performed")
