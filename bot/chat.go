@@ -337,9 +337,24 @@ func (a *Agent) answer(ctx context.Context, conv *Conversation, turns []Turn) er
 		if len(lines) == 0 {
 			a.Log.Warn().Str("candidate", conv.CandidateID).Str("step", reply.NextStep).Msg("brain returned no text; sending nothing")
 		}
+		// All lines are intended together, so lines left unsent by a crash
+		// are found and sent (after checking the history) on the next visit.
+		keys := make([]string, len(lines))
+		err := a.DB.Update(func(tx *worker.Tx) error {
+			for i, line := range lines {
+				keys[i] = fmt.Sprintf("chat/%s/%s/%d/%02d", a.cfg.ID, conv.CandidateID, lastUser, i)
+				if _, _, err := tx.IntendSend(worker.Send{Key: keys[i], AccountID: a.cfg.ID, CandidateID: conv.CandidateID,
+					Kind: "chat", Text: line, After: lastUser}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
 		for i, line := range lines {
-			key := fmt.Sprintf("chat/%s/%s/%d/%d", a.cfg.ID, conv.CandidateID, lastUser, i)
-			if err := a.sendLine(ctx, conv, key, "chat", line, lastUser); err != nil {
+			if err := a.sendLine(ctx, conv, keys[i], "chat", line, lastUser); err != nil {
 				return err
 			}
 		}
@@ -458,9 +473,11 @@ func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Tur
 		return err
 	}
 	for _, s := range pending {
+		// An exchange request is reconciled against the toolbar (a requested
+		// exchange shows a disabled button), a text against the history.
 		present := false
 		for _, t := range turns {
-			if t.Own && t.MID > s.After && (t.Text == s.Text || s.Kind == "exchange") && t.Speaker != User {
+			if s.Kind != "exchange" && t.Own && t.MID > s.After && t.Text == s.Text {
 				present = true
 				break
 			}

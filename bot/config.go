@@ -36,6 +36,9 @@ type SiteConfig struct {
 type BrowserConfig struct {
 	Bin  string `yaml:"bin"`  // empty: /usr/bin/chromium or HUNTERBOT_CHROMIUM
 	Show bool   `yaml:"show"` // visible window (debugging)
+	// ProfileDir keeps the Chromium profile there instead of a temporary
+	// directory removed at exit.
+	ProfileDir string `yaml:"profile_dir"`
 }
 
 // BrainConfig locates the seed-003 brain.

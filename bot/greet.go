@@ -20,13 +20,17 @@ const greetBatch = 5
 // maxScanPages bounds how deep one greet pass scrolls a recommend list.
 const maxScanPages = 10
 
-// dayPlan is the brain's greeting plan for one day, as fetched.
+// dayPlan is the brain's greeting plan for one day, as fetched. It is kept
+// in worker.db: a restart the same day uses it again instead of fetching a
+// plan whose past slots the brain has already dropped.
 type dayPlan struct {
-	day       string // YYYY-MM-DD in the account timezone
-	fetchedAt time.Time
-	tasks     []brain.Task
-	quotaHit  bool
+	Day       string       `json:"day"` // YYYY-MM-DD in the account timezone
+	FetchedAt time.Time    `json:"fetched_at"`
+	Tasks     []brain.Task `json:"tasks"`
+	QuotaHit  bool         `json:"quota_hit"`
 }
+
+const planDoc = "plan"
 
 // allowed is how many greetings the task allows by now: the mounts of the
 // slots already started (all of helloSum when the brain gave no slots).
@@ -49,29 +53,53 @@ func allowed(t brain.Task, now time.Time) int {
 	return n
 }
 
-// ensurePlan fetches today's plan once per day.
+// ensurePlan loads today's plan from worker.db, or fetches it from the
+// brain once per day.
 func (a *Agent) ensurePlan(ctx context.Context) error {
 	now := a.Clock.Now()
 	day := now.In(clock.Shanghai).Format(time.DateOnly)
-	if a.plan != nil && a.plan.day == day {
+	if a.plan != nil && a.plan.Day == day {
 		return nil
 	}
-	tasks, err := a.Brain.FetchTasks(ctx, brain.TaskFetchRequest{AccountID: a.brainAccount})
-	if err != nil {
-		return fmt.Errorf("fetch today's plan: %w", err)
+	var stored dayPlan
+	err := a.DB.View(func(tx *worker.Tx) error { return tx.Doc(a.cfg.ID, planDoc, &stored) })
+	switch {
+	case err == nil && stored.Day == day:
+		a.plan = &stored
+	case err != nil && !errors.Is(err, worker.ErrNotFound):
+		return err
+	default:
+		tasks, err := a.Brain.FetchTasks(ctx, brain.TaskFetchRequest{AccountID: a.brainAccount})
+		if err != nil {
+			return fmt.Errorf("fetch today's plan: %w", err)
+		}
+		a.plan = &dayPlan{Day: day, FetchedAt: now, Tasks: tasks}
+		if err := a.savePlan(); err != nil {
+			return err
+		}
+		a.Log.Info().Int("tasks", len(tasks)).Msg("fetched today's plan")
 	}
-	a.plan = &dayPlan{day: day, fetchedAt: now, tasks: tasks}
 	a.filtered = map[string]bool{}
 	planned := 0
-	for _, t := range tasks {
+	for _, t := range a.plan.Tasks {
 		planned += t.HelloSum
 	}
-	a.count(func(s *Status) { s.Planned = planned; s.Greeted = 0 })
-	if a.Status().State == StateQuota {
+	var greeted int
+	_ = a.DB.View(func(tx *worker.Tx) (err error) {
+		greeted, err = tx.CountGreetings(a.cfg.ID, startOfDay(now.In(clock.Shanghai)), now.Add(time.Nanosecond))
+		return err
+	})
+	a.count(func(s *Status) { s.Planned = planned; s.Greeted = greeted })
+	if a.plan.QuotaHit {
+		a.setState(StateQuota, pages.ErrQuota)
+	} else if a.Status().State == StateQuota {
 		a.setState(StateRunning, nil)
 	}
-	a.Log.Info().Int("tasks", len(tasks)).Int("hello_sum", planned).Msg("fetched today's plan")
 	return nil
+}
+
+func (a *Agent) savePlan() error {
+	return a.DB.Update(func(tx *worker.Tx) error { return tx.PutDoc(a.cfg.ID, planDoc, a.plan) })
 }
 
 // greetPass greets, job by job, as many approved candidates as the plan
@@ -80,13 +108,13 @@ func (a *Agent) greetPass(ctx context.Context) error {
 	if err := a.ensurePlan(ctx); err != nil {
 		return err
 	}
-	if a.plan.quotaHit {
+	if a.plan.QuotaHit {
 		return nil
 	}
-	for _, task := range a.plan.tasks {
+	for _, task := range a.plan.Tasks {
 		var done int
 		err := a.DB.View(func(tx *worker.Tx) (err error) {
-			done, err = tx.CountGreetingsForJob(a.cfg.ID, task.JobID, a.plan.fetchedAt, a.Clock.Now().Add(time.Nanosecond))
+			done, err = tx.CountGreetingsForJob(a.cfg.ID, task.JobID, a.plan.FetchedAt, a.Clock.Now().Add(time.Nanosecond))
 			return err
 		})
 		if err != nil {
@@ -102,9 +130,9 @@ func (a *Agent) greetPass(ctx context.Context) error {
 		}
 		if err := a.greetJob(ctx, task, want); err != nil {
 			if errors.Is(err, pages.ErrQuota) || errors.Is(err, ErrDailyCap) {
-				a.plan.quotaHit = true
+				a.plan.QuotaHit = true
 				a.setState(StateQuota, err)
-				return nil
+				return a.savePlan()
 			}
 			return err
 		}

@@ -82,7 +82,8 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 	}
 	b := opts.Browser
 	if b == nil {
-		if b, err = browser.Launch(ctx, browser.Options{Bin: cfg.Browser.Bin, Show: cfg.Browser.Show}); err != nil {
+		if b, err = browser.Launch(ctx, browser.Options{Bin: cfg.Browser.Bin, Show: cfg.Browser.Show,
+			UserDataDir: cfg.Browser.ProfileDir}); err != nil {
 			return nil, err
 		}
 		rt.owned = b

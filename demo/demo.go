@@ -51,6 +51,12 @@ type Options struct {
 	ChatPoll time.Duration
 	// HelloSum is the greetings planned per job per day (default 20).
 	HelloSum int
+	// NoWorker builds everything but the worker (tests run the worker in a
+	// separate process with WorkerConfig).
+	NoWorker bool
+	// Middleware, when set, wraps the handler of "control", "sim" and
+	// "brain" (tests use it to take a service down).
+	Middleware func(component string, h http.Handler) http.Handler
 }
 
 // Info is what the demo writes to <data>/demo.json for scripts.
@@ -73,6 +79,8 @@ type Demo struct {
 	Store   *state.DB
 	Runtime *bot.Runtime
 	Clock   clock.Clock
+	// WorkerConfig is the worker's configuration (also when NoWorker).
+	WorkerConfig *bot.Config
 
 	opts     Options
 	servers  []*http.Server
@@ -177,9 +185,12 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("demo worker config: %w", err)
 	}
-	if d.Runtime, err = bot.NewRuntime(ctx, cfg, bot.RuntimeOptions{Clock: opts.Clock,
-		Log: log.With().Str("component", "worker").Logger(), Browser: opts.Browser}); err != nil {
-		return nil, err
+	d.WorkerConfig = cfg
+	if !opts.NoWorker {
+		if d.Runtime, err = bot.NewRuntime(ctx, cfg, bot.RuntimeOptions{Clock: opts.Clock,
+			Log: log.With().Str("component", "worker").Logger(), Browser: opts.Browser}); err != nil {
+			return nil, err
+		}
 	}
 	if err := d.writeInfo(); err != nil {
 		return nil, err
@@ -229,6 +240,11 @@ func (d *Demo) writeInfo() error {
 // on their listeners; Close stops them.
 func (d *Demo) serve() {
 	handlers := []http.Handler{d.Control.Handler(), d.Sim.Handler(), d.Brain.Handler()}
+	if d.opts.Middleware != nil {
+		for i, name := range []string{"control", "sim", "brain"} {
+			handlers[i] = d.opts.Middleware(name, handlers[i])
+		}
+	}
 	d.serveErr = make(chan error, len(handlers))
 	for i, h := range handlers {
 		hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
@@ -250,7 +266,12 @@ func (d *Demo) Run(ctx context.Context) error {
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = d.Control.Run(runCtx) }()
 	var werr error
-	go func() { defer wg.Done(); werr = d.Runtime.Run(runCtx) }()
+	go func() {
+		defer wg.Done()
+		if d.Runtime != nil {
+			werr = d.Runtime.Run(runCtx)
+		}
+	}()
 	var serr error
 	select {
 	case <-ctx.Done():
@@ -289,6 +310,9 @@ type Summary struct {
 // Summary returns the current totals.
 func (d *Demo) Summary() Summary {
 	s := Summary{States: map[string]string{}}
+	if d.Runtime == nil {
+		return s
+	}
 	for _, a := range d.Runtime.Agents() {
 		st := a.Status()
 		s.Greeted += st.Greeted
@@ -305,7 +329,9 @@ func (d *Demo) Summary() Summary {
 func BrainConfig(sc *sim.Scenario, helloSum int) *brainserver.Config {
 	cfg := &brainserver.Config{}
 	start := sc.Start.In(clock.Shanghai)
-	slot1 := start.Add(5 * time.Minute).Format("15:04")
+	// The worker fetches the plan when it starts; the brain drops slots
+	// that are already past, so the first slot is a little after the start.
+	slot1 := start.Add(20 * time.Minute).Format("15:04")
 	slot2 := start.Add(4 * time.Hour).Format("15:04")
 	first := helloSum * 2 / 3
 	for _, a := range sc.Accounts {

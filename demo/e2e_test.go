@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -21,7 +22,13 @@ import (
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
-func TestMain(m *testing.M) { browsertest.Main(m) }
+func TestMain(m *testing.M) {
+	// The crash test re-executes this test binary as a worker process.
+	if spec := os.Getenv(childEnv); spec != "" {
+		os.Exit(runChildWorker(spec))
+	}
+	browsertest.Main(m)
+}
 
 // harness runs the embedded default on a manual clock. The clock moves only
 // when every component is blocked on it (agents, outbox, heartbeat, control

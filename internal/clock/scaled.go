@@ -30,6 +30,16 @@ func NewScaled(start time.Time, speed float64) *Scaled {
 	return &Scaled{speed: speed, realStart: time.Now(), simStart: start}
 }
 
+// NewScaledFrom returns a scaled clock that read start at the real instant
+// anchor. Two processes given the same start, anchor and speed read the same
+// time, which lets a test share one simulated clock across processes.
+func NewScaledFrom(start, anchor time.Time, speed float64) *Scaled {
+	if speed <= 0 {
+		speed = 1
+	}
+	return &Scaled{speed: speed, realStart: anchor, simStart: start}
+}
+
 // Speed reports how many simulated seconds pass per real second.
 func (s *Scaled) Speed() float64 { return s.speed }
 

@@ -63,3 +63,17 @@ func (t *Tx) Conversations(accountID string, fn func(candidateID string, raw []b
 	}
 	return nil
 }
+
+// Doc reads the JSON document stored under (accountID, name) into v;
+// ErrNotFound when there is none.
+func (t *Tx) Doc(accountID, name string, v any) error {
+	return getJSON(t.tx.Bucket(bucketKV), key(accountID, name), v)
+}
+
+// PutDoc stores v as the JSON document (accountID, name).
+func (t *Tx) PutDoc(accountID, name string, v any) error {
+	if accountID == "" || name == "" {
+		return fmt.Errorf("%w: document needs account_id and name", ErrInvalid)
+	}
+	return putJSON(t.tx.Bucket(bucketKV), key(accountID, name), v)
+}

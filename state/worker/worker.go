@@ -46,9 +46,10 @@ var (
 	bucketConversations = []byte("conversations")
 	bucketOutbox        = []byte("outbox")
 	bucketOutboxKeys    = []byte("outbox_keys") // idempotency key -> outbox seq
+	bucketKV            = []byte("kv")          // small per-account documents (today's plan)
 	keySchema           = []byte("schema_version")
 	allBuckets          = [][]byte{bucketMeta, bucketSessions, bucketGreetings, bucketSends,
-		bucketConversations, bucketOutbox, bucketOutboxKeys}
+		bucketConversations, bucketOutbox, bucketOutboxKeys, bucketKV}
 )
 
 // DB is an open worker.db.

@@ -1,0 +1,196 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hunterbot/hunterbot/bot"
+	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/sim"
+)
+
+// childEnv names the spec file of a worker process started by a test.
+const childEnv = "HUNTERBOT_DEMO_CHILD_SPEC"
+
+// childSpec is what a child worker needs: its config and the shared clock.
+type childSpec struct {
+	Config *bot.Config `json:"config"`
+	Start  time.Time   `json:"start"`
+	Anchor time.Time   `json:"anchor"`
+	Speed  float64     `json:"speed"`
+}
+
+// runChildWorker is the body of a worker process (see TestMain).
+func runChildWorker(specPath string) int {
+	raw, err := os.ReadFile(specPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 2
+	}
+	var spec childSpec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	log := zerolog.New(os.Stderr).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+	clk := clock.NewScaledFrom(spec.Start, spec.Anchor, spec.Speed)
+	rt, err := bot.NewRuntime(ctx, spec.Config, bot.RuntimeOptions{Clock: clk, Log: log})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	if err := rt.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	return 0
+}
+
+// processesUsing lists pids whose command line mentions dir.
+func processesUsing(dir string) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(cmd), dir) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// The worker process is killed with SIGKILL at random moments, a dozen
+// times, and restarted on the same worker.db. The site's truth must show no
+// duplicate greeting or message, and every contact disclosed must reach the
+// control plane.
+func TestWorkerSurvivesSIGKILL(t *testing.T) {
+	const kills = 12
+	sc := sim.DefaultScenario()
+	speed := 120.0
+	anchor := time.Now()
+	clk := clock.NewScaledFrom(sc.Start, anchor, speed)
+	dir := t.TempDir()
+	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: dir, Scenario: sc, Clock: clk,
+		Seed: 11, Log: zerolog.Nop(), NoWorker: true, HelloSum: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	runCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = d.Run(runCtx) }()
+
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("kill schedule seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 7))
+	cfg := *d.WorkerConfig
+	cfg.Accounts = append([]bot.AccountConfig(nil), cfg.Accounts...)
+	for i := range cfg.Accounts {
+		cfg.Accounts[i].ChatPoll = time.Minute
+	}
+	logFile, err := os.Create(filepath.Join(dir, "children.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	t.Cleanup(func() {
+		if t.Failed() {
+			raw, _ := os.ReadFile(logFile.Name())
+			lines := strings.Split(string(raw), "\n")
+			if len(lines) > 60 {
+				lines = lines[len(lines)-60:]
+			}
+			t.Logf("worker log tail:\n%s", strings.Join(lines, "\n"))
+		}
+	})
+	start := func(i int) *exec.Cmd {
+		cfg.Browser.ProfileDir = filepath.Join(dir, fmt.Sprintf("profile-%02d", i))
+		data, _ := json.Marshal(childSpec{Config: &cfg, Start: sc.Start, Anchor: anchor, Speed: speed})
+		spec := filepath.Join(dir, fmt.Sprintf("child-%02d.json", i))
+		if err := os.WriteFile(spec, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"="+spec)
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	waitBrowserGone := func(profile string) {
+		deadline := time.Now().Add(15 * time.Second)
+		for len(processesUsing(profile)) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("chromium of a killed worker still running: %v", processesUsing(profile))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for i := 0; i < kills; i++ {
+		cmd := start(i)
+		time.Sleep(time.Duration(2000+rng.IntN(7000)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		waitBrowserGone(cfg.Browser.ProfileDir)
+		t.Logf("kill %d at sim %s", i+1, clk.Now().Format("15:04:05"))
+	}
+	// A last, undisturbed run lets the worker settle and flush its outbox.
+	last := start(kills)
+	time.Sleep(40 * time.Second)
+	if err := last.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := last.Wait(); err != nil {
+		t.Fatalf("final worker exited with %v (see %s)", err, logFile.Name())
+	}
+	waitBrowserGone(cfg.Browser.ProfileDir)
+	end := clk.Now()
+
+	truth := d.Sim.Truth().Accounts["demo"]
+	if len(truth.Greetings) < 10 {
+		t.Fatalf("only %d greetings across the run; the crash test did not exercise greeting", len(truth.Greetings))
+	}
+	if len(truth.DuplicateGreetings) != 0 || len(truth.DuplicateMessages) != 0 {
+		t.Fatalf("duplicates after %d SIGKILLs: greetings %+v, messages %+v", kills, truth.DuplicateGreetings, truth.DuplicateMessages)
+	}
+	contacts := controlContacts(t, d)
+	checked := 0
+	for _, disc := range truth.Disclosures {
+		if disc.Type == "cv" || disc.Time.After(end.Add(-40*time.Minute)) {
+			continue
+		}
+		c := contacts[strconv.FormatInt(disc.CandidateID, 10)]
+		got := c.Wechat
+		if disc.Type == "phone" {
+			got = c.Phone
+		}
+		if got != disc.Value {
+			t.Errorf("candidate %d disclosed %s %q (%s); control plane has %q", disc.CandidateID, disc.Type, disc.Value, disc.How, got)
+		}
+		checked++
+	}
+	t.Logf("sim %s..%s: %d greetings, %d messages, %d disclosures checked, 0 duplicates",
+		sc.Start.Format("15:04"), end.Format("15:04"), len(truth.Greetings), len(truth.Messages), checked)
+}
