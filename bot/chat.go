@@ -38,6 +38,7 @@ func (a *Agent) chatPass(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.Log.Debug().Int("rows", len(rows)).Msg("chat pass")
 	for _, row := range rows {
 		cid := strconv.FormatInt(row.UID, 10)
 		conv, known, err := a.loadConversation(cid)

@@ -124,6 +124,7 @@ func (a *Agent) greetPass(ctx context.Context) error {
 		if want <= 0 {
 			continue
 		}
+		a.Log.Debug().Str("job", task.JobID).Int("want", want).Int("done", done).Msg("greet pass")
 		// Greet in small batches so conversations are answered between them.
 		if want > greetBatch {
 			want = greetBatch

@@ -90,7 +90,7 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 	clk := clock.NewScaledFrom(sc.Start, anchor, speed)
 	dir := t.TempDir()
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: dir, Scenario: sc, Clock: clk,
-		Seed: 11, Log: zerolog.Nop(), NoWorker: true, HelloSum: 15})
+		Seed: 11, Log: zerolog.Nop(), NoWorker: true, HelloSum: 15, AllAtOnce: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,11 +113,11 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 	}
 	defer logFile.Close()
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("HUNTERBOT_DEBUG_CRASH") != "" {
 			raw, _ := os.ReadFile(logFile.Name())
 			lines := strings.Split(string(raw), "\n")
-			if len(lines) > 60 {
-				lines = lines[len(lines)-60:]
+			if len(lines) > 150 {
+				lines = lines[len(lines)-150:]
 			}
 			t.Logf("worker log tail:\n%s", strings.Join(lines, "\n"))
 		}

@@ -51,6 +51,9 @@ type Options struct {
 	ChatPoll time.Duration
 	// HelloSum is the greetings planned per job per day (default 20).
 	HelloSum int
+	// AllAtOnce plans the day's greetings without time slots (all due at
+	// once) instead of two slots; tests whose start-up time varies use it.
+	AllAtOnce bool
 	// NoWorker builds everything but the worker (tests run the worker in a
 	// separate process with WorkerConfig).
 	NoWorker bool
@@ -146,7 +149,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	// The built-in brain, configured from the scenario.
 	brainLog := log.With().Str("component", "brain").Logger()
 	d.Brain, err = brainserver.New(brainserver.Options{DataDir: filepath.Join(opts.DataDir, "brain"),
-		Config: BrainConfig(opts.Scenario, opts.HelloSum), Clock: opts.Clock, Logger: &brainLog})
+		Config: BrainConfig(opts.Scenario, opts.HelloSum, !opts.AllAtOnce), Clock: opts.Clock, Logger: &brainLog})
 	if err != nil {
 		return nil, err
 	}
@@ -325,8 +328,8 @@ func (d *Demo) Summary() Summary {
 
 // BrainConfig derives the built-in brain's jobs and accounts from a sim
 // scenario: every account's jobs, a daily plan of helloSum greetings per job
-// spread over two slots, a lenient filter and job texts.
-func BrainConfig(sc *sim.Scenario, helloSum int) *brainserver.Config {
+// (spread over two slots when slots is set), a lenient filter and job texts.
+func BrainConfig(sc *sim.Scenario, helloSum int, slots bool) *brainserver.Config {
 	cfg := &brainserver.Config{}
 	start := sc.Start.In(clock.Shanghai)
 	// The worker fetches the plan when it starts; the brain drops slots
@@ -350,8 +353,11 @@ func BrainConfig(sc *sim.Scenario, helloSum int) *brainserver.Config {
 				FilterArgs: brain.FilterArgs{AgeMin: 20, AgeMax: 45, DegreeMin: "大专"},
 			})
 			spec.Jobs = append(spec.Jobs, jobID)
-			spec.Tasks[jobID] = brain.TaskConfig{HelloSum: helloSum, Filter: true, TouchMsg: a.Greeting,
-				TimeMount: []brain.TimeMount{{Time: slot1, Mount: first}, {Time: slot2, Mount: helloSum - first}}}
+			task := brain.TaskConfig{HelloSum: helloSum, Filter: true, TouchMsg: a.Greeting}
+			if slots {
+				task.TimeMount = []brain.TimeMount{{Time: slot1, Mount: first}, {Time: slot2, Mount: helloSum - first}}
+			}
+			spec.Tasks[jobID] = task
 		}
 		cfg.Accounts = append(cfg.Accounts, spec)
 	}
