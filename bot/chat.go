@@ -126,6 +126,12 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		if isFirst && !conv.GreetedAt.IsZero() {
 			continue
 		}
+		if a.hosting(&conv).ReplyStrategy == StrategyContinueAfterReply {
+			// The policy lets the bot keep hosting next to the human; the
+			// human's text is ours from now on (not an echo, not a reply).
+			conv.rememberSent(t.Text)
+			continue
+		}
 		if !conv.HandedOver {
 			conv.HandedOver = true
 			conv.Status = StatusIntervened
@@ -300,27 +306,76 @@ func (a *Agent) commitConversation(before, conv Conversation, _ int) error {
 	return nil
 }
 
+// hosting returns the conversation policy of conv's job.
+func (a *Agent) hosting(conv *Conversation) Hosting {
+	h := a.cfg.Hosting.merged(DefaultHosting())
+	for _, j := range a.cfg.Jobs {
+		if j.BrainJobID == conv.BrainJobID {
+			h = j.Hosting.merged(h)
+		}
+	}
+	return h
+}
+
 // answer asks the brain what to say when the candidate spoke last and acts
-// on its nextStep.
+// on its nextStep, following the job's hosting policy: it waits ReplyDelay
+// after the candidate's latest message, then answers everything unanswered
+// at once (UnifiedReply) or message by message.
 func (a *Agent) answer(ctx context.Context, conv *Conversation, turns []Turn) error {
 	if conv.silent() {
 		return nil
 	}
-	var lastUser, lastRobot int64
+	h := a.hosting(conv)
+	var pending []Turn // candidate messages not answered yet
+	var lastRobot int64
 	for _, t := range turns {
 		switch {
-		case t.Speaker == User && !IsEcho(t.Text, conv.SentTexts):
-			lastUser = t.MID
+		case t.Speaker == User && !IsEcho(t.Text, conv.SentTexts) && t.MID > conv.LastAnsweredMID:
+			pending = append(pending, t)
 		case t.Speaker == Robot:
 			lastRobot = t.MID
 		}
 	}
-	if lastUser == 0 || lastUser <= conv.LastAnsweredMID || lastUser < lastRobot {
+	if len(pending) == 0 || pending[len(pending)-1].MID < lastRobot {
 		return nil
 	}
-	if !conv.RetryAt.IsZero() && a.Clock.Now().Before(conv.RetryAt) {
+	if h.ReplyStrategy == StrategyEndAfterReply {
+		conv.Done, conv.DoneAt, conv.Status = true, a.Clock.Now(), StatusComplete
+		a.Log.Info().Str("candidate", conv.CandidateID).Msg("candidate replied; hosting ends (AI_HOSTING_END_AFTER_REPLY)")
+		return a.saveConversation(*conv)
+	}
+	now := a.Clock.Now()
+	if due := pending[len(pending)-1].Time.Add(h.ReplyDelay); now.Before(due) {
+		// Debounce: more messages may follow; come back when the delay is over.
+		conv.RetryAt = due
+		return a.saveConversation(*conv)
+	}
+	if !conv.RetryAt.IsZero() && now.Before(conv.RetryAt) {
 		return nil
 	}
+	conv.RetryAt = time.Time{}
+	if h.unified() {
+		pending = pending[len(pending)-1:]
+	}
+	for _, p := range pending {
+		var upTo []Turn
+		for _, t := range turns {
+			if t.MID <= p.MID {
+				upTo = append(upTo, t)
+			}
+		}
+		stop, err := a.answerTurn(ctx, conv, upTo, p.MID, h)
+		if err != nil || stop {
+			return err
+		}
+	}
+	return nil
+}
+
+// answerTurn makes one brain call for the history up to the candidate
+// message lastUser and acts on the reply. It reports whether the
+// conversation should not be answered further now.
+func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn, lastUser int64, h Hosting) (bool, error) {
 	reply, err := a.Brain.Chat(ctx, brain.ChatRequest{
 		AccountID: a.brainAccount, JobID: conv.BrainJobID, CandidateID: conv.CandidateID,
 		CandidateName: conv.Name, HistoryMsg: toBrainHistory(BrainHistory(turns, conv.SentTexts)),
@@ -329,10 +384,9 @@ func (a *Agent) answer(ctx context.Context, conv *Conversation, turns []Turn) er
 		// The brain is down: try again on a later pass.
 		a.Log.Warn().Err(err).Str("candidate", conv.CandidateID).Msg("brain chat failed")
 		conv.RetryAt = a.Clock.Now().Add(2 * time.Minute)
-		return a.saveConversation(*conv)
+		return true, a.saveConversation(*conv)
 	}
-	conv.RetryAt = time.Time{}
-	lines := splitLines(reply.NextStepContent)
+	lines := h.segments(reply.NextStepContent)
 	switch reply.NextStep {
 	case StepNormalChat, StepNeedContact:
 		if len(lines) == 0 {
@@ -352,16 +406,19 @@ func (a *Agent) answer(ctx context.Context, conv *Conversation, turns []Turn) er
 			return nil
 		})
 		if err != nil {
-			return err
+			return true, err
 		}
 		for i, line := range lines {
+			if err := a.spaceReply(ctx, conv, h); err != nil {
+				return true, err
+			}
 			if err := a.sendLine(ctx, conv, keys[i], "chat", line, lastUser); err != nil {
-				return err
+				return true, err
 			}
 		}
 		if reply.NextStep == StepNeedContact {
 			if err := a.requestContacts(ctx, conv, lastUser); err != nil {
-				return err
+				return true, err
 			}
 		}
 	case StepNoTalk, StepFinish:
@@ -378,28 +435,31 @@ func (a *Agent) answer(ctx context.Context, conv *Conversation, turns []Turn) er
 	case StepAlgoAbnormal:
 		conv.RetryAt = a.Clock.Now().Add(10 * time.Minute)
 		a.Log.Warn().Str("candidate", conv.CandidateID).Msg("brain algo_abnormal; will ask again later")
-		return a.saveConversation(*conv)
+		return true, a.saveConversation(*conv)
 	default:
 		a.Log.Warn().Str("candidate", conv.CandidateID).Str("step", reply.NextStep).Msg("unknown nextStep; sending nothing")
 	}
 	conv.LastAnsweredMID = lastUser
-	return a.saveConversation(*conv)
+	return conv.silent(), a.saveConversation(*conv)
+}
+
+// spaceReply waits until MinReplyInterval has passed since our previous
+// message in the conversation.
+func (a *Agent) spaceReply(ctx context.Context, conv *Conversation, h Hosting) error {
+	if conv.LastSentAt.IsZero() || h.MinReplyInterval <= 0 {
+		return nil
+	}
+	wait := conv.LastSentAt.Add(h.MinReplyInterval).Sub(a.Clock.Now())
+	if wait <= 0 {
+		return nil
+	}
+	return a.Clock.Sleep(ctx, wait)
 }
 
 func toBrainHistory(items []HistoryItem) []brain.ChatMessage {
 	out := make([]brain.ChatMessage, len(items))
 	for i, it := range items {
 		out[i] = brain.ChatMessage{Speaker: string(it.Speaker), Msg: it.Msg, Time: it.Time}
-	}
-	return out
-}
-
-func splitLines(s string) []string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
 	}
 	return out
 }
@@ -438,6 +498,7 @@ func (a *Agent) sendLine(ctx context.Context, conv *Conversation, key, kind, tex
 
 func (a *Agent) markSent(conv *Conversation, key, text string) error {
 	conv.rememberSent(text)
+	conv.LastSentAt = a.Clock.Now()
 	return a.DB.Update(func(tx *worker.Tx) error {
 		if _, err := tx.SettleSend(key, worker.Done, ""); err != nil {
 			return err

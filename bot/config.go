@@ -74,6 +74,9 @@ type AccountConfig struct {
 	ChatPoll time.Duration `yaml:"chat_poll"`
 	// Pacing overrides DefaultPacing when set.
 	Pacing *Pacing `yaml:"pacing"`
+	// Hosting is the conversation policy of the account's jobs (seed 002);
+	// a job's own hosting overrides it key by key.
+	Hosting Hosting `yaml:"hosting"`
 }
 
 // LoginConfig says how the account logs in when its session is gone.
@@ -88,9 +91,10 @@ type LoginConfig struct {
 
 // JobConfig maps one brain job to the site.
 type JobConfig struct {
-	BrainJobID string `yaml:"brain_job_id"`
-	SiteJobID  string `yaml:"site_job_id"`
-	Position   string `yaml:"position"` // chooses follow-up configs
+	BrainJobID string  `yaml:"brain_job_id"`
+	SiteJobID  string  `yaml:"site_job_id"`
+	Position   string  `yaml:"position"` // chooses follow-up configs
+	Hosting    Hosting `yaml:"hosting"`
 }
 
 // LoadConfig reads and validates a worker config file.
@@ -152,9 +156,15 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%s.%w", p, err)
 			}
 		}
+		if err := a.Hosting.Validate(); err != nil {
+			return fmt.Errorf("%s.%w", p, err)
+		}
 		for j, job := range a.Jobs {
 			if job.BrainJobID == "" || job.SiteJobID == "" {
 				return fmt.Errorf("%s.jobs[%d]: brain_job_id and site_job_id are required", p, j)
+			}
+			if err := job.Hosting.Validate(); err != nil {
+				return fmt.Errorf("%s.jobs[%d].%w", p, j, err)
 			}
 		}
 	}

@@ -53,7 +53,10 @@ type Conversation struct {
 	// Done is set on the brain's noTalk / finish.
 	Done   bool      `json:"done,omitempty"`
 	DoneAt time.Time `json:"done_at,omitzero"`
-	// RetryAt delays the next brain call after algo_abnormal.
+	// LastSentAt is when the bot last sent a message here.
+	LastSentAt time.Time `json:"last_sent_at,omitzero"`
+	// RetryAt delays the next brain call (reply delay, algo_abnormal,
+	// brain outage).
 	RetryAt   time.Time `json:"retry_at,omitzero"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
