@@ -66,6 +66,7 @@ func (s *Server) routes() []route {
 		{"POST /api/worker/sends/{id}/ack", famPlain, authWorker, s.workerAck},
 	}
 	rs = append(rs, s.keywordRuleRoutes()...)
+	rs = append(rs, s.releaseRoutes()...)
 	return rs
 }
 

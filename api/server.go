@@ -36,6 +36,7 @@ type Store interface {
 	workerStore
 	exportStore
 	keywordRuleStore
+	releaseStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 

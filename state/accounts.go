@@ -84,6 +84,7 @@ func (db *DB) Heartbeat(workerID string, in []AccountStatus) ([]Account, error) 
 				return err
 			}
 			now := db.now()
+			prevState := a.State
 			a.WorkerID, a.LastSeenAt, a.LastError = workerID, &now, s.LastError
 			if s.Name != "" {
 				a.Name = s.Name
@@ -95,6 +96,9 @@ func (db *DB) Heartbeat(workerID string, in []AccountStatus) ([]Account, error) 
 				a.Counters = s.Counters
 			}
 			if err := putJSON(tx.Bucket(bucketAccounts), u64(a.ID), a); err != nil {
+				return err
+			}
+			if err := db.recordStateChange(tx, prevState, a); err != nil { // alerts.go
 				return err
 			}
 			out = append(out, a)

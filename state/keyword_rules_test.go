@@ -41,8 +41,8 @@ func TestKeywordRulesMigrationFromV1(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, _ := db.Version(); v != 2 {
-		t.Fatalf("schema %d after migration, want 2", v)
+	if v, _ := db.Version(); v != SchemaVersion() || v < 2 {
+		t.Fatalf("schema %d after migration, want %d", v, SchemaVersion())
 	}
 	r, err := db.CreateKeywordRule(rules.Rule{Name: "迁移后", Keyword: &rules.Keyword{WordList: []string{"面试"}}})
 	if err != nil || r.CreateTime != 1700000000 || r.RuleID == "" {

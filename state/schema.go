@@ -59,6 +59,7 @@ var migrations = []Migration{
 		bucketWorkers, bucketWorkersByToken, bucketExports,
 	)},
 	{Version: 2, Name: "keyword rules", Up: CreateBuckets(keywordRuleBuckets...)},
+	{Version: 3, Name: "worker commands, conversations, alerts", Up: CreateBuckets(append(releaseBuckets, alertBuckets...)...)},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.

@@ -1,0 +1,165 @@
+package api
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+
+	"github.com/hunterbot/hunterbot/state"
+)
+
+// releaseStore is what the human-takeover routes need: queued worker
+// commands and the conversation statuses workers report.
+type releaseStore interface {
+	QueueRelease(accountKey, candidateID, note, requestedBy string) (state.Command, bool, error)
+	PendingCommands(workerID string) ([]state.Command, error)
+	AckCommand(workerID string, id uint64, done bool, reason string) (state.Command, error)
+	UpsertConversations(workerID string, in []state.ConversationStatus) ([]state.Conversation, error)
+	ListConversations(f state.ConversationFilter, page, pageSize int) ([]state.Conversation, int, error)
+}
+
+func (s *Server) releaseRoutes() []route {
+	return []route{
+		{"POST /api/accounts/{key}/conversations/{candidate_id}/release", famPlain, authUser, s.releaseConversation},
+		{"GET /api/conversations", famPlain, authUser, s.listConversations},
+		{"GET /api/worker/commands", famPlain, authWorker, s.workerCommands},
+		{"POST /api/worker/commands/{id}/ack", famPlain, authWorker, s.workerCommandAck},
+		{"POST /api/worker/conversations", famPlain, authWorker, s.workerConversations},
+	}
+}
+
+// ReleaseRequest is the optional body of POST .../release.
+type ReleaseRequest struct {
+	Note string `json:"note"`
+}
+
+// releaseConversation queues a release command for the worker owning the
+// account: 202 with the command when it is new, 200 with the already open
+// one when a release of this conversation is still waiting.
+func (s *Server) releaseConversation(w http.ResponseWriter, r *http.Request) error {
+	var req ReleaseRequest
+	if err := decodeOptionalJSON(r, &req); err != nil {
+		return err
+	}
+	key := r.PathValue("key")
+	if key == "" {
+		return errBadRequest("key", "required")
+	}
+	cmd, created, err := s.store.QueueRelease(key, r.PathValue("candidate_id"), req.Note, userFrom(r))
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusAccepted
+		s.log.Info().Str("account", cmd.Account).Uint64("command", cmd.ID).Msg("conversation release queued")
+	}
+	writeJSON(w, status, cmd)
+	return nil
+}
+
+// conversationPage is the paged list of GET /api/conversations.
+type conversationPage struct {
+	Total    int                  `json:"total"`
+	Page     int                  `json:"page"`
+	PageSize int                  `json:"page_size"`
+	Results  []state.Conversation `json:"results"`
+}
+
+func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := state.ConversationFilter{Account: q.Get("account"), Status: q.Get("status")}
+	if f.Status != "" && !state.ValidConversationStatus(f.Status) {
+		return errBadRequest("status", "must be one of %v, got %q", state.ConversationStatuses, f.Status)
+	}
+	page, err := qInt(r, "page", 1, 1, 1_000_000)
+	if err != nil {
+		return err
+	}
+	size, err := qInt(r, "page_size", 20, 1, 1000)
+	if err != nil {
+		return err
+	}
+	res, total, err := s.store.ListConversations(f, page, size)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, conversationPage{Total: total, Page: page, PageSize: size, Results: res})
+	return nil
+}
+
+// CommandsResponse is GET /api/worker/commands.
+type CommandsResponse struct {
+	Commands []state.Command `json:"commands"`
+}
+
+func (s *Server) workerCommands(w http.ResponseWriter, r *http.Request) error {
+	cmds, err := s.store.PendingCommands(workerFrom(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, CommandsResponse{Commands: cmds})
+	return nil
+}
+
+// CommandAckRequest is POST /api/worker/commands/{id}/ack.
+type CommandAckRequest struct {
+	Done   *bool  `json:"done"`
+	Reason string `json:"reason,omitempty"`
+}
+
+func (s *Server) workerCommandAck(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var req CommandAckRequest
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if req.Done == nil {
+		return errBadRequest("done", "required (true or false)")
+	}
+	cmd, err := s.store.AckCommand(workerFrom(r), id, *req.Done, req.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, cmd)
+	return nil
+}
+
+// ConversationsRequest is the body of POST /api/worker/conversations.
+type ConversationsRequest struct {
+	Conversations []state.ConversationStatus `json:"conversations"`
+}
+
+// ConversationsResponse returns the stored conversations.
+type ConversationsResponse struct {
+	Results []state.Conversation `json:"results"`
+}
+
+func (s *Server) workerConversations(w http.ResponseWriter, r *http.Request) error {
+	var req ConversationsRequest
+	raw, err := io.ReadAll(r.Body) // bounded by MaxBytesReader
+	if err != nil {
+		return err
+	}
+	// The body is {"conversations": [...]} like the other pushes; a bare
+	// array is accepted too.
+	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
+		raw = append(append([]byte(`{"conversations":`), t...), '}')
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	if err := decodeJSON(r, &req); err != nil {
+		return err
+	}
+	if len(req.Conversations) == 0 || len(req.Conversations) > MaxBatch {
+		return errBadRequest("conversations", "must hold 1 to %d items", MaxBatch)
+	}
+	res, err := s.store.UpsertConversations(workerFrom(r), req.Conversations)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ConversationsResponse{Results: res})
+	return nil
+}

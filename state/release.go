@@ -1,0 +1,337 @@
+package state
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Worker commands (human-takeover release) and conversation statuses.
+var (
+	bucketCommands        = []byte("worker_commands")          // id -> Command
+	bucketCommandsPending = []byte("idx_worker_commands_open") // account id|command id -> nil
+	bucketConversations   = []byte("conversations")            // account id|candidate -> Conversation
+)
+
+// releaseBuckets are created by schema migration 3 (with the alert buckets).
+var releaseBuckets = [][]byte{bucketCommands, bucketCommandsPending, bucketConversations}
+
+// Command kinds.
+const (
+	// CommandRelease hands a conversation a human took over back to the bot.
+	CommandRelease = "release"
+)
+
+// Command statuses.
+const (
+	CommandPending = "pending" // waiting for the worker
+	CommandDone    = "done"    // the worker carried it out
+	CommandFailed  = "failed"  // the worker could not (reason says why)
+)
+
+// Conversation statuses a worker reports (seed 002's member statuses).
+const (
+	ConvNotReached  = "NOT_REACHED"
+	ConvInService   = "IN_SERVICE"
+	ConvIntervened  = "CUSTOMER_SERVICE_INTERVENES"
+	ConvComplete    = "COMPLETE_SERVICE"
+	ConvTerminated  = "TERMINATE_SERVICE"
+	ConvTimeoutDone = "TIMEOUT_COMPLETE_SERVICE"
+	ConvIgnore      = "IGNORE"
+)
+
+// ConversationStatuses lists every valid conversation status.
+var ConversationStatuses = []string{ConvNotReached, ConvInService, ConvIntervened, ConvComplete,
+	ConvTerminated, ConvTimeoutDone, ConvIgnore}
+
+// ValidConversationStatus reports whether s is one of ConversationStatuses.
+func ValidConversationStatus(s string) bool {
+	for _, v := range ConversationStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Command is an operator's instruction queued for the worker that owns the
+// account. The worker pulls open commands and acknowledges each one.
+type Command struct {
+	ID          uint64     `json:"id"`
+	Kind        string     `json:"kind"`
+	AccountID   uint64     `json:"account_id"`
+	Account     string     `json:"account"`
+	CandidateID string     `json:"candidate_id"`
+	Note        string     `json:"note,omitempty"`
+	RequestedBy string     `json:"requested_by,omitempty"`
+	Status      string     `json:"status"`
+	Reason      string     `json:"reason,omitempty"`
+	WorkerID    string     `json:"worker_id,omitempty"` // the worker that acknowledged it
+	CreatedAt   time.Time  `json:"created_at"`
+	AckedAt     *time.Time `json:"acked_at"`
+}
+
+// ConversationStatus is one conversation's status as a worker reports it.
+type ConversationStatus struct {
+	Account     string    `json:"account"`
+	CandidateID string    `json:"candidate_id"`
+	Name        string    `json:"name"`
+	Status      string    `json:"status"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Conversation is the stored status of one conversation.
+type Conversation struct {
+	AccountID   uint64    `json:"account_id"`
+	Account     string    `json:"account"`
+	CandidateID string    `json:"candidate_id"`
+	Name        string    `json:"name"`
+	Status      string    `json:"status"`
+	UpdatedAt   time.Time `json:"updated_at"`  // when the worker saw the status change
+	WorkerID    string    `json:"worker_id"`   // the worker that reported it
+	ReportedAt  time.Time `json:"reported_at"` // when the control plane stored it
+}
+
+// ConversationFilter selects conversations; empty fields mean "any".
+type ConversationFilter struct {
+	Account string
+	Status  string
+}
+
+// accountByKey loads the account with key or returns a not-found error
+// naming it.
+func accountByKey(tx *bbolt.Tx, key string) (Account, error) {
+	var a Account
+	id := tx.Bucket(bucketAccountsByKey).Get([]byte(key))
+	if id == nil {
+		return a, fmt.Errorf("account %q: %w", key, ErrNotFound)
+	}
+	return a, getJSON(tx.Bucket(bucketAccounts), id, &a)
+}
+
+// QueueRelease queues a release of the conversation (accountKey,
+// candidateID) for the worker that owns the account. An open release for
+// the same conversation is returned instead of queueing a second one
+// (created is then false). An unknown account is ErrNotFound.
+func (db *DB) QueueRelease(accountKey, candidateID, note, requestedBy string) (cmd Command, created bool, err error) {
+	if err := checkText("candidate_id", candidateID, 1, maxShort); err != nil {
+		return cmd, false, err
+	}
+	if err := checkText("note", note, 0, maxNotes); err != nil {
+		return cmd, false, err
+	}
+	err = db.bolt.Update(func(tx *bbolt.Tx) error {
+		a, err := accountByKey(tx, accountKey)
+		if err != nil {
+			return err
+		}
+		cb, open := tx.Bucket(bucketCommands), tx.Bucket(bucketCommandsPending)
+		prefix := u64(a.ID)
+		c := open.Cursor()
+		for k, _ := c.Seek(prefix); k != nil && len(k) == 16 && btou(k[:8]) == a.ID; k, _ = c.Next() {
+			var old Command
+			if err := getJSON(cb, k[8:], &old); err != nil {
+				return err
+			}
+			if old.Kind == CommandRelease && old.CandidateID == candidateID {
+				cmd = old
+				return nil
+			}
+		}
+		id, err := cb.NextSequence()
+		if err != nil {
+			return err
+		}
+		cmd = Command{ID: id, Kind: CommandRelease, AccountID: a.ID, Account: a.Key, CandidateID: candidateID,
+			Note: note, RequestedBy: requestedBy, Status: CommandPending, CreatedAt: db.now()}
+		if err := putJSON(cb, u64(id), cmd); err != nil {
+			return err
+		}
+		created = true
+		return open.Put(pairKey(a.ID, id), nil)
+	})
+	return cmd, created, err
+}
+
+// PendingCommands returns the open commands of every account workerID
+// currently owns, oldest first. Commands follow the account: if another
+// worker took the account over, that worker gets them.
+func (db *DB) PendingCommands(workerID string) ([]Command, error) {
+	out := []Command{}
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		cb, open := tx.Bucket(bucketCommands), tx.Bucket(bucketCommandsPending)
+		c := open.Cursor()
+		// Walk the (small) open index and keep the commands of this
+		// worker's accounts; account lookups are cached per pass.
+		owner := map[uint64]string{}
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if len(k) != 16 {
+				continue
+			}
+			aid := btou(k[:8])
+			w, ok := owner[aid]
+			if !ok {
+				var a Account
+				if err := getJSON(tx.Bucket(bucketAccounts), k[:8], &a); err != nil {
+					return err
+				}
+				w, owner[aid] = a.WorkerID, a.WorkerID
+			}
+			if w != workerID {
+				continue
+			}
+			var cmd Command
+			if err := getJSON(cb, k[8:], &cmd); err != nil {
+				return err
+			}
+			out = append(out, cmd)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, err
+}
+
+// AckCommand records workerID's outcome of command id. Acknowledging a
+// closed command again returns it unchanged (idempotent). A command of an
+// account the worker does not own is ErrNotFound.
+func (db *DB) AckCommand(workerID string, id uint64, done bool, reason string) (Command, error) {
+	if err := checkText("reason", reason, 0, maxNotes); err != nil {
+		return Command{}, err
+	}
+	var cmd Command
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		cb := tx.Bucket(bucketCommands)
+		if err := getJSON(cb, u64(id), &cmd); err != nil {
+			return fmt.Errorf("command %d: %w", id, err)
+		}
+		var a Account
+		if err := getJSON(tx.Bucket(bucketAccounts), u64(cmd.AccountID), &a); err != nil {
+			return err
+		}
+		if cmd.Status != CommandPending {
+			if cmd.WorkerID != workerID {
+				return fmt.Errorf("command %d: %w", id, ErrNotFound)
+			}
+			return nil // already acknowledged by this worker
+		}
+		if a.WorkerID != workerID {
+			return fmt.Errorf("command %d: %w", id, ErrNotFound)
+		}
+		now := db.now()
+		cmd.Status, cmd.Reason, cmd.WorkerID, cmd.AckedAt = CommandFailed, reason, workerID, &now
+		if done {
+			cmd.Status = CommandDone
+		}
+		if err := putJSON(cb, u64(id), cmd); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketCommandsPending).Delete(pairKey(cmd.AccountID, id))
+	})
+	return cmd, err
+}
+
+// UpsertConversations stores a batch of conversation statuses in one
+// transaction. An older report (updated_at before the stored one) does not
+// overwrite a newer one, so an outbox may replay batches in any order.
+// Unknown account keys are registered for workerID, like other pushes.
+func (db *DB) UpsertConversations(workerID string, in []ConversationStatus) ([]Conversation, error) {
+	for i, s := range in {
+		f := func(n string) string { return fmt.Sprintf("conversations[%d].%s", i, n) }
+		if err := validName(f("account"), s.Account, 64); err != nil {
+			return nil, err
+		}
+		if err := checkText(f("candidate_id"), s.CandidateID, 1, maxShort); err != nil {
+			return nil, err
+		}
+		if err := checkText(f("name"), s.Name, 0, maxShort); err != nil {
+			return nil, err
+		}
+		if !ValidConversationStatus(s.Status) {
+			return nil, fieldErr(f("status"), "must be one of %v, got %q", ConversationStatuses, s.Status)
+		}
+	}
+	out := make([]Conversation, 0, len(in))
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketConversations)
+		now := db.now()
+		for _, s := range in {
+			a, err := db.ensureAccount(tx, workerID, s.Account)
+			if err != nil {
+				return err
+			}
+			upd := s.UpdatedAt.UTC().Truncate(time.Second)
+			if s.UpdatedAt.IsZero() {
+				upd = now
+			}
+			key := contactKey(a.ID, s.CandidateID)
+			var cur Conversation
+			if err := getJSON(b, key, &cur); err == nil && cur.UpdatedAt.After(upd) {
+				out = append(out, cur) // a newer report is already stored
+				continue
+			}
+			name := s.Name
+			if name == "" {
+				name = cur.Name
+			}
+			cur = Conversation{AccountID: a.ID, Account: a.Key, CandidateID: s.CandidateID, Name: name,
+				Status: s.Status, UpdatedAt: upd, WorkerID: workerID, ReportedAt: now}
+			if err := putJSON(b, key, cur); err != nil {
+				return err
+			}
+			out = append(out, cur)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListConversations returns a page of conversations matching f in
+// (account id, candidate id) order, and the total. An unknown account key
+// is ErrNotFound rather than an empty page.
+func (db *DB) ListConversations(f ConversationFilter, page, pageSize int) ([]Conversation, int, error) {
+	if page < 1 || pageSize < 1 {
+		return nil, 0, fieldErr("page", "page and page_size must be positive")
+	}
+	if f.Status != "" && !ValidConversationStatus(f.Status) {
+		return nil, 0, fieldErr("status", "must be one of %v, got %q", ConversationStatuses, f.Status)
+	}
+	out := []Conversation{}
+	total, offset := 0, (page-1)*pageSize
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketConversations).Cursor()
+		k, v := c.First()
+		var prefix []byte
+		if f.Account != "" {
+			a, err := accountByKey(tx, f.Account)
+			if err != nil {
+				return err
+			}
+			prefix = u64(a.ID)
+			k, v = c.Seek(prefix)
+		}
+		for ; k != nil; k, v = c.Next() {
+			if prefix != nil && (len(k) < 8 || btou(k[:8]) != btou(prefix)) {
+				break
+			}
+			var cv Conversation
+			if err := jsonUnmarshal(v, &cv); err != nil {
+				return err
+			}
+			if f.Status != "" && cv.Status != f.Status {
+				continue
+			}
+			if total >= offset && len(out) < pageSize {
+				out = append(out, cv)
+			}
+			total++
+		}
+		return nil
+	})
+	return out, total, err
+}
