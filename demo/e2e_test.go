@@ -54,8 +54,20 @@ func startHarness(t *testing.T, helloSum int) *harness {
 	return &harness{t: t, d: d, clk: clk}
 }
 
+// simEvent is an action a test performs when the sim clock reaches at.
+type simEvent struct {
+	at time.Time
+	do func()
+}
+
 // run drives the demo until the sim clock reaches until, then stops it.
 func (h *harness) run(until time.Time, realLimit time.Duration) {
+	h.runWith(until, realLimit, nil)
+}
+
+// runWith is run with events fired, in order, as soon as the clock has
+// passed their time (between two clock moves, while every component waits).
+func (h *harness) runWith(until time.Time, realLimit time.Duration, events []simEvent) {
 	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -67,6 +79,11 @@ func (h *harness) run(until time.Time, realLimit time.Duration) {
 		err := h.clk.WaitForWaiters(wctx, waiters)
 		wcancel()
 		if err == nil {
+			if len(events) > 0 && !events[0].at.After(h.clk.Now()) {
+				events[0].do()
+				events = events[1:]
+				continue
+			}
 			h.clk.AdvanceToNext()
 		}
 	}
