@@ -24,6 +24,7 @@ type Config struct {
 	Auth         AuthConfig      `yaml:"auth"`
 	Workers      []WorkerCred    `yaml:"workers"`
 	Exports      ExportConfig    `yaml:"exports"`
+	Alerts       AlertsConfig    `yaml:"alerts"` // alerts.go
 }
 
 // AuthConfig holds token lifetimes and the first-start credentials. The
@@ -74,6 +75,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s: must not be negative", k)
 		}
 	}
+	if err := c.Alerts.validate(); err != nil {
+		return err
+	}
 	if (c.Auth.AdminUser == "") != (c.Auth.AdminPassword == "") {
 		return fmt.Errorf("auth.admin_user and auth.admin_password: set both or neither")
 	}
@@ -107,6 +111,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	set(&c.Auth.AdminPassword, "HUNTERBOT_ADMIN_PASSWORD")
 	set(&c.Auth.ClientID, "HUNTERBOT_CLIENT_ID")
 	set(&c.Auth.ClientSecret, "HUNTERBOT_CLIENT_SECRET")
+	c.Alerts.applyEnv(getenv)
 	if id, tok := getenv("HUNTERBOT_WORKER_ID"), getenv("HUNTERBOT_WORKER_TOKEN"); id != "" && tok != "" {
 		c.Workers = append(c.Workers, WorkerCred{ID: id, Token: tok})
 	}

@@ -67,6 +67,7 @@ func (s *Server) routes() []route {
 	}
 	rs = append(rs, s.keywordRuleRoutes()...)
 	rs = append(rs, s.releaseRoutes()...)
+	rs = append(rs, s.alertRoutes()...)
 	return rs
 }
 

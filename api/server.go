@@ -37,6 +37,7 @@ type Store interface {
 	exportStore
 	keywordRuleStore
 	releaseStore
+	alertStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 

@@ -112,6 +112,7 @@ func runServe(ctx context.Context, args []string) error {
 	defer stopRun()
 	go srv.Run(runCtx)
 	go srv.RunKeywordHitDelivery(runCtx)
+	go srv.RunAlertDelivery(runCtx, cfg.Alerts)
 
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)

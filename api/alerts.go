@@ -1,0 +1,226 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hunterbot/hunterbot/state"
+)
+
+// alertStore is what the account-alert routes and the webhook delivery
+// need. Alerts themselves are recorded by the store's Heartbeat, in the
+// same transaction as the state change.
+type alertStore interface {
+	ListAlerts(accountKey string, page, pageSize int) ([]state.Alert, int, error)
+	DueAlerts(now time.Time, limit int) ([]state.Alert, error)
+	RecordAlertAttempt(id uint64, outcome, errMsg string, next time.Time) (state.Alert, error)
+}
+
+func (s *Server) alertRoutes() []route {
+	return []route{
+		{"GET /api/alerts", famPlain, authUser, s.listAlerts},
+	}
+}
+
+// AlertsConfig is the `alerts:` section of the control plane config. The
+// environment (HUNTERBOT_ALERT_WEBHOOK, HUNTERBOT_ALERT_WEBHOOK_SECRET)
+// overrides it so a URL carrying a token need not sit in a file.
+type AlertsConfig struct {
+	// WebhookURL receives every alert as a JSON POST; empty disables the
+	// webhook (alerts are still stored and listed).
+	WebhookURL string `yaml:"webhook_url"`
+	// WebhookSecret, when set, signs each body: X-Hunterbot-Signature:
+	// sha256=<hex HMAC-SHA256 of the body>.
+	WebhookSecret string `yaml:"webhook_secret"`
+}
+
+// validate names the bad key.
+func (c AlertsConfig) validate() error {
+	if c.WebhookURL == "" {
+		if c.WebhookSecret != "" {
+			return fmt.Errorf("alerts.webhook_secret: set without alerts.webhook_url")
+		}
+		return nil
+	}
+	u, err := url.Parse(c.WebhookURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		// Never echo the URL: it may carry a token.
+		return fmt.Errorf("alerts.webhook_url: must be an http(s) URL")
+	}
+	return nil
+}
+
+func (c *AlertsConfig) applyEnv(getenv func(string) string) {
+	if v := getenv("HUNTERBOT_ALERT_WEBHOOK"); v != "" {
+		c.WebhookURL = v
+	}
+	if v := getenv("HUNTERBOT_ALERT_WEBHOOK_SECRET"); v != "" {
+		c.WebhookSecret = v
+	}
+}
+
+// alertPage is the paged list of GET /api/alerts.
+type alertPage struct {
+	Total    int           `json:"total"`
+	Page     int           `json:"page"`
+	PageSize int           `json:"page_size"`
+	Results  []state.Alert `json:"results"`
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
+	page, err := qInt(r, "page", 1, 1, 1_000_000)
+	if err != nil {
+		return err
+	}
+	size, err := qInt(r, "page_size", 20, 1, 1000)
+	if err != nil {
+		return err
+	}
+	res, total, err := s.store.ListAlerts(r.URL.Query().Get("account"), page, size)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, alertPage{Total: total, Page: page, PageSize: size, Results: res})
+	return nil
+}
+
+// Webhook delivery is at least once: an alert stays queued in control.db
+// until the webhook answers 2xx or the attempts run out, so a restart only
+// delays it. Receivers deduplicate on "id".
+const (
+	alertRetryBase     = 5 * time.Second
+	alertRetryMax      = 10 * time.Minute
+	alertMaxAttempts   = 10
+	alertDeliveryEvery = time.Second
+	alertBatch         = 50
+	alertPostTimeout   = 10 * time.Second
+)
+
+// AlertWebhookBody is what the webhook receives. It carries no secrets:
+// no tokens, cookies or credentials, only the account's key, state and
+// the worker's last error text.
+type AlertWebhookBody struct {
+	Event         string    `json:"event"` // always "account_alert"
+	ID            uint64    `json:"id"`
+	Account       string    `json:"account"`
+	WorkerID      string    `json:"worker_id"`
+	State         string    `json:"state"`
+	PreviousState string    `json:"previous_state"`
+	LastError     string    `json:"last_error"`
+	At            time.Time `json:"at"`
+}
+
+// alertBackoff is the wait after the n-th failed attempt.
+func alertBackoff(n int) time.Duration {
+	d := alertRetryBase << uint(n-1)
+	if d > alertRetryMax || d <= 0 {
+		d = alertRetryMax
+	}
+	return d
+}
+
+// DeliverAlerts makes one delivery pass: every queued alert that is due is
+// logged once and POSTed to cfg.WebhookURL; failures are rescheduled with
+// exponential backoff on the server's clock. Without a webhook URL due
+// alerts are marked skipped. It returns how many were delivered.
+func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, error) {
+	now := s.clock.Now()
+	due, err := s.store.DueAlerts(now, alertBatch)
+	if err != nil {
+		return 0, err
+	}
+	delivered := 0
+	for _, al := range due {
+		if ctx.Err() != nil {
+			return delivered, ctx.Err()
+		}
+		if al.Attempts == 0 {
+			// The operator-facing log line; last_error stays out of the log
+			// (it is in GET /api/alerts) in case a page text leaks into it.
+			s.log.Warn().Str("account", al.Account).Str("worker", al.WorkerID).Str("state", al.State).
+				Str("previous_state", al.PreviousState).Uint64("alert", al.ID).Msg("account alert")
+		}
+		outcome, msg, next := state.WebhookDelivered, "", time.Time{}
+		if cfg.WebhookURL == "" {
+			outcome, msg = state.WebhookSkipped, "no webhook configured"
+		} else if perr := postAlert(ctx, cfg, al); perr != nil {
+			if ctx.Err() != nil {
+				return delivered, ctx.Err() // shutting down: not the receiver's fault
+			}
+			outcome, msg = "", perr.Error()
+			if al.Attempts+1 < alertMaxAttempts {
+				next = now.Add(alertBackoff(al.Attempts + 1))
+			}
+			s.log.Warn().Uint64("alert", al.ID).Int("attempt", al.Attempts+1).Str("error", msg).Msg("alert webhook failed")
+		} else {
+			delivered++
+		}
+		if _, err := s.store.RecordAlertAttempt(al.ID, outcome, msg, next); err != nil {
+			return delivered, err
+		}
+	}
+	return delivered, nil
+}
+
+var alertHTTP = &http.Client{Timeout: alertPostTimeout}
+
+func postAlert(ctx context.Context, cfg AlertsConfig, al state.Alert) error {
+	body, err := json.Marshal(AlertWebhookBody{Event: "account_alert", ID: al.ID, Account: al.Account, WorkerID: al.WorkerID,
+		State: al.State, PreviousState: al.PreviousState, LastError: al.LastError, At: al.At})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.WebhookURL, bytes.NewReader(body))
+	if err != nil {
+		return errors.New("bad webhook URL")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "hunterbot")
+	req.Header.Set("X-Hunterbot-Event", "account_alert")
+	req.Header.Set("X-Hunterbot-Delivery", strconv.FormatUint(al.ID, 10))
+	if cfg.WebhookSecret != "" {
+		m := hmac.New(sha256.New, []byte(cfg.WebhookSecret))
+		m.Write(body)
+		req.Header.Set("X-Hunterbot-Signature", "sha256="+hex.EncodeToString(m.Sum(nil)))
+	}
+	resp, err := alertHTTP.Do(req)
+	if err != nil {
+		// *url.Error repeats the URL, which may carry a token: keep the cause.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("post: %w", err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("webhook answered HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// RunAlertDelivery runs DeliverAlerts every second of the server's clock
+// until ctx ends (`hunterbot serve` starts it). Heartbeats never wait for
+// it: they only queue alerts in the store.
+func (s *Server) RunAlertDelivery(ctx context.Context, cfg AlertsConfig) error {
+	for {
+		if _, err := s.DeliverAlerts(ctx, cfg); err != nil && ctx.Err() == nil {
+			s.log.Warn().Err(err).Msg("alert delivery")
+		}
+		if err := s.clock.Sleep(ctx, alertDeliveryEvery); err != nil {
+			return err
+		}
+	}
+}
