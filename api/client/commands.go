@@ -80,3 +80,21 @@ func pageQuery(account, status string, page, pageSize int) url.Values {
 	}
 	return q
 }
+
+// AlertPage is a page of GET /api/alerts (newest first).
+type AlertPage struct {
+	Total    int           `json:"total"`
+	Page     int           `json:"page"`
+	PageSize int           `json:"page_size"`
+	Results  []state.Alert `json:"results"`
+}
+
+// Alerts lists account alerts (state changes into paused_risk,
+// needs_login, quota_reached, error and back to running), newest first,
+// of one account key or of all when account is empty.
+func (o *Operator) Alerts(ctx context.Context, account string, page, pageSize int) (AlertPage, error) {
+	var out AlertPage
+	err := check(o.r.R().SetContext(ctx).SetQueryParamsFromValues(pageQuery(account, "", page, pageSize)).
+		SetResult(&out).Get("/api/alerts"))
+	return out, err
+}

@@ -77,4 +77,16 @@ func TestReleaseCommandsClient(t *testing.T) {
 	if pg, err := op.Conversations(ctx, "", state.ConvIntervened, 0, 0); err != nil || pg.Total != 0 || pg.PageSize != 20 {
 		t.Fatalf("after release = %+v, %v", pg, err)
 	}
+
+	// Alerts: a heartbeat into paused_risk is listed for the operator.
+	if _, err := w.Heartbeat(ctx, []state.AccountStatus{{Key: "boss-a", State: state.AccountPausedRisk, LastError: "verify"}}); err != nil {
+		t.Fatal(err)
+	}
+	al, err := op.Alerts(ctx, "boss-a", 1, 5)
+	if err != nil || al.Total != 1 || al.PageSize != 5 || al.Results[0].State != state.AccountPausedRisk || al.Results[0].PreviousState != "running" {
+		t.Fatalf("alerts = %+v, %v", al, err)
+	}
+	if _, err := op.Alerts(ctx, "nobody", 0, 0); !errors.As(err, &ce) || ce.Status != http.StatusNotFound {
+		t.Fatalf("alerts of unknown account: %v", err)
+	}
 }
