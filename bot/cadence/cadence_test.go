@@ -376,8 +376,8 @@ func TestDailyCap(t *testing.T) {
 		sentToday int
 		now, due  string
 	}{
-		{quiet, 2, "2026-03-05 11:00:00", "2026-03-05 10:00:30"},              // under the cap
-		{quiet, 3, "2026-03-05 11:00:00", "2026-03-06 08:00:00"},              // cap: next date, after quiet hours
+		{quiet, 2, "2026-03-05 11:00:00", "2026-03-05 10:00:30"},               // under the cap
+		{quiet, 3, "2026-03-05 11:00:00", "2026-03-06 08:00:00"},               // cap: next date, after quiet hours
 		{Window{DailyCap: 3}, 3, "2026-03-05 11:00:00", "2026-03-06 00:00:00"}, // cap, no quiet hours: midnight
 		{Window{DailyCap: 3}, 9, "2026-03-05 10:00:00", "2026-03-06 00:00:00"}, // over the cap
 		{Window{}, 1000, "2026-03-05 11:00:00", "2026-03-05 10:00:30"},         // 0 = no cap
