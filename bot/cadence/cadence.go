@@ -116,7 +116,8 @@ type Step struct {
 	ScriptID   uint64
 	DayNumber  int // the script's day_number (0 = forever), as records want it
 	Occurrence int // 1 for numbered days; 1, 2, … as a day-0 script repeats
-	// CadenceDay is the cadence day (1 = T0's local date) at DueAt.
+	// CadenceDay is the cadence day (1 = T0's local date) on which the
+	// step goes out: DueAt's, or now's when DueAt is overdue.
 	CadenceDay int
 	Content    string
 	// DueAt is when the step may be sent. It may be in the past (send
@@ -198,9 +199,11 @@ func Next(cfg Config, st State, w Window, sentToday int, now time.Time) (Step, b
 		}
 		if open.Equal(at) {
 			if t.Equal(now) {
-				at = due // not moved by the window: report the real due time
+				// Not moved by the window: report the real due time, which
+				// may be overdue; the step then goes out now.
+				return p.step(sc, occ, due, at), true
 			}
-			return p.step(sc, occ, at), true
+			return p.step(sc, occ, at, at), true
 		}
 		t = open
 	}
@@ -332,11 +335,12 @@ func (p *plan) pick(t time.Time) (*Script, int, time.Time, bool) {
 	return nil, 0, time.Time{}, false
 }
 
-func (p *plan) step(s *Script, occ int, at time.Time) Step {
+// step builds the Step due at due and sent (if nothing changes) at send.
+func (p *plan) step(s *Script, occ int, due, send time.Time) Step {
 	return Step{
 		Key:      strconv.FormatUint(s.ID, 10) + "/" + strconv.Itoa(occ),
 		ConfigID: p.cfg.ID, ScriptID: s.ID, DayNumber: s.DayNumber, Occurrence: occ,
-		CadenceDay: Day(p.t0, at, p.loc), Content: s.Content, DueAt: at,
+		CadenceDay: Day(p.t0, send, p.loc), Content: s.Content, DueAt: due,
 	}
 }
 
