@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"time"
@@ -13,7 +14,30 @@ var (
 	bucketCommands        = []byte("worker_commands")          // id -> Command
 	bucketCommandsPending = []byte("idx_worker_commands_open") // account id|command id -> nil
 	bucketConversations   = []byte("conversations")            // account id|candidate -> Conversation
+	// status\x00account id|candidate -> nil (schema 4): operators list
+	// human takeovers without decoding every conversation.
+	bucketConversationsByStatus = []byte("idx_conversations_by_status")
 )
+
+// indexConversationsByStatus is schema migration 4: it creates the status
+// index and fills it from the conversations stored under schema 3.
+func indexConversationsByStatus(tx *bbolt.Tx) error {
+	idx, err := tx.CreateBucketIfNotExists(bucketConversationsByStatus)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketConversations).ForEach(func(k, v []byte) error {
+		var c Conversation
+		if err := jsonUnmarshal(v, &c); err != nil {
+			return err
+		}
+		return idx.Put(statusKey(c.Status, k), nil)
+	})
+}
+
+func statusKey(status string, convKey []byte) []byte {
+	return append(append([]byte(status), 0), convKey...)
+}
 
 // releaseBuckets are created by schema migration 3 (with the alert buckets).
 var releaseBuckets = [][]byte{bucketCommands, bucketCommandsPending, bucketConversations}
@@ -255,7 +279,7 @@ func (db *DB) UpsertConversations(workerID string, in []ConversationStatus) ([]C
 	}
 	out := make([]Conversation, 0, len(in))
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketConversations)
+		b, idx := tx.Bucket(bucketConversations), tx.Bucket(bucketConversationsByStatus)
 		now := db.now()
 		for _, s := range in {
 			a, err := db.ensureAccount(tx, workerID, s.Account)
@@ -275,6 +299,14 @@ func (db *DB) UpsertConversations(workerID string, in []ConversationStatus) ([]C
 			name := s.Name
 			if name == "" {
 				name = cur.Name
+			}
+			if cur.Status != "" && cur.Status != s.Status {
+				if err := idx.Delete(statusKey(cur.Status, key)); err != nil {
+					return err
+				}
+			}
+			if err := idx.Put(statusKey(s.Status, key), nil); err != nil {
+				return err
 			}
 			cur = Conversation{AccountID: a.ID, Account: a.Key, CandidateID: s.CandidateID, Name: name,
 				Status: s.Status, UpdatedAt: upd, WorkerID: workerID, ReportedAt: now}
@@ -304,8 +336,9 @@ func (db *DB) ListConversations(f ConversationFilter, page, pageSize int) ([]Con
 	out := []Conversation{}
 	total, offset := 0, (page-1)*pageSize
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketConversations).Cursor()
-		k, v := c.First()
+		b := tx.Bucket(bucketConversations)
+		// Walk the keys of one prefix (of the conversations bucket, or of
+		// the status index), counting all and decoding only the page.
 		var prefix []byte
 		if f.Account != "" {
 			a, err := accountByKey(tx, f.Account)
@@ -313,20 +346,19 @@ func (db *DB) ListConversations(f ConversationFilter, page, pageSize int) ([]Con
 				return err
 			}
 			prefix = u64(a.ID)
-			k, v = c.Seek(prefix)
 		}
-		for ; k != nil; k, v = c.Next() {
-			if prefix != nil && (len(k) < 8 || btou(k[:8]) != btou(prefix)) {
-				break
-			}
-			var cv Conversation
-			if err := jsonUnmarshal(v, &cv); err != nil {
-				return err
-			}
-			if f.Status != "" && cv.Status != f.Status {
-				continue
-			}
+		c, skip := b.Cursor(), 0
+		if f.Status != "" {
+			c = tx.Bucket(bucketConversationsByStatus).Cursor()
+			skip = len(f.Status) + 1
+			prefix = statusKey(f.Status, prefix)
+		}
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			if total >= offset && len(out) < pageSize {
+				var cv Conversation
+				if err := getJSON(b, k[skip:], &cv); err != nil {
+					return err
+				}
 				out = append(out, cv)
 			}
 			total++

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -41,8 +42,8 @@ func TestMigrationFromV2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, _ := db.Version(); v != 3 {
-		t.Fatalf("schema %d after migration, want 3", v)
+	if v, _ := db.Version(); v != SchemaVersion() || v < 4 {
+		t.Fatalf("schema %d after migration, want %d", v, SchemaVersion())
 	}
 	if _, err := db.Heartbeat("w1", []AccountStatus{{Key: "a", State: AccountPausedRisk}}); err != nil {
 		t.Fatal(err)
@@ -52,5 +53,46 @@ func TestMigrationFromV2(t *testing.T) {
 	}
 	if _, created, err := db.QueueRelease("a", "g1", "", ""); err != nil || !created {
 		t.Fatalf("release after migration: %v %v", created, err)
+	}
+}
+
+// TestMigrationFromV3 opens a file at schema 3 holding conversations and
+// checks migration 4 indexes them by status.
+func TestMigrationFromV3(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "control.db")
+	b, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Update(func(tx *bbolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		for _, m := range migrations[:3] {
+			if err := m.Up(tx); err != nil {
+				return err
+			}
+		}
+		for i, st := range []string{ConvIntervened, ConvInService, ConvIntervened} {
+			c := Conversation{AccountID: 1, Account: "a", CandidateID: fmt.Sprint("g", i), Status: st}
+			if err := putJSON(tx.Bucket(bucketConversations), contactKey(1, c.CandidateID), c); err != nil {
+				return err
+			}
+		}
+		return meta.Put(keySchemaVersion, u64(3))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	db, err := Open(path, Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, total, err := db.ListConversations(ConversationFilter{Status: ConvIntervened}, 1, 10)
+	if err != nil || total != 2 || got[0].CandidateID != "g0" || got[1].CandidateID != "g2" {
+		t.Fatalf("after migration: %+v %d %v", got, total, err)
 	}
 }

@@ -60,6 +60,7 @@ var migrations = []Migration{
 	)},
 	{Version: 2, Name: "keyword rules", Up: CreateBuckets(keywordRuleBuckets...)},
 	{Version: 3, Name: "worker commands, conversations, alerts", Up: CreateBuckets(append(releaseBuckets, alertBuckets...)...)},
+	{Version: 4, Name: "conversation status index", Up: indexConversationsByStatus},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.
