@@ -108,21 +108,22 @@ func (w Window) replyWait() time.Duration {
 	return w.ReplyWait
 }
 
-// Step is the next follow-up to send.
+// Step is the next follow-up to send. It has JSON tags so the caller can
+// persist it as its "sending" intent before touching the site.
 type Step struct {
 	// Key is the step's stable identity "<script id>/<occurrence>".
-	Key        string
-	ConfigID   uint64
-	ScriptID   uint64
-	DayNumber  int // the script's day_number (0 = forever), as records want it
-	Occurrence int // 1 for numbered days; 1, 2, … as a day-0 script repeats
+	Key        string `json:"key"`
+	ConfigID   uint64 `json:"config_id"`
+	ScriptID   uint64 `json:"script_id"`
+	DayNumber  int    `json:"day_number"` // the script's day_number (0 = forever), as records want it
+	Occurrence int    `json:"occurrence"` // 1 for numbered days; 1, 2, … as a day-0 script repeats
 	// CadenceDay is the cadence day (1 = T0's local date) on which the
 	// step goes out: DueAt's, or now's when DueAt is overdue.
-	CadenceDay int
-	Content    string
+	CadenceDay int    `json:"cadence_day"`
+	Content    string `json:"content"`
 	// DueAt is when the step may be sent. It may be in the past (send
 	// now); if it is in the future, wait until then and call Next again.
-	DueAt time.Time
+	DueAt time.Time `json:"due_at"`
 }
 
 // UID is the step's idempotency key for follow-up records:

@@ -72,5 +72,12 @@
 // have occurrence 1, day-0 scripts 1, 2, …. State.Sent records the sent
 // occurrences, so the same state and time always give the same step and a
 // sent step is never proposed again. Step.UID is the record idempotency
-// key "followup/<account>/<candidate>/<script>/<occurrence>".
+// key "followup/<account>/<candidate>/<script>/<occurrence>". Occurrences
+// belong to script ids: if the conversation's config changes, the new
+// config's scripts start from their first occurrence (in sequence, under
+// the interval floor, so no burst).
+//
+// ok = false from Next with neither State.Replied nor State.Stopped set
+// means the cadence is exhausted (every numbered script sent and no day-0
+// script), the config has no usable script, or the Window is invalid.
 package cadence
