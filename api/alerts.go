@@ -148,7 +148,11 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 		if al.Attempts == 0 {
 			// The operator-facing log line; last_error stays out of the log
 			// (it is in GET /api/alerts) in case a page text leaks into it.
-			s.log.Warn().Str("account", al.Account).Str("worker", al.WorkerID).Str("state", al.State).
+			ev := s.log.Info() // recovered
+			if state.IsAlertState(al.State) {
+				ev = s.log.Warn()
+			}
+			ev.Str("account", al.Account).Str("worker", al.WorkerID).Str("state", al.State).
 				Str("previous_state", al.PreviousState).Uint64("alert", al.ID).Msg("account alert")
 		}
 		outcome, msg, next := state.WebhookDelivered, "", time.Time{}
