@@ -70,8 +70,10 @@ func TestAlertsOnStateChangeOnly(t *testing.T) {
 		{"boss-a", "needs_login", "cookies expired", true},
 		{"boss-a", "quota_reached", "", true},
 		{"boss-a", "error", "chromium crashed", true},
+		{"boss-a", "starting", "", false},
+		{"boss-a", "running", "", true}, // recovered through starting
 		{"boss-a", "stopped", "", false},
-		{"boss-a", "running", "", false}, // stopped -> running is not a recovery
+		{"boss-a", "running", "", false}, // stopped -> running after a recovery: nothing to report
 		{"boss-b", "quota_reached", "", true},
 	}
 	want := 0
@@ -86,15 +88,22 @@ func TestAlertsOnStateChangeOnly(t *testing.T) {
 		}
 	}
 	l := e.alerts("?account=boss-a&page_size=2")
-	if l.Total != 5 || len(l.Results) != 2 || l.PageSize != 2 {
+	if l.Total != 6 || len(l.Results) != 2 || l.PageSize != 2 {
 		t.Fatalf("boss-a alerts = %+v", l)
 	}
+	if a := l.Results[0]; a.State != "running" || a.PreviousState != "starting" {
+		t.Fatalf("recovery = %+v", a)
+	}
 	// Newest first.
-	if a := l.Results[0]; a.State != "error" || a.PreviousState != "quota_reached" || a.LastError != "chromium crashed" ||
+	if a := l.Results[1]; a.State != "error" || a.PreviousState != "quota_reached" || a.LastError != "chromium crashed" ||
 		a.Account != "boss-a" || a.WorkerID != testWorker || a.Webhook != state.WebhookPending {
 		t.Fatalf("newest = %+v", a)
 	}
 	l = e.alerts("?account=boss-a&page=3&page_size=2")
+	if len(l.Results) != 2 || l.Results[0].State != "running" || l.Results[0].PreviousState != "paused_risk" {
+		t.Fatalf("first recovery = %+v", l)
+	}
+	l.Results = l.Results[1:]
 	if len(l.Results) != 1 || l.Results[0].State != "paused_risk" || l.Results[0].PreviousState != "running" || l.Results[0].LastError != "verify page" {
 		t.Fatalf("oldest = %+v", l)
 	}

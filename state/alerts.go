@@ -66,20 +66,42 @@ type Alert struct {
 	WebhookError  string     `json:"webhook_error,omitempty"`
 }
 
-// alertWorthy reports whether an account going from prev to cur must be
-// reported: entering an alert state, or recovering to running from one.
-func alertWorthy(prev, cur string) bool {
-	if prev == cur {
+// alertWorthy reports whether an account going from prev to its current
+// state must be reported: entering an alert state, or reaching running
+// while its latest alert is still an alert state (a recovery). Looking at
+// the latest alert rather than only prev makes error -> starting -> running
+// a recovery too.
+func alertWorthy(tx *bbolt.Tx, prev string, a Account) bool {
+	switch {
+	case prev == a.State:
+		return false
+	case IsAlertState(a.State):
+		return true
+	case a.State != AccountRunning:
 		return false
 	}
-	return IsAlertState(cur) || (cur == AccountRunning && IsAlertState(prev))
+	c := tx.Bucket(bucketAlertsByAccount).Cursor()
+	k, _ := c.Seek(u64(a.ID + 1))
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	if k == nil || len(k) != 16 || btou(k[:8]) != a.ID {
+		return false // never alerted
+	}
+	var last Alert
+	if getJSON(tx.Bucket(bucketAlerts), k[8:], &last) != nil {
+		return false
+	}
+	return IsAlertState(last.State)
 }
 
 // recordStateChange stores an alert when the account moved from prevState
 // into a state worth reporting. It runs inside the heartbeat's transaction
 // so the state and its alert are written together.
 func (db *DB) recordStateChange(tx *bbolt.Tx, prevState string, a Account) error {
-	if !alertWorthy(prevState, a.State) {
+	if !alertWorthy(tx, prevState, a) {
 		return nil
 	}
 	b := tx.Bucket(bucketAlerts)
