@@ -154,8 +154,10 @@ func Record(st *State, step Step, at time.Time) {
 }
 
 // Has reports whether occurrence n of script id was recorded.
-func (st *State) Has(scriptID uint64, n int) bool {
-	for _, o := range st.Sent {
+func (st *State) Has(scriptID uint64, n int) bool { return has(st.Sent, scriptID, n) }
+
+func has(sent []Occurrence, scriptID uint64, n int) bool {
+	for _, o := range sent {
 		if o.ScriptID == scriptID && o.N == n {
 			return true
 		}
@@ -179,8 +181,8 @@ func Next(cfg Config, st State, w Window, sentToday int, now time.Time) (Step, b
 	if err != nil || w.DailyCap < 0 {
 		return Step{}, false
 	}
-	p := plan{cfg: &cfg, st: &st, loc: w.loc(), wait: w.replyWait()}
-	p.prepare()
+	p := plan{cfgID: cfg.ID, scripts: cfg.Scripts, sent: st.Sent, loc: w.loc(), wait: w.replyWait()}
+	p.prepare(st.FirstContactAt, st.LastSentAt)
 	if p.next == nil && p.forever == nil {
 		return Step{}, false
 	}
@@ -215,8 +217,9 @@ func Next(cfg Config, st State, w Window, sentToday int, now time.Time) (Step, b
 
 // plan holds the per-call view of one config and state.
 type plan struct {
-	cfg     *Config
-	st      *State
+	cfgID   uint64
+	scripts []Script
+	sent    []Occurrence
 	loc     *time.Location
 	wait    time.Duration
 	t0      time.Time
@@ -228,21 +231,21 @@ type plan struct {
 	lastFor time.Time // forever's latest send, zero if never sent
 }
 
-func (p *plan) prepare() {
-	p.t0 = p.st.FirstContactAt
-	p.prev = later(p.t0, p.st.LastSentAt)
-	for _, o := range p.st.Sent {
+func (p *plan) prepare(t0, lastSent time.Time) {
+	p.t0 = t0
+	p.prev = later(t0, lastSent)
+	for _, o := range p.sent {
 		p.prev = later(p.prev, o.At)
 	}
-	p.first = len(p.st.Sent) == 0
+	p.first = len(p.sent) == 0
 	bestCount := 0
-	for i := range p.cfg.Scripts {
-		s := &p.cfg.Scripts[i]
+	for i := range p.scripts {
+		s := &p.scripts[i]
 		if !usable(s) {
 			continue
 		}
 		if s.DayNumber > 0 {
-			if !p.st.Has(s.ID, 1) && (p.next == nil || scriptLess(s, p.next)) {
+			if !has(p.sent, s.ID, 1) && (p.next == nil || scriptLess(s, p.next)) {
 				p.next = s
 			}
 			continue
@@ -259,7 +262,7 @@ func (p *plan) prepare() {
 // the latest one was sent.
 func (p *plan) sentCount(id uint64) (int, time.Time) {
 	n, last := 0, time.Time{}
-	for _, o := range p.st.Sent {
+	for _, o := range p.sent {
 		if o.ScriptID == id {
 			n, last = max(n, o.N), later(last, o.At)
 		}
@@ -296,8 +299,8 @@ func (p *plan) floor(s *Script) time.Time {
 // hasNumbered reports whether cadence day d has a usable numbered script
 // (sent or not): such a day never uses day-0 scripts.
 func (p *plan) hasNumbered(d int) bool {
-	for i := range p.cfg.Scripts {
-		s := &p.cfg.Scripts[i]
+	for i := range p.scripts {
+		s := &p.scripts[i]
 		if s.DayNumber == d && usable(s) {
 			return true
 		}
@@ -340,7 +343,7 @@ func (p *plan) pick(t time.Time) (*Script, int, time.Time, bool) {
 func (p *plan) step(s *Script, occ int, due, send time.Time) Step {
 	return Step{
 		Key:      strconv.FormatUint(s.ID, 10) + "/" + strconv.Itoa(occ),
-		ConfigID: p.cfg.ID, ScriptID: s.ID, DayNumber: s.DayNumber, Occurrence: occ,
+		ConfigID: p.cfgID, ScriptID: s.ID, DayNumber: s.DayNumber, Occurrence: occ,
 		CadenceDay: Day(p.t0, send, p.loc), Content: s.Content, DueAt: due,
 	}
 }
