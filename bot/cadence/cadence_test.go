@@ -347,6 +347,11 @@ func TestQuietHoursCrossingMidnightShanghai(t *testing.T) {
 	if !step.DueAt.Equal(time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("UTC input: due %s, want 08:00 Shanghai", step.DueAt.UTC())
 	}
+	// Equal start and end: no quiet hours at all.
+	st = State{FirstContactAt: at("2026-03-05 03:00:00"), LastSentAt: at("2026-03-05 03:00:00")}
+	if step, _ := Next(cfg, st, Window{QuietStart: "08:00", QuietEnd: "08:00"}, 0, st.FirstContactAt); fmtT(step.DueAt) != "2026-03-05 03:00:30" {
+		t.Errorf("empty quiet window: due %s", fmtT(step.DueAt))
+	}
 	// A window that does not cross midnight (lunch break).
 	lunch := Window{QuietStart: "12:00", QuietEnd: "13:30"}
 	st = State{FirstContactAt: at("2026-03-05 11:59:40"), LastSentAt: at("2026-03-05 11:59:40")}

@@ -6,14 +6,15 @@
 //
 // # Use
 //
-//	snap := cadence.FromState(api.Version, api.Configs) // from Worker.FollowupConfigs
+//	snap := cadence.FromState(pulled.Version, pulled.Configs) // pulled: Worker.FollowupConfigs
 //	cfg, ok := cadence.Choose(snap, job.Position)        // !ok: no follow-ups
 //	step, ok := cadence.Next(cfg, st, window, sentToday, clk.Now())
 //	// !ok: nothing more, ever, from this state.
 //	// step.DueAt > now: sleep until then, then call Next again.
-//	// otherwise: send step.Content with idempotency key
-//	// step.UID(account, candidate), then cadence.Record(&st, step, sentAt)
-//	// and push step.RecordInput(account, candidate, sentAt).
+//	// otherwise: persist step as the "sending" intent, send step.Content,
+//	// then cadence.Record(&st, step, sentAt) and enqueue
+//	// step.RecordInput(account, candidate, sentAt) (UID = the
+//	// idempotency key) in one worker.db transaction.
 //
 // # Semantics
 //
@@ -26,9 +27,10 @@
 // and to a candidate, and because quiet hours and daily caps, which decide
 // when messages really go out, are calendar-based in the same timezone; a
 // 24-hour day would drift against them (a 21:50 greeting would make every
-// "day" start at 21:50, minutes before quiet hours). The interval_hours
-// floor keeps a late-evening first contact from producing two messages in
-// quick succession.
+// "day" start at 21:50, minutes before quiet hours). A late-evening first
+// contact does not produce two messages in quick succession unless the
+// operator set interval_hours to 0: the interval floor applies across the
+// date change.
 //
 // Order: numbered scripts form one sequence by (day_number, order, id). A
 // day-N script is never sent before day N starts, and never before the
