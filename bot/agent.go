@@ -15,6 +15,7 @@ import (
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/pages"
 	"github.com/hunterbot/hunterbot/rules"
+	"github.com/hunterbot/hunterbot/state"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
@@ -68,8 +69,10 @@ type Agent struct {
 	plan     *dayPlan
 	filtered map[string]bool // candidates the brain declined today
 
-	mu     sync.Mutex
-	status Status
+	mu       sync.Mutex
+	status   Status
+	manual   []state.Send    // manual sends queued by operators
+	commands []state.Command // operator commands to apply
 }
 
 // NewAgent builds the agent of one account.
@@ -278,7 +281,13 @@ func (a *Agent) waitRiskCleared(ctx context.Context, cause error) error {
 // cycle is one round of work: answer conversations, then greet what the
 // plan allows now.
 func (a *Agent) cycle(ctx context.Context) error {
+	if err := a.applyCommands(); err != nil {
+		return err
+	}
 	if err := a.chatPass(ctx); err != nil {
+		return err
+	}
+	if err := a.manualPass(ctx); err != nil {
 		return err
 	}
 	if err := a.greetPass(ctx); err != nil {
@@ -342,7 +351,7 @@ func (a *Agent) reconcile(ctx context.Context) error {
 				return err
 			}
 			c.LastRowText = "\x00reconcile"
-			return tx.PutConversation(a.cfg.ID, s.CandidateID, c)
+			return a.putConversation(tx, c)
 		})
 		if err != nil && !errors.Is(err, worker.ErrNotFound) {
 			return err

@@ -78,7 +78,7 @@ func (a *Agent) loadConversation(cid string) (Conversation, bool, error) {
 func (a *Agent) saveConversation(c Conversation) error {
 	return a.DB.Update(func(tx *worker.Tx) error {
 		c.UpdatedAt = tx.Now()
-		return tx.PutConversation(a.cfg.ID, c.CandidateID, c)
+		return a.putConversation(tx, c)
 	})
 }
 
@@ -259,7 +259,7 @@ func (a *Agent) commitConversation(before, conv Conversation, _ int) error {
 		if conv.Status == "" || conv.Status == StatusNotReached {
 			conv.Status = StatusInService
 		}
-		if err := tx.PutConversation(a.cfg.ID, conv.CandidateID, conv); err != nil {
+		if err := a.putConversation(tx, conv); err != nil {
 			return err
 		}
 		base := resultPayload{AccountID: a.brainAccount, JobID: conv.BrainJobID, CandidateID: conv.CandidateID,
@@ -504,7 +504,7 @@ func (a *Agent) markSent(conv *Conversation, key, text string) error {
 			return err
 		}
 		conv.UpdatedAt = tx.Now()
-		return tx.PutConversation(a.cfg.ID, conv.CandidateID, *conv)
+		return a.putConversation(tx, *conv)
 	})
 }
 

@@ -269,7 +269,7 @@ func (a *Agent) confirmGreeting(cid, brainJob, name, note string) error {
 		if conv.UID == 0 {
 			fmt.Sscan(cid, &conv.UID)
 		}
-		if err := tx.PutConversation(a.cfg.ID, cid, conv); err != nil {
+		if err := a.putConversation(tx, conv); err != nil {
 			return err
 		}
 		if err := enqueueTaskReport(tx, a.brainAccount, brainJob, cid); err != nil {

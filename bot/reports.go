@@ -133,6 +133,9 @@ func BrainDeliverer(b BrainReporter) Deliverer {
 type ControlPusher interface {
 	PushContacts(ctx context.Context, contacts []state.ContactInput) ([]state.UpsertResult, error)
 	PushRecords(ctx context.Context, records []state.RecordInput) ([]state.FollowupRecord, error)
+	PushConversations(ctx context.Context, convs []state.ConversationStatus) ([]state.Conversation, error)
+	AckSend(ctx context.Context, id uint64, sent bool, sentAt time.Time, reason string) (state.FollowupRecord, error)
+	AckCommand(ctx context.Context, id uint64, done bool, reason string) (state.Command, error)
 }
 
 // ControlDeliverer delivers control-plane outbox items. A 4xx other than
@@ -153,6 +156,24 @@ func ControlDeliverer(c ControlPusher) Deliverer {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
 			_, err = c.PushRecords(ctx, []state.RecordInput{in})
+		case KindConversation:
+			var in state.ConversationStatus
+			if err := json.Unmarshal(it.Payload, &in); err != nil {
+				return fmt.Errorf("%w: %v", ErrPermanent, err)
+			}
+			_, err = c.PushConversations(ctx, []state.ConversationStatus{in})
+		case KindSendAck:
+			var ack sendAck
+			if err := json.Unmarshal(it.Payload, &ack); err != nil {
+				return fmt.Errorf("%w: %v", ErrPermanent, err)
+			}
+			_, err = c.AckSend(ctx, ack.ID, ack.Sent, ack.SentAt, ack.Reason)
+		case KindCommandAck:
+			var ack commandAck
+			if err := json.Unmarshal(it.Payload, &ack); err != nil {
+				return fmt.Errorf("%w: %v", ErrPermanent, err)
+			}
+			_, err = c.AckCommand(ctx, ack.ID, ack.Done, ack.Reason)
 		default:
 			return fmt.Errorf("%w: unknown control item kind %q", ErrPermanent, it.Kind)
 		}

@@ -166,9 +166,45 @@ func (rt *Runtime) Run(ctx context.Context) error {
 func (rt *Runtime) heartbeat(ctx context.Context) {
 	for {
 		rt.beat(ctx)
+		rt.pull(ctx)
 		if err := rt.opts.Clock.Sleep(ctx, rt.opts.Heartbeat); err != nil {
 			return
 		}
+	}
+}
+
+// pull fetches the manual sends and operator commands queued for this
+// worker's accounts and hands them to their agents.
+func (rt *Runtime) pull(ctx context.Context) {
+	sends, err := rt.ctrl.PendingSends(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			rt.opts.Log.Warn().Err(err).Msg("pull manual sends")
+		}
+		return
+	}
+	cmds, err := rt.ctrl.Commands(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			rt.opts.Log.Warn().Err(err).Msg("pull operator commands")
+		}
+		return
+	}
+	for _, a := range rt.agents {
+		var mine []state.Send
+		for _, s := range sends {
+			if s.Account == a.cfg.ID {
+				mine = append(mine, s)
+			}
+		}
+		a.SetManualSends(mine)
+		var myCmds []state.Command
+		for _, c := range cmds {
+			if c.Account == a.cfg.ID {
+				myCmds = append(myCmds, c)
+			}
+		}
+		a.AddCommands(myCmds)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
@@ -100,8 +101,10 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 		t.Fatalf("no greeted candidate with persona %v at %v", personas, clk.Now())
 		return 0
 	}
-	var burstCand, humanCand int64
-	var burstAt, humanAt, riskAt, clearAt time.Time
+	var burstCand, humanCand, manualCand int64
+	var burstAt, humanAt, riskAt, clearAt, releaseAt time.Time
+	var manualContact uint64
+	const manualText = "您好，我是王经理，方便的话今天下午电话聊聊？"
 	var stateDuringRisk string
 	events := []simEvent{
 		{at("09:50"), func() {
@@ -113,7 +116,7 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 			}
 		}},
 		{at("10:10"), func() {
-			humanCand, humanAt = pick(sim.PersonaSilent, sim.PersonaGhost, sim.PersonaRefuser), clk.Now()
+			humanCand, humanAt = pick(sim.PersonaSilent, sim.PersonaGhost), clk.Now()
 			if err := d.Sim.HumanMessage("demo", humanCand, "您好，我是招聘负责人，我直接跟您聊"); err != nil {
 				t.Fatal(err)
 			}
@@ -133,6 +136,27 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 		{at("11:40"), func() {
 			clearAt = clk.Now()
 			if err := d.Sim.ClearRisk("demo"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{at("12:00"), func() {
+			manualCand = pick(sim.PersonaSilent, sim.PersonaGhost, sim.PersonaRefuser, sim.PersonaEager)
+			manualContact = operatorManualSend(t, d, strconv.FormatInt(manualCand, 10), manualText)
+		}},
+		{at("12:10"), func() {
+			releaseAt = clk.Now()
+			op := client.NewOperator(d.ControlURL, 10*time.Second)
+			tok, err := op.Login(context.Background(), d.ClientID, d.ClientSecret, d.Username, d.Password)
+			if err != nil {
+				t.Fatal(err)
+			}
+			op.SetToken(tok.AccessToken)
+			if _, err := op.Release(context.Background(), "demo", strconv.FormatInt(humanCand, 10), "handled"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{at("12:30"), func() {
+			if err := d.Sim.Inject("demo", humanCand, "那薪资是多少呢？"); err != nil {
 				t.Fatal(err)
 			}
 		}},
@@ -160,12 +184,35 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 		t.Errorf("burst answered at %v, %v after it; want a reply after the %v delay", firstReply, firstReply.Sub(burstAt), bot.DefaultHosting().ReplyDelay)
 	}
 
-	// Nothing was sent where the human recruiter wrote.
-	if len(truth.MessagesAfterHuman) != 0 {
-		t.Errorf("bot wrote after the human: %+v", truth.MessagesAfterHuman)
+	// Nothing was sent where the human recruiter wrote, until an operator
+	// released the conversation; after that the bot answered again.
+	for _, m := range truth.MessagesAfterHuman {
+		if m.Time.Before(releaseAt) {
+			t.Errorf("bot wrote after the human and before the release: %+v", m)
+		}
 	}
-	if n := counter.since(strconv.FormatInt(humanCand, 10), humanAt); n != 0 {
+	if n := counter.since(strconv.FormatInt(humanCand, 10), humanAt) - counter.since(strconv.FormatInt(humanCand, 10), releaseAt); n != 0 {
 		t.Errorf("bot asked the brain about a conversation a human took over (%d calls)", n)
+	}
+	// After the release the bot hosts the conversation again: the
+	// candidate's next message goes to the brain (which decides what, if
+	// anything, to say).
+	if n := counter.since(strconv.FormatInt(humanCand, 10), releaseAt); n == 0 {
+		t.Error("the released conversation was not handled by the bot again")
+	}
+
+	// The manual send went out exactly once and its record shows when.
+	sent := 0
+	for _, m := range truth.Messages {
+		if m.CandidateID == manualCand && m.Text == manualText {
+			sent++
+		}
+	}
+	if sent != 1 {
+		t.Errorf("manual send delivered %d times, want 1", sent)
+	}
+	if rec := followupRecords(t, d, manualContact); len(rec) != 1 || rec[0].SentAt == nil || rec[0].Content != manualText {
+		t.Errorf("follow-up records of contact %d = %+v, want one sent manual record", manualContact, rec)
 	}
 	wdb, err := worker.Open(filepath.Join(dir, "worker", "worker.db"), clk)
 	if err != nil {
@@ -173,8 +220,8 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 	}
 	defer wdb.Close()
 	convs := workerConversations(t, wdb, "demo")
-	if c := convs[strconv.FormatInt(humanCand, 10)]; !c.HandedOver || c.Status != bot.StatusIntervened {
-		t.Errorf("taken-over conversation: handed_over=%v status=%s", c.HandedOver, c.Status)
+	if c := convs[strconv.FormatInt(humanCand, 10)]; c.HandedOver || c.Status == bot.StatusIntervened {
+		t.Errorf("released conversation: handed_over=%v status=%s", c.HandedOver, c.Status)
 	}
 
 	// The risk page paused the account: no greeting, message or exchange
@@ -209,4 +256,87 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 	}
 	t.Logf("burst %d answered at +%v; human took %d; risk %s..%s; %d greetings, %d messages",
 		burstCand, firstReply.Sub(burstAt), humanCand, riskAt.Format("15:04"), clearAt.Format("15:04"), len(truth.Greetings), len(truth.Messages))
+}
+
+// operatorToken logs in as the demo's operator.
+func operatorToken(t *testing.T, d *Demo) string {
+	t.Helper()
+	op := client.NewOperator(d.ControlURL, 10*time.Second)
+	tok, err := op.Login(context.Background(), d.ClientID, d.ClientSecret, d.Username, d.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.AccessToken
+}
+
+// operatorManualSend queues a manual follow-up message through seed 000's
+// POST /api/followup-records/send and returns the contact id used.
+func operatorManualSend(t *testing.T, d *Demo, candidateID, text string) uint64 {
+	t.Helper()
+	tok := operatorToken(t, d)
+	req, _ := http.NewRequest("GET", d.ControlURL+"/api/contacts?page_size=200", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Data struct {
+			Results []struct {
+				ID          uint64 `json:"id"`
+				CandidateID string `json:"candidate_id"`
+			} `json:"results"`
+		} `json:"data"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id uint64
+	for _, c := range page.Data.Results {
+		if c.CandidateID == candidateID {
+			id = c.ID
+		}
+	}
+	if id == 0 {
+		t.Fatalf("candidate %s has no contact record", candidateID)
+	}
+	body, _ := json.Marshal(map[string]any{"contact_id": id, "content": text})
+	req, _ = http.NewRequest("POST", d.ControlURL+"/api/followup-records/send", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("manual send: HTTP %d", resp.StatusCode)
+	}
+	return id
+}
+
+type recordRow struct {
+	Content string  `json:"content"`
+	SentAt  *string `json:"sent_at"`
+}
+
+// followupRecords lists seed 000 follow-up records of a contact.
+func followupRecords(t *testing.T, d *Demo, contactID uint64) []recordRow {
+	t.Helper()
+	req, _ := http.NewRequest("GET", d.ControlURL+"/api/followup-records?contact_id="+strconv.FormatUint(contactID, 10), nil)
+	req.Header.Set("Authorization", "Bearer "+operatorToken(t, d))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Results []recordRow `json:"results"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Results
 }
