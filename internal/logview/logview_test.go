@@ -346,3 +346,37 @@ func TestFollowDiscoversNewFiles(t *testing.T) {
 		t.Fatalf("unexpected line %q", <-lines)
 	}
 }
+
+func TestSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	files := []struct {
+		name string
+		min  int
+	}{{"worker-2026-11-23T01-00-00.000.log", 0}, {"control.log", 1}, {"worker.log", 2}, {"orphan-2026-11-23T01-00-00.000.log", 3}}
+	for _, f := range files {
+		p := filepath.Join(dir, f.name)
+		appendFile(t, p, f.name+"\n")
+		mod := base.Add(time.Duration(f.min) * time.Minute)
+		if err := os.Chtimes(p, mod, mod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := Snapshot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range items {
+		kind := "backup"
+		if it.Tail != nil {
+			kind = "live"
+			it.Tail.Close()
+		}
+		got = append(got, filepath.Base(it.Path)+":"+kind)
+	}
+	eq(t, "snapshot", got, "worker-2026-11-23T01-00-00.000.log:backup", "control.log:live", "worker.log:live", "orphan-2026-11-23T01-00-00.000.log:backup")
+	if _, err := Snapshot(filepath.Join(dir, "missing")); err == nil {
+		t.Fatal("Snapshot of a missing directory succeeded")
+	}
+}

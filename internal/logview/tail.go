@@ -102,26 +102,33 @@ func (t *Tail) Poll(emit func(line []byte)) error {
 	old := t.info
 	t.f.Close()
 	t.f = nil
+	// Open the new file before looking for the files rotated in between,
+	// so one more rotation meanwhile leaves its file among the backups.
+	if err := t.open(); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	var now os.FileInfo // nil: the path is gone again, every later backup is unread
+	if t.f != nil {
+		now = t.info
+	}
 	// Rotated more than once since the last poll: the files in between
 	// are backups newer than the old file's backup; read them whole.
-	for _, p := range t.backupsAfter(old, cur) {
+	for _, p := range t.backupsAfter(old, now) {
 		if err := readWhole(p, emit); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
-	if err := t.open(); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil // rotated again already; picked up next time
-		}
-		return err
+	if t.f == nil {
+		return nil // rotated away again already: picked up next time
 	}
 	return t.drain(emit)
 }
 
 // backupsAfter lists lumberjack backups of the tailed path that were
-// rotated after the file old (found by identity among the backups) and are
-// not the current file, oldest first. Without old among the backups (it
-// was renamed some other way, or already deleted) nothing can be known.
+// rotated after the file old (found by identity among the backups) and
+// are not cur (the file now open; nil for none), oldest first. Without old
+// among the backups (renamed some other way, or already deleted) nothing
+// can be known.
 func (t *Tail) backupsAfter(old, cur os.FileInfo) []string {
 	dir, base := filepath.Split(t.path)
 	ext := filepath.Ext(base)
@@ -138,7 +145,7 @@ func (t *Tail) backupsAfter(old, cur os.FileInfo) []string {
 			continue
 		}
 		info, err := os.Stat(filepath.Join(dir, n))
-		if err != nil || os.SameFile(info, cur) {
+		if err != nil || (cur != nil && os.SameFile(info, cur)) {
 			continue
 		}
 		if os.SameFile(info, old) {
@@ -356,3 +363,90 @@ func Files(dir string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Item is one file of a Snapshot: a backup to read whole (Tail nil) or a
+// live file, opened for following.
+type Item struct {
+	Path string
+	Tail *Tail
+}
+
+// Snapshot opens dir's live *.log files first, then lists the backups to
+// read before them, so that a rotation happening meanwhile neither drops
+// nor repeats a file: a backup that is (or was rotated after) a file a Tail
+// already holds is left to that Tail, which reads it in Poll. Items are in
+// the order of Files. The caller closes the tails.
+func Snapshot(dir string) ([]Item, error) {
+	live, err := CurrentFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	tails := map[string]*Tail{}
+	closeAll := func() {
+		for _, t := range tails {
+			t.Close()
+		}
+	}
+	for _, p := range live {
+		t, err := OpenTail(p)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		tails[p] = t
+	}
+	all, err := Files(dir)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	// Where each tail's own file now sits among the backups (if rotated).
+	held := map[string]string{} // live path -> backup path of the tail's file
+	infos := map[string]os.FileInfo{}
+	for _, p := range all {
+		if !IsRotated(p) {
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			continue // deleted by the writer's clean-up
+		}
+		infos[p] = info
+		if t := tails[ownerOf(p)]; t != nil && t.info != nil && os.SameFile(info, t.info) {
+			held[ownerOf(p)] = p
+		}
+	}
+	var items []Item
+	for _, p := range all {
+		if !IsRotated(p) {
+			if t := tails[p]; t != nil {
+				items = append(items, Item{Path: p, Tail: t})
+			}
+			// A live file that appeared after the tails were opened is left
+			// to the follower's discovery.
+			continue
+		}
+		info, ok := infos[p]
+		if !ok {
+			continue
+		}
+		owner := ownerOf(p)
+		if t := tails[owner]; t != nil && t.info != nil {
+			if os.SameFile(info, t.info) {
+				continue // the tail holds it
+			}
+			if hp, ok := held[owner]; ok && filepath.Base(p) > filepath.Base(hp) {
+				continue // rotated after the tail's file: the tail reads it
+			}
+		}
+		items = append(items, Item{Path: p})
+	}
+	return items, nil
+}
+
+// ownerOf maps a lumberjack backup path to the live file it came from.
+func ownerOf(backup string) string { return rotatedName.ReplaceAllString(backup, ".log") }
+
+// ReadFile emits every line of the file at path, the last one even without
+// a newline.
+func ReadFile(path string, emit func(line []byte)) error { return readWhole(path, emit) }
