@@ -163,7 +163,35 @@ func runStatus(ctx context.Context, args []string) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(accounts)
 	}
-	return writeStatusTable(statusOut, accounts, time.Now(), *stale)
+	now := time.Now()
+	simulated := creds.Source == demoPath
+	if simulated {
+		// The demo's control plane runs on a scaled, simulated clock: its
+		// timestamps cannot be compared with the wall clock. Its newest
+		// heartbeat stands in for "now" (a stopped demo looks alive).
+		now = newestSeen(accounts, now)
+	}
+	if err := writeStatusTable(statusOut, accounts, now, *stale); err != nil {
+		return err
+	}
+	if simulated {
+		_, err = fmt.Fprintln(statusOut, "(demo: simulated clock; ages are relative to the newest heartbeat)")
+	}
+	return err
+}
+
+// newestSeen returns the latest last_seen_at, or def when none was seen.
+func newestSeen(accounts []state.Account, def time.Time) time.Time {
+	var newest *time.Time
+	for _, a := range accounts {
+		if a.LastSeenAt != nil && (newest == nil || a.LastSeenAt.After(*newest)) {
+			newest = a.LastSeenAt
+		}
+	}
+	if newest == nil {
+		return def
+	}
+	return *newest
 }
 
 // fetchAccounts logs in as needed and lists the accounts, turning

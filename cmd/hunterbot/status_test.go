@@ -177,7 +177,13 @@ func TestStatusJSONWithToken(t *testing.T) {
 
 func TestStatusUsesDemoJSON(t *testing.T) {
 	e := newStatusEnv(t)
-	e.clk.Advance(5 * time.Minute)
+	// The demo's clock is simulated: far from the wall clock. Ages and
+	// staleness are then relative to the newest heartbeat.
+	e.clk.Set(time.Date(2024, 3, 4, 9, 0, 0, 0, time.UTC))
+	if _, err := e.wk.Heartbeat(context.Background(), []state.AccountStatus{{Key: "demo-old", State: "running"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(3 * time.Minute)
 	if _, err := e.wk.Heartbeat(context.Background(), []state.AccountStatus{{Key: "demo-acct", State: "quota_reached"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +197,14 @@ func TestStatusUsesDemoJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if row := rowOf(t, out, "demo-acct"); !strings.Contains(row, "quota_reached") {
+	if row := rowOf(t, out, "demo-acct"); !strings.Contains(row, "quota_reached") || strings.Contains(row, "stale") || !strings.Contains(row, "0s ago") {
 		t.Fatalf("row = %q", row)
+	}
+	if row := rowOf(t, out, "demo-old"); !strings.Contains(row, "stale (running)") || !strings.Contains(row, "3m ago") {
+		t.Fatalf("row = %q", row)
+	}
+	if !strings.Contains(out, "simulated clock") {
+		t.Fatalf("no note on the simulated clock:\n%s", out)
 	}
 
 	// A wrong password in demo.json is rejected with one clear line.

@@ -29,6 +29,7 @@ type Tail struct {
 	path    string
 	f       *os.File
 	info    os.FileInfo // of f, to recognise a different file at path
+	last    os.FileInfo // the last file read to its end (after a rotation)
 	offset  int64
 	partial []byte
 	buf     []byte
@@ -66,12 +67,7 @@ func (t *Tail) open() error {
 // Tail. The slice passed to emit is only valid during the call.
 func (t *Tail) Poll(emit func(line []byte)) error {
 	if t.f == nil {
-		if err := t.open(); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil
-			}
-			return err
-		}
+		return t.reopen(emit)
 	}
 	// Truncated in place (copytruncate, or `> file`): start over.
 	if st, err := t.f.Stat(); err == nil && st.Size() < t.offset {
@@ -99,27 +95,34 @@ func (t *Tail) Poll(emit func(line []byte)) error {
 		return err
 	}
 	t.Flush(emit) // the old file ended without a newline
-	old := t.info
+	t.last = t.info
 	t.f.Close()
 	t.f = nil
-	// Open the new file before looking for the files rotated in between,
-	// so one more rotation meanwhile leaves its file among the backups.
+	return t.reopen(emit)
+}
+
+// reopen opens the file now at path, first reading whole the backups
+// rotated after the last file read (the writer rotated more than once
+// since): it opens before listing so that one more rotation meanwhile
+// leaves its file among the backups rather than skipped.
+func (t *Tail) reopen(emit func(line []byte)) error {
 	if err := t.open(); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	var now os.FileInfo // nil: the path is gone again, every later backup is unread
-	if t.f != nil {
-		now = t.info
-	}
-	// Rotated more than once since the last poll: the files in between
-	// are backups newer than the old file's backup; read them whole.
-	for _, p := range t.backupsAfter(old, now) {
-		if err := readWhole(p, emit); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+	if t.last != nil {
+		var now os.FileInfo // nil: the path is gone again, every later backup is unread
+		if t.f != nil {
+			now = t.info
+		}
+		for _, b := range t.backupsAfter(t.last, now) {
+			if err := readWhole(b.path, emit); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			t.last = b.info
 		}
 	}
 	if t.f == nil {
-		return nil // rotated away again already: picked up next time
+		return nil // picked up by a later poll
 	}
 	return t.drain(emit)
 }
@@ -129,7 +132,7 @@ func (t *Tail) Poll(emit func(line []byte)) error {
 // are not cur (the file now open; nil for none), oldest first. Without old
 // among the backups (renamed some other way, or already deleted) nothing
 // can be known.
-func (t *Tail) backupsAfter(old, cur os.FileInfo) []string {
+func (t *Tail) backupsAfter(old, cur os.FileInfo) []backup {
 	dir, base := filepath.Split(t.path)
 	ext := filepath.Ext(base)
 	prefix := strings.TrimSuffix(base, ext) + "-"
@@ -137,26 +140,33 @@ func (t *Tail) backupsAfter(old, cur os.FileInfo) []string {
 	if err != nil {
 		return nil
 	}
-	var names []string // ReadDir sorts by name: the timestamps sort in time order
+	var found []backup // ReadDir sorts by name: the timestamps sort in time order
 	oldAt := -1
 	for _, e := range entries {
 		n := e.Name()
 		if !strings.HasPrefix(n, prefix) || !IsRotated(n) || filepath.Ext(n) != ext {
 			continue
 		}
-		info, err := os.Stat(filepath.Join(dir, n))
+		p := filepath.Join(dir, n)
+		info, err := os.Stat(p)
 		if err != nil || (cur != nil && os.SameFile(info, cur)) {
 			continue
 		}
 		if os.SameFile(info, old) {
-			oldAt = len(names)
+			oldAt = len(found)
 		}
-		names = append(names, filepath.Join(dir, n))
+		found = append(found, backup{p, info})
 	}
 	if oldAt < 0 {
 		return nil
 	}
-	return names[oldAt+1:]
+	return found[oldAt+1:]
+}
+
+// backup is a rotated file and its identity.
+type backup struct {
+	path string
+	info os.FileInfo
 }
 
 // readWhole emits every line of the file at path, the last one even
@@ -417,6 +427,16 @@ func Snapshot(dir string) ([]Item, error) {
 		}
 	}
 	var items []Item
+	newest := map[string]string{} // live path -> its newest backup read as history
+	defer func() {
+		// A live path caught between rename and create has no file yet: its
+		// tail continues after the newest backup read here.
+		for p, t := range tails {
+			if b, ok := newest[p]; ok && t.f == nil {
+				t.last = infos[b]
+			}
+		}
+	}()
 	for _, p := range all {
 		if !IsRotated(p) {
 			if t := tails[p]; t != nil {
@@ -440,6 +460,9 @@ func Snapshot(dir string) ([]Item, error) {
 			}
 		}
 		items = append(items, Item{Path: p})
+		if prev, ok := newest[owner]; !ok || filepath.Base(p) > filepath.Base(prev) {
+			newest[owner] = p
+		}
 	}
 	return items, nil
 }
