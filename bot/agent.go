@@ -12,6 +12,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hunterbot/hunterbot/bot/cadence"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/pages"
 	"github.com/hunterbot/hunterbot/rules"
@@ -69,10 +70,11 @@ type Agent struct {
 	plan     *dayPlan
 	filtered map[string]bool // candidates the brain declined today
 
-	mu       sync.Mutex
-	status   Status
-	manual   []state.Send    // manual sends queued by operators
-	commands []state.Command // operator commands to apply
+	mu        sync.Mutex
+	status    Status
+	manual    []state.Send      // manual sends queued by operators
+	commands  []state.Command   // operator commands to apply
+	followups *cadence.Snapshot // follow-up configs from the control plane
 }
 
 // NewAgent builds the agent of one account.
@@ -285,6 +287,9 @@ func (a *Agent) cycle(ctx context.Context) error {
 		return err
 	}
 	if err := a.chatPass(ctx); err != nil {
+		return err
+	}
+	if err := a.followupPass(ctx); err != nil {
 		return err
 	}
 	if err := a.manualPass(ctx); err != nil {

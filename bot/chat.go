@@ -285,6 +285,11 @@ func (a *Agent) commitConversation(before, conv Conversation, _ int) error {
 				return err
 			}
 		}
+		if conv.Replied && !before.Replied {
+			if err := a.replyRecord(tx, conv); err != nil {
+				return err
+			}
+		}
 		if newWechat || newPhone || newCV || conv.Replied != before.Replied || conv.Name != before.Name {
 			return enqueueContact(tx, a.contactInput(conv))
 		}

@@ -74,6 +74,11 @@ type AccountConfig struct {
 	ChatPoll time.Duration `yaml:"chat_poll"`
 	// Pacing overrides DefaultPacing when set.
 	Pacing *Pacing `yaml:"pacing"`
+	// FollowupDailyCap caps follow-up messages per day (0: no cap beyond
+	// the pacing's message caps); FollowupReplyWait is how long after the
+	// greeting the day-1 script waits for a reply (default 30 s).
+	FollowupDailyCap  int           `yaml:"followup_daily_cap"`
+	FollowupReplyWait time.Duration `yaml:"followup_reply_wait"`
 	// Hosting is the conversation policy of the account's jobs (seed 002);
 	// a job's own hosting overrides it key by key.
 	Hosting Hosting `yaml:"hosting"`

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"time"
+
+	"github.com/hunterbot/hunterbot/bot/cadence"
 )
 
 // Conversation statuses, the vocabulary of seed 002's member statuses.
@@ -53,6 +55,11 @@ type Conversation struct {
 	// Done is set on the brain's noTalk / finish.
 	Done   bool      `json:"done,omitempty"`
 	DoneAt time.Time `json:"done_at,omitzero"`
+	// Cadence is the follow-up cadence's state (seed 000).
+	Cadence cadence.State `json:"cadence"`
+	// LastFollowup is the last follow-up step sent, for its reply record.
+	LastFollowup   *cadence.Step `json:"last_followup,omitempty"`
+	LastFollowupAt time.Time     `json:"last_followup_at,omitzero"`
 	// LastSentAt is when the bot last sent a message here.
 	LastSentAt time.Time `json:"last_sent_at,omitzero"`
 	// RetryAt delays the next brain call (reply delay, algo_abnormal,

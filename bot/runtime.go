@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/bot/cadence"
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
@@ -43,6 +44,8 @@ type Runtime struct {
 	agents []*Agent
 	owned  *browser.Browser
 	closes []func()
+	// followupVersion is the version of the follow-up configs last pulled.
+	followupVersion uint64
 }
 
 // NewRuntime opens the worker's store and browser and builds the agents.
@@ -189,6 +192,18 @@ func (rt *Runtime) pull(ctx context.Context) {
 			rt.opts.Log.Warn().Err(err).Msg("pull operator commands")
 		}
 		return
+	}
+	if snap, changed, err := rt.ctrl.FollowupConfigs(ctx, rt.followupVersion); err != nil {
+		if ctx.Err() == nil {
+			rt.opts.Log.Warn().Err(err).Msg("pull follow-up configs")
+		}
+	} else if changed {
+		rt.followupVersion = snap.Version
+		fu := cadence.FromState(snap.Version, snap.Configs)
+		for _, a := range rt.agents {
+			a.SetFollowups(fu)
+		}
+		rt.opts.Log.Info().Uint64("version", snap.Version).Int("configs", len(snap.Configs)).Msg("follow-up configs updated")
 	}
 	for _, a := range rt.agents {
 		var mine []state.Send

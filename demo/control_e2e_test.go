@@ -269,6 +269,36 @@ func operatorToken(t *testing.T, d *Demo) string {
 	return tok.AccessToken
 }
 
+// contactIDOf returns the control plane's contact id of a candidate.
+func contactIDOf(t *testing.T, d *Demo, candidateID string) uint64 {
+	t.Helper()
+	req, _ := http.NewRequest("GET", d.ControlURL+"/api/contacts?page_size=500", nil)
+	req.Header.Set("Authorization", "Bearer "+operatorToken(t, d))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Data struct {
+			Results []struct {
+				ID          uint64 `json:"id"`
+				CandidateID string `json:"candidate_id"`
+			} `json:"results"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range page.Data.Results {
+		if c.CandidateID == candidateID {
+			return c.ID
+		}
+	}
+	t.Fatalf("candidate %s has no contact record", candidateID)
+	return 0
+}
+
 // operatorManualSend queues a manual follow-up message through seed 000's
 // POST /api/followup-records/send and returns the contact id used.
 func operatorManualSend(t *testing.T, d *Demo, candidateID, text string) uint64 {

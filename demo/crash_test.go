@@ -99,6 +99,12 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 	defer cancel()
 	go func() { _ = d.Run(runCtx) }()
 
+	// Follow-ups run too, so kills also land in the middle of follow-up sends.
+	createFollowups(t, d, "开发", []followupScript{
+		{Day: 1, Order: 1, Interval: 24, Content: "后续沟通会更及时，您方便留一下您的微信号吗？我这边加您。"},
+		{Day: 1, Order: 2, Interval: 1, Content: "看到您的经历很匹配，方便的话聊聊？"},
+		{Day: 0, Order: 1, Interval: 1, Content: "您好，如果您感兴趣可以随时联系我。"},
+	})
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("kill schedule seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 7))
@@ -191,6 +197,15 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 		}
 		checked++
 	}
-	t.Logf("sim %s..%s: %d greetings, %d messages, %d disclosures checked, 0 duplicates",
-		sc.Start.Format("15:04"), end.Format("15:04"), len(truth.Greetings), len(truth.Messages), checked)
+	followups := 0
+	for _, m := range truth.Messages {
+		if m.By == sim.ByBot && (strings.HasPrefix(m.Text, "后续沟通") || strings.HasPrefix(m.Text, "看到您的经历") || strings.HasPrefix(m.Text, "您好，如果您感兴趣")) {
+			followups++
+		}
+	}
+	if followups == 0 {
+		t.Fatal("no follow-up was sent; the crash test did not exercise the follow-up path")
+	}
+	t.Logf("sim %s..%s: %d greetings, %d messages (%d follow-ups), %d disclosures checked, 0 duplicates",
+		sc.Start.Format("15:04"), end.Format("15:04"), len(truth.Greetings), len(truth.Messages), followups, checked)
 }
