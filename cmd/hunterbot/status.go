@@ -174,9 +174,10 @@ func runStatus(ctx context.Context, args []string) error {
 	if err := writeStatusTable(statusOut, accounts, now, *stale); err != nil {
 		return err
 	}
-	if simulated {
-		_, err = fmt.Fprintln(statusOut, "(demo: simulated clock; ages are relative to the newest heartbeat)")
+	if !simulated {
+		return nil
 	}
+	_, err = fmt.Fprintln(statusOut, "(demo: simulated clock; ages are relative to the newest heartbeat)")
 	return err
 }
 
