@@ -213,7 +213,7 @@ func valueString(v any, quote bool) string {
 		}
 		if !quote {
 			// A message with a newline would break the one-line view.
-			return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(x)
+			return newlines.Replace(x)
 		}
 		return x
 	case json.Number:
@@ -230,6 +230,9 @@ func valueString(v any, quote bool) string {
 		return string(b)
 	}
 }
+
+// newlines escapes line breaks inside a message.
+var newlines = strings.NewReplacer("\n", `\n`, "\r", `\r`)
 
 func needsQuote(s string) bool {
 	if s == "" {
