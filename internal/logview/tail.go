@@ -23,8 +23,11 @@ const maxLine = 1 << 20
 
 // Tail reads a file's complete lines as they are appended, like `tail -F`:
 // when the path is renamed and recreated (lumberjack's rotation) it drains
-// the old file, then reads the new one from its start; when the file is
-// truncated it reads again from the start. A missing path is waited for.
+// the old file, reads whole any backups rotated since (several rotations
+// between two polls), then reads the new file from its start; when the
+// file is truncated it reads again from the start. A missing path is
+// waited for. A truncation followed by more writes than were read before
+// the next poll cannot be told from appends (as with tail -F).
 type Tail struct {
 	path    string
 	f       *os.File
