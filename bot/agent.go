@@ -75,6 +75,8 @@ type Agent struct {
 	manual    []state.Send      // manual sends queued by operators
 	commands  []state.Command   // operator commands to apply
 	followups *cadence.Snapshot // follow-up configs from the control plane
+	// lastRecall is when the brain was last asked whom to recall.
+	lastRecall time.Time
 }
 
 // NewAgent builds the agent of one account.
@@ -293,6 +295,9 @@ func (a *Agent) cycle(ctx context.Context) error {
 		return err
 	}
 	if err := a.manualPass(ctx); err != nil {
+		return err
+	}
+	if err := a.recallPass(ctx); err != nil {
 		return err
 	}
 	if err := a.greetPass(ctx); err != nil {

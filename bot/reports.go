@@ -88,6 +88,7 @@ func enqueueContact(tx *worker.Tx, in state.ContactInput) error {
 type BrainReporter interface {
 	ReportTask(ctx context.Context, req brain.TaskReportRequest, opts ...brain.CallOption) error
 	SubmitResult(ctx context.Context, req brain.ResultRequest, opts ...brain.CallOption) error
+	RecallResult(ctx context.Context, req brain.RecallResultRequest, opts ...brain.CallOption) error
 }
 
 // BrainDeliverer delivers brain outbox items, passing the item key as the
@@ -118,6 +119,12 @@ func BrainDeliverer(b BrainReporter) Deliverer {
 				req.CV = data
 			}
 			err = b.SubmitResult(ctx, req, idem)
+		case KindRecallResult:
+			var req brain.RecallResultRequest
+			if err := json.Unmarshal(it.Payload, &req); err != nil {
+				return fmt.Errorf("%w: %v", ErrPermanent, err)
+			}
+			err = b.RecallResult(ctx, req, idem)
 		default:
 			return fmt.Errorf("%w: unknown brain item kind %q", ErrPermanent, it.Kind)
 		}

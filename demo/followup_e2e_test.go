@@ -15,15 +15,20 @@ import (
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
-// Seed 000's cadence over four simulated days: day-1 scripts in order, day 2
-// after its interval, day-0 scripts repeating after theirs; nothing after a
-// reply or an opt-out; nothing in quiet hours; every send recorded.
-func TestFollowupCadenceAcrossDays(t *testing.T) {
+// Seed 000's cadence and seed 003's recall over five simulated days.
+// Follow-ups (job 1001 has a config): day-1 scripts in order, day 2 after
+// its interval, day-0 scripts repeating after theirs; nothing after a reply
+// or an opt-out; nothing in quiet hours; every send recorded. Recall (job
+// 1002 has no config): only inside the brain's windows, at most three per
+// candidate, never once a contact is known.
+func TestFollowupsAndRecallAcrossDays(t *testing.T) {
 	sc := sim.DefaultScenario()
 	clk := clock.NewManual(sc.Start)
+	counter := &chatCounter{calls: map[string][]time.Time{}, clk: clk}
 	dir := t.TempDir()
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: dir, Scenario: sc, Clock: clk,
-		Seed: 21, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: 6, ChatPoll: 20 * time.Minute})
+		Seed: 21, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: 6, ChatPoll: 20 * time.Minute,
+		Middleware: counter.wrap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +41,8 @@ func TestFollowupCadenceAcrossDays(t *testing.T) {
 	}
 	createFollowups(t, d, "Go开发", scripts)
 	h := &harness{t: t, d: d, clk: clk}
-	end := sc.Start.Add(4 * 24 * time.Hour)
-	h.run(end, 8*time.Minute)
+	end := sc.Start.Add(5 * 24 * time.Hour)
+	h.run(end, 9*time.Minute)
 	if h.clk.Now().Before(end) {
 		t.Fatalf("run stopped early at %v", h.clk.Now())
 	}
@@ -132,7 +137,60 @@ func TestFollowupCadenceAcrossDays(t *testing.T) {
 	if records != total {
 		t.Errorf("%d follow-ups sent, %d follow_up_records with sent_at", total, records)
 	}
-	t.Logf("%d follow-ups to %d candidates over 4 days (%d got the full cadence)", total, len(byCand), fullCadences)
+	// Recall: every recall message is inside its window, counted from the
+	// brain's last update of the conversation (its last chat call or the
+	// previous recall), in Shanghai calendar days.
+	recallTexts := map[string]bool{
+		"哈喽 哈喽 不知道看到消息了么？最近是在忙？方便的话留个联系方式，咱们细聊": true,
+		"hi 亲，您对我们感兴趣的话，方便交换个联系方式或者简历吗？":        true,
+		"哈喽 亲 看给你发消息一直没有回复，是不感兴趣？有兴趣的话随时回复我":    true,
+	}
+	recalls := map[int64][]time.Time{}
+	for _, m := range truth.Messages {
+		if m.By == sim.ByBot && recallTexts[m.Text] {
+			recalls[m.CandidateID] = append(recalls[m.CandidateID], m.Time)
+		}
+	}
+	nRecalls := 0
+	for cand, times := range recalls {
+		id := strconv.FormatInt(cand, 10)
+		if jobOf[cand] != 1002 {
+			t.Errorf("recall to %d of job %d, which the follow-up cadence covers", cand, jobOf[cand])
+		}
+		if len(times) > 3 {
+			t.Errorf("%d recalls to %d, at most 3", len(times), cand)
+		}
+		for _, disc := range truth.Disclosures {
+			if disc.CandidateID == cand && disc.Time.Before(times[len(times)-1].Add(-time.Hour)) {
+				t.Errorf("recall to %d at %v after it disclosed a %s at %v", cand, times[len(times)-1], disc.Type, disc.Time)
+			}
+		}
+		for k, at := range times {
+			var last time.Time
+			for _, call := range counter.calls[id] {
+				if call.Before(at) && call.After(last) {
+					last = call
+				}
+			}
+			if k > 0 && times[k-1].After(last) {
+				last = times[k-1]
+			}
+			days := int(startOfDayIn(at).Sub(startOfDayIn(last)).Hours() / 24)
+			lo, hi := 1, 3
+			if k == 2 {
+				lo, hi = 2, 7
+			}
+			if days < lo || days > hi {
+				t.Errorf("recall %d to %d at %v: %d days after the last update %v, window %d..%d", k+1, cand, at, days, last, lo, hi)
+			}
+			nRecalls++
+		}
+	}
+	if nRecalls == 0 {
+		t.Error("no recall was sent in five days")
+	}
+	t.Logf("%d follow-ups to %d candidates (%d got the full cadence); %d recalls to %d candidates",
+		total, len(byCand), fullCadences, nRecalls, len(recalls))
 }
 
 func startOfDayIn(t time.Time) time.Time {
