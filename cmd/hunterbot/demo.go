@@ -52,7 +52,8 @@ func runDemo(ctx context.Context, args []string) error {
 	if _, err := offsetAddr(*base, 2); err != nil {
 		return usagef("--addr-base: %v", err)
 	}
-	log, closer, err := logging.New(logging.Options{Level: *logLevel, File: filepath.Join(*dataDir, "logs", "demo.log")})
+	log, closer, err := logging.New(logging.Options{Level: *logLevel, FileLevel: demoFileLevel(*logLevel),
+		File: filepath.Join(*dataDir, "logs", "demo.log")})
 	if err != nil {
 		return usagef("--log-level: %v", err)
 	}
@@ -95,6 +96,15 @@ func runDemo(ctx context.Context, args []string) error {
 			printDemoSummary(d)
 		}
 	}
+}
+
+// demoFileLevel keeps the demo's log file at info (for `hunterbot logs`)
+// even when the console is quieter, and follows a more verbose console.
+func demoFileLevel(console string) string {
+	if console == "debug" || console == "trace" {
+		return console
+	}
+	return "info"
 }
 
 func printDemoBanner(d *demo.Demo, dataDir string, speed float64, seed int64) {

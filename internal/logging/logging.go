@@ -20,6 +20,9 @@ import (
 type Options struct {
 	// Level is trace, debug, info, warn or error; empty means info.
 	Level string `yaml:"level"`
+	// FileLevel, when set, is the level of the log file, which may be more
+	// verbose than the console (e.g. a quiet console, an info-level file).
+	FileLevel string `yaml:"file_level"`
 	// File, when set, also writes JSON lines to this path, rotated by size.
 	File string `yaml:"file"`
 	// MaxSizeMB is the size at which File rotates (default 50).
@@ -36,13 +39,13 @@ type Options struct {
 // New builds a logger and returns a closer for the log file (a no-op closer
 // when there is no file).
 func New(opts Options) (zerolog.Logger, io.Closer, error) {
-	level := zerolog.InfoLevel
-	if opts.Level != "" {
-		l, err := zerolog.ParseLevel(strings.ToLower(opts.Level))
-		if err != nil || l == zerolog.NoLevel {
-			return zerolog.Nop(), nopCloser{}, fmt.Errorf("log level %q: want trace, debug, info, warn or error", opts.Level)
-		}
-		level = l
+	level, err := parseLevel(opts.Level, zerolog.InfoLevel)
+	if err != nil {
+		return zerolog.Nop(), nopCloser{}, err
+	}
+	fileLevel, err := parseLevel(opts.FileLevel, level)
+	if err != nil {
+		return zerolog.Nop(), nopCloser{}, err
 	}
 	console := opts.Console
 	if console == nil {
@@ -74,11 +77,25 @@ func New(opts Options) (zerolog.Logger, io.Closer, error) {
 				return zerolog.Nop(), nopCloser{}, fmt.Errorf("log file: %w", err)
 			}
 		}
-		out = zerolog.MultiLevelWriter(out, rot)
+		out = zerolog.MultiLevelWriter(
+			&zerolog.FilteredLevelWriter{Writer: zerolog.LevelWriterAdapter{Writer: out}, Level: level},
+			&zerolog.FilteredLevelWriter{Writer: zerolog.LevelWriterAdapter{Writer: rot}, Level: fileLevel})
 		closer = rot
+		level = min(level, fileLevel)
 	}
 	logger := zerolog.New(out).Level(level).With().Timestamp().Logger()
 	return logger, closer, nil
+}
+
+func parseLevel(s string, def zerolog.Level) (zerolog.Level, error) {
+	if s == "" {
+		return def, nil
+	}
+	l, err := zerolog.ParseLevel(strings.ToLower(s))
+	if err != nil || l == zerolog.NoLevel {
+		return def, fmt.Errorf("log level %q: want trace, debug, info, warn or error", s)
+	}
+	return l, nil
 }
 
 func orDefault(v, d int) int {

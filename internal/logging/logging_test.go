@@ -59,3 +59,23 @@ func TestNewPrettyAndLevels(t *testing.T) {
 		t.Fatalf("bad level error = %v", err)
 	}
 }
+
+func TestFileLevelMoreVerboseThanConsole(t *testing.T) {
+	var console bytes.Buffer
+	file := filepath.Join(t.TempDir(), "demo.log")
+	log, closer, err := New(Options{Level: "warn", FileLevel: "info", File: file, Console: &console})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info().Msg("file only")
+	log.Warn().Msg("both")
+	log.Debug().Msg("neither")
+	closer.Close()
+	data, _ := os.ReadFile(file)
+	if !strings.Contains(string(data), "file only") || !strings.Contains(string(data), "both") || strings.Contains(string(data), "neither") {
+		t.Fatalf("file = %q", data)
+	}
+	if strings.Contains(console.String(), "file only") || !strings.Contains(console.String(), "both") {
+		t.Fatalf("console = %q", console.String())
+	}
+}
