@@ -200,6 +200,9 @@ func (c *Config) setDefaults() {
 		if a.Name == "" {
 			a.Name = a.ID
 		}
+		if a.Pacing != nil {
+			a.Pacing.fillDefaults()
+		}
 	}
 }
 

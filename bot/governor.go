@@ -65,6 +65,22 @@ func DefaultPacing() Pacing {
 	}
 }
 
+// fillDefaults gives every block left out of a configured pacing its
+// default: a block that is given replaces the default for that action only;
+// quiet hours left out stay 22:00–08:00 (set both to the same time, e.g.
+// "00:00", to disable them).
+func (p *Pacing) fillDefaults() {
+	def := DefaultPacing()
+	for _, pair := range []struct{ got, def *Limits }{{&p.Greet, &def.Greet}, {&p.Message, &def.Message}, {&p.Browse, &def.Browse}} {
+		if *pair.got == (Limits{}) {
+			*pair.got = *pair.def
+		}
+	}
+	if p.QuietStart == "" && p.QuietEnd == "" {
+		p.QuietStart, p.QuietEnd = def.QuietStart, def.QuietEnd
+	}
+}
+
 // Validate checks the configuration; errors name the key.
 func (p Pacing) Validate() error {
 	for name, l := range map[string]Limits{"greet": p.Greet, "message": p.Message, "browse": p.Browse} {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -190,5 +191,16 @@ func TestLoadSelectors(t *testing.T) {
 	}
 	if _, err := LoadSelectors(""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// configs/selectors.yaml documents the defaults: loading it must give them.
+func TestSelectorsFileMatchesDefaults(t *testing.T) {
+	s, err := LoadSelectors(filepath.Join("..", "configs", "selectors.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(s, DefaultSelectors()) {
+		t.Fatalf("configs/selectors.yaml differs from DefaultSelectors():\n%+v\n%+v", s, DefaultSelectors())
 	}
 }
