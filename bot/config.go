@@ -39,6 +39,9 @@ type BrowserConfig struct {
 	// ProfileDir keeps the Chromium profile there instead of a temporary
 	// directory removed at exit.
 	ProfileDir string `yaml:"profile_dir"`
+	// RecycleEvery restarts the browser this often (default 6h; wall
+	// time); agents resume from worker.db.
+	RecycleEvery time.Duration `yaml:"recycle_every"`
 }
 
 // BrainConfig locates the seed-003 brain.
@@ -182,6 +185,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Brain.PlatformType == "" {
 		c.Brain.PlatformType = "boss"
+	}
+	if c.Browser.RecycleEvery == 0 {
+		c.Browser.RecycleEvery = 6 * time.Hour
 	}
 	if c.Brain.Timeout == 0 {
 		c.Brain.Timeout = 20 * time.Second

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -42,8 +43,14 @@ type Runtime struct {
 	outbox *Outbox
 	ctrl   *client.Worker
 	agents []*Agent
-	owned  *browser.Browser
-	closes []func()
+	owned  *browser.Browser // the browser this runtime launched (nil when given one)
+	sel    pages.Selectors
+	closes []func() // store and clients, closed at the end
+	detach []func() // browser, contexts and sessions of the current generation
+	// restarts counts browser relaunches (crash or recycle).
+	restarts atomic.Int64
+	// pid is the pid of the owned browser of the current generation.
+	pid atomic.Int64
 	// followupVersion is the version of the follow-up configs last pulled.
 	followupVersion uint64
 }
@@ -83,39 +90,63 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 	if err != nil {
 		return nil, err
 	}
-	b := opts.Browser
-	if b == nil {
-		if b, err = browser.Launch(ctx, browser.Options{Bin: cfg.Browser.Bin, Show: cfg.Browser.Show,
-			UserDataDir: cfg.Browser.ProfileDir}); err != nil {
-			return nil, err
-		}
-		rt.owned = b
-		rt.closes = append(rt.closes, func() { _ = b.Close() })
-	}
+	rt.sel = sel
 	for _, acc := range cfg.Accounts {
 		if !selected(acc.ID, opts.Accounts) {
 			continue
 		}
-		ctxBrowser, err := b.NewContext()
-		if err != nil {
-			return nil, err
-		}
-		rt.closes = append(rt.closes, func() { _ = ctxBrowser.Close() })
-		sess, err := pages.NewSession(ctxBrowser, pages.Options{BaseURL: cfg.Site.BaseURL, Selectors: &sel})
-		if err != nil {
-			return nil, err
-		}
-		rt.closes = append(rt.closes, func() { _ = sess.Close() })
 		rt.agents = append(rt.agents, NewAgent(acc, cfg.Brain.PlatformType, Deps{
-			Site: PageSite{sess}, Brain: bc, DB: db, Clock: opts.Clock, Log: opts.Log,
-			Outbox: rt.outbox, DataDir: cfg.DataDir,
+			Brain: bc, DB: db, Clock: opts.Clock, Log: opts.Log, Outbox: rt.outbox, DataDir: cfg.DataDir,
 		}))
 	}
 	if len(rt.agents) == 0 {
 		return nil, fmt.Errorf("accounts: none of %v is configured", opts.Accounts)
 	}
+	if err := rt.attach(ctx); err != nil {
+		return nil, err
+	}
 	ok = true
 	return rt, nil
+}
+
+// attach launches the browser (unless one was given) and opens one
+// browser context and session per agent.
+func (rt *Runtime) attach(ctx context.Context) error {
+	b := rt.opts.Browser
+	if b == nil {
+		var err error
+		if b, err = browser.Launch(ctx, browser.Options{Bin: rt.cfg.Browser.Bin, Show: rt.cfg.Browser.Show,
+			UserDataDir: rt.cfg.Browser.ProfileDir}); err != nil {
+			return err
+		}
+		rt.owned = b
+		rt.pid.Store(int64(b.PID()))
+		rt.detach = append(rt.detach, func() { _ = b.Close() })
+	}
+	for _, a := range rt.agents {
+		ctxBrowser, err := b.NewContext()
+		if err != nil {
+			rt.release()
+			return err
+		}
+		rt.detach = append(rt.detach, func() { _ = ctxBrowser.Close() })
+		sess, err := pages.NewSession(ctxBrowser, pages.Options{BaseURL: rt.cfg.Site.BaseURL, Selectors: &rt.sel})
+		if err != nil {
+			rt.release()
+			return err
+		}
+		rt.detach = append(rt.detach, func() { _ = sess.Close() })
+		a.Site = PageSite{sess}
+	}
+	return nil
+}
+
+// release closes the sessions, contexts and owned browser of attach.
+func (rt *Runtime) release() {
+	for i := len(rt.detach) - 1; i >= 0; i-- {
+		rt.detach[i]()
+	}
+	rt.detach, rt.owned = nil, nil
 }
 
 func selected(id string, only []string) bool {
@@ -133,37 +164,107 @@ func selected(id string, only []string) bool {
 // Agents returns the runtime's agents.
 func (rt *Runtime) Agents() []*Agent { return rt.agents }
 
+// BrowserRestarts reports how many times the browser was relaunched.
+func (rt *Runtime) BrowserRestarts() int { return int(rt.restarts.Load()) }
+
+// BrowserPID is the pid of the browser this runtime launched (0 when it
+// was given one).
+func (rt *Runtime) BrowserPID() int { return int(rt.pid.Load()) }
+
 // DB returns the worker store (tests inspect it).
 func (rt *Runtime) DB() *worker.DB { return rt.db }
 
 // Run runs every agent, the outbox and the heartbeat until ctx is done,
 // then flushes the outbox briefly and closes everything. An agent that
-// fails does not stop the others.
+// fails does not stop the others. A browser this runtime launched is
+// recycled every Browser.RecycleEvery (rod and Chromium grow over days) and
+// relaunched when it dies; the agents then resume from worker.db.
 func (rt *Runtime) Run(ctx context.Context) error {
 	defer rt.close()
-	var wg sync.WaitGroup
-	for _, a := range rt.agents {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() {
-				if r := recover(); r != nil {
-					a.setState(StateError, fmt.Errorf("agent crashed: %v", r))
-				}
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { defer bg.Done(); _ = rt.outbox.Run(ctx) }()
+	go func() { defer bg.Done(); rt.heartbeat(ctx) }()
+	backoff := time.Second
+	for ctx.Err() == nil {
+		gen, cancel := context.WithCancel(ctx)
+		var agents sync.WaitGroup
+		for _, a := range rt.agents {
+			agents.Add(1)
+			go func() {
+				defer agents.Done()
+				defer func() {
+					if r := recover(); r != nil {
+						a.setState(StateError, fmt.Errorf("agent crashed: %v", r))
+					}
+				}()
+				_ = a.Run(gen)
 			}()
-			_ = a.Run(ctx)
-		}()
+		}
+		reason := rt.watchBrowser(gen)
+		cancel()
+		agents.Wait()
+		if ctx.Err() != nil {
+			break
+		}
+		rt.opts.Log.Warn().Str("reason", reason).Msg("restarting the browser")
+		rt.restarts.Add(1)
+		rt.release()
+		for ctx.Err() == nil {
+			err := rt.attach(ctx)
+			if err == nil {
+				backoff = time.Second
+				break
+			}
+			rt.opts.Log.Error().Err(err).Dur("retry_in", backoff).Msg("browser relaunch failed")
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, time.Minute)
+		}
 	}
-	wg.Add(2)
-	go func() { defer wg.Done(); _ = rt.outbox.Run(ctx) }()
-	go func() { defer wg.Done(); rt.heartbeat(ctx) }()
-	wg.Wait()
+	rt.release()
+	bg.Wait()
 	// Deliver what can be delivered quickly; the rest stays durable.
 	flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, _ = rt.outbox.Pass(flush)
 	rt.beat(flush)
 	return nil
+}
+
+// watchBrowser blocks until ctx is done ("") or, for a browser this runtime
+// owns, until it stops answering ("crashed") or is due for recycling
+// ("recycle"). It uses wall time: browser health and memory growth are
+// real-world matters, not simulated ones.
+func (rt *Runtime) watchBrowser(ctx context.Context) string {
+	b := rt.owned
+	if b == nil {
+		<-ctx.Done()
+		return ""
+	}
+	var recycle <-chan time.Time
+	if every := rt.cfg.Browser.RecycleEvery; every > 0 {
+		t := time.NewTimer(every)
+		defer t.Stop()
+		recycle = t.C
+	}
+	tick := time.NewTicker(15 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ""
+		case <-recycle:
+			return "recycle"
+		case <-tick.C:
+			if err := b.Ping(ctx, 10*time.Second); err != nil && ctx.Err() == nil {
+				rt.opts.Log.Error().Err(err).Msg("browser not answering")
+				return "crashed"
+			}
+		}
+	}
 }
 
 func (rt *Runtime) heartbeat(ctx context.Context) {
@@ -237,6 +338,7 @@ func (rt *Runtime) beat(ctx context.Context) {
 }
 
 func (rt *Runtime) close() {
+	rt.release()
 	for i := len(rt.closes) - 1; i >= 0; i-- {
 		rt.closes[i]()
 	}

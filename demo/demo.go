@@ -54,6 +54,8 @@ type Options struct {
 	// AllAtOnce plans the day's greetings without time slots (all due at
 	// once) instead of two slots; tests whose start-up time varies use it.
 	AllAtOnce bool
+	// RecycleEvery overrides the worker's browser recycling period.
+	RecycleEvery time.Duration
 	// NoWorker builds everything but the worker (tests run the worker in a
 	// separate process with WorkerConfig).
 	NoWorker bool
@@ -179,6 +181,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 
 	// One worker running every scenario account.
 	cfg := WorkerConfig(opts.Scenario, d.SimURL, d.BrainURL, d.ControlURL, workerToken, filepath.Join(opts.DataDir, "worker"))
+	cfg.Browser.RecycleEvery = opts.RecycleEvery
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].Pacing = opts.Pacing
 		if opts.ChatPoll > 0 {

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"time"
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/launcher"
+	"github.com/go-rod/rod/lib/proto"
 )
 
 // ErrNoChromium means no Chromium binary was found on this machine.
@@ -156,6 +158,16 @@ func (b *Browser) PID() int { return b.launcher.PID() }
 
 // DataDir is the profile directory of this browser.
 func (b *Browser) DataDir() string { return b.dataDir }
+
+// Ping checks that the browser still answers CDP within d.
+func (b *Browser) Ping(ctx context.Context, d time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if _, err := (proto.BrowserGetVersion{}).Call(b.rod.Context(ctx)); err != nil {
+		return fmt.Errorf("browser ping: %w", err)
+	}
+	return nil
+}
 
 // NewContext opens an isolated browser context (separate cookies and
 // storage), the unit hunterbot gives each recruiter account.
