@@ -54,6 +54,8 @@ type Options struct {
 	// AllAtOnce plans the day's greetings without time slots (all due at
 	// once) instead of two slots; tests whose start-up time varies use it.
 	AllAtOnce bool
+	// Hosting overrides the accounts' conversation policy.
+	Hosting *bot.Hosting
 	// RecycleEvery overrides the worker's browser recycling period.
 	RecycleEvery time.Duration
 	// NoWorker builds everything but the worker (tests run the worker in a
@@ -184,6 +186,9 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	cfg.Browser.RecycleEvery = opts.RecycleEvery
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].Pacing = opts.Pacing
+		if opts.Hosting != nil {
+			cfg.Accounts[i].Hosting = *opts.Hosting
+		}
 		if opts.ChatPoll > 0 {
 			cfg.Accounts[i].ChatPoll = opts.ChatPoll
 		}
