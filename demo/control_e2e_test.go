@@ -304,39 +304,12 @@ func contactIDOf(t *testing.T, d *Demo, candidateID string) uint64 {
 func operatorManualSend(t *testing.T, d *Demo, candidateID, text string) uint64 {
 	t.Helper()
 	tok := operatorToken(t, d)
-	req, _ := http.NewRequest("GET", d.ControlURL+"/api/contacts?page_size=200", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var page struct {
-		Data struct {
-			Results []struct {
-				ID          uint64 `json:"id"`
-				CandidateID string `json:"candidate_id"`
-			} `json:"results"`
-		} `json:"data"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&page)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id uint64
-	for _, c := range page.Data.Results {
-		if c.CandidateID == candidateID {
-			id = c.ID
-		}
-	}
-	if id == 0 {
-		t.Fatalf("candidate %s has no contact record", candidateID)
-	}
+	id := contactIDOf(t, d, candidateID)
 	body, _ := json.Marshal(map[string]any{"contact_id": id, "content": text})
-	req, _ = http.NewRequest("POST", d.ControlURL+"/api/followup-records/send", bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", d.ControlURL+"/api/followup-records/send", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

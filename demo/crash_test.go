@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hunterbot/hunterbot/bot"
+	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/sim"
 )
@@ -59,23 +60,6 @@ func runChildWorker(specPath string) int {
 		return 1
 	}
 	return 0
-}
-
-// processesUsing lists pids whose command line mentions dir.
-func processesUsing(dir string) []int {
-	entries, _ := os.ReadDir("/proc")
-	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && strings.Contains(string(cmd), dir) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
 }
 
 // The worker process is killed with SIGKILL at random moments, a dozen
@@ -209,3 +193,6 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 	t.Logf("sim %s..%s: %d greetings, %d messages (%d follow-ups), %d disclosures checked, 0 duplicates",
 		sc.Start.Format("15:04"), end.Format("15:04"), len(truth.Greetings), len(truth.Messages), followups, checked)
 }
+
+// processesUsing lists the pids whose command line mentions dir.
+var processesUsing = browsertest.ProcessesUsing

@@ -117,7 +117,7 @@ func shutdown(b *browser.Browser) []string {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		left := processesUsing(dir)
+		left := ProcessesUsing(dir)
 		if len(left) == 0 {
 			break
 		}
@@ -133,9 +133,9 @@ func shutdown(b *browser.Browser) []string {
 	return problems
 }
 
-// processesUsing lists pids whose command line mentions dir (the unique
-// profile directory of the shared browser).
-func processesUsing(dir string) []int {
+// ProcessesUsing lists the pids whose command line mentions dir (a browser
+// profile directory is unique to one browser, so this finds its processes).
+func ProcessesUsing(dir string) []int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
