@@ -112,6 +112,7 @@ type densityResult struct {
 	RiskEvents  int
 	Duplicates  int
 	WarnLines   int
+	Warnings    []string // distinct warn/error messages
 	Failure     string
 	LeftProcess []int
 	LeftTemp    []string // entries Chromium left in its TMPDIR after exit
@@ -216,7 +217,7 @@ func measureDensity(b *testing.B, n int) (res densityResult) {
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
 		res.LeftProcess = stopWorker(b, cmd, exited, cfg.Browser.ProfileDir)
-		res.WarnLines = countWarnings(logPath)
+		res.WarnLines, res.Warnings = countWarnings(logPath)
 		entries, _ := os.ReadDir(tmp)
 		for _, e := range entries {
 			// rod unpacks its leakless guard binary into TMPDIR once and
@@ -456,19 +457,41 @@ func containsInt(s []int, v int) bool {
 	return false
 }
 
-// countWarnings counts warn and error lines in the worker's JSON log.
-func countWarnings(path string) int {
+// countWarnings counts warn and error lines in the worker's JSON log and
+// returns their distinct messages with the error's first words (the worker
+// logs no personal data; ids are cut to keep the list short).
+func countWarnings(path string) (int, []string) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return -1
+		return -1, nil
 	}
 	n := 0
+	seen := map[string]bool{}
+	var kinds []string
 	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.Contains(line, `"level":"warn"`) || strings.Contains(line, `"level":"error"`) {
-			n++
+		if !strings.Contains(line, `"level":"warn"`) && !strings.Contains(line, `"level":"error"`) {
+			continue
+		}
+		n++
+		var e struct {
+			Message string `json:"message"`
+			Error   string `json:"error"`
+			Cause   string `json:"cause"`
+		}
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue
+		}
+		detail := e.Error + e.Cause
+		if len(detail) > 80 {
+			detail = detail[:80]
+		}
+		k := e.Message + ": " + detail
+		if !seen[k] {
+			seen[k] = true
+			kinds = append(kinds, k)
 		}
 	}
-	return n
+	return n, kinds
 }
 
 // densityTable formats the results as the Markdown table of docs/density.md.
@@ -506,6 +529,9 @@ func densityTable(rows []densityResult) string {
 			fmt.Fprintf(&sb, ", FAILED: %s", r.Failure)
 		}
 		sb.WriteString("\n")
+		for _, w := range r.Warnings {
+			fmt.Fprintf(&sb, "  warn: %s\n", w)
+		}
 	}
 	return sb.String()
 }
