@@ -216,8 +216,9 @@ func measureDensity(b *testing.B, n int) (res densityResult) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
+		stopped := time.Now()
 		res.LeftProcess = stopWorker(b, cmd, exited, cfg.Browser.ProfileDir)
-		res.WarnLines, res.Warnings = countWarnings(logPath)
+		res.WarnLines, res.Warnings = countWarnings(logPath, stopped)
 		entries, _ := os.ReadDir(tmp)
 		for _, e := range entries {
 			// rod unpacks its leakless guard binary into TMPDIR once and
@@ -460,7 +461,9 @@ func containsInt(s []int, v int) bool {
 // countWarnings counts warn and error lines in the worker's JSON log and
 // returns their distinct messages with the error's first words (the worker
 // logs no personal data; ids are cut to keep the list short).
-func countWarnings(path string) (int, []string) {
+// Lines logged at or after stopped (the SIGTERM) are marked as such: calls
+// cut short by the shutdown warn too.
+func countWarnings(path string, stopped time.Time) (int, []string) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return -1, nil
@@ -474,18 +477,22 @@ func countWarnings(path string) (int, []string) {
 		}
 		n++
 		var e struct {
-			Message string `json:"message"`
-			Error   string `json:"error"`
-			Cause   string `json:"cause"`
+			Message string    `json:"message"`
+			Error   string    `json:"error"`
+			Cause   string    `json:"cause"`
+			Time    time.Time `json:"time"`
 		}
 		if json.Unmarshal([]byte(line), &e) != nil {
 			continue
 		}
 		detail := e.Error + e.Cause
-		if len(detail) > 80 {
-			detail = detail[:80]
+		if len(detail) > 160 {
+			detail = detail[:160]
 		}
 		k := e.Message + ": " + detail
+		if !e.Time.Before(stopped.Truncate(time.Second)) {
+			k = "(during shutdown) " + k
+		}
 		if !seen[k] {
 			seen[k] = true
 			kinds = append(kinds, k)
