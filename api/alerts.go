@@ -1,15 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -185,34 +179,8 @@ func postAlert(ctx context.Context, cfg AlertsConfig, al state.Alert) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.WebhookURL, bytes.NewReader(body))
-	if err != nil {
-		return errors.New("bad webhook URL")
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "hunterbot")
-	req.Header.Set("X-Hunterbot-Event", "account_alert")
-	req.Header.Set("X-Hunterbot-Delivery", strconv.FormatUint(al.ID, 10))
-	if cfg.WebhookSecret != "" {
-		m := hmac.New(sha256.New, []byte(cfg.WebhookSecret))
-		m.Write(body)
-		req.Header.Set("X-Hunterbot-Signature", "sha256="+hex.EncodeToString(m.Sum(nil)))
-	}
-	resp, err := alertHTTP.Do(req)
-	if err != nil {
-		// *url.Error repeats the URL, which may carry a token: keep the cause.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("post: %w", err)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("webhook answered HTTP %d", resp.StatusCode)
-	}
-	return nil
+	return webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Event: "account_alert",
+		Delivery: strconv.FormatUint(al.ID, 10)}.post(ctx, alertHTTP, body)
 }
 
 // RunAlertDelivery runs DeliverAlerts every second of the server's clock

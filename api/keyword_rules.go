@@ -3,15 +3,11 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -588,32 +584,7 @@ func (s *Server) postHit(ctx context.Context, cb state.KeywordCallback, h state.
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cb.URL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Hunterbot-Event", "keyword_hit")
-	if cb.Secret != "" {
-		m := hmac.New(sha256.New, []byte(cb.Secret))
-		m.Write(body)
-		req.Header.Set("X-Hunterbot-Signature", "sha256="+hex.EncodeToString(m.Sum(nil)))
-	}
-	resp, err := hitHTTP.Do(req)
-	if err != nil {
-		// *url.Error repeats the URL, which may carry a token: keep only the cause
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("post: %w", err)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("callback answered HTTP %d", resp.StatusCode)
-	}
-	return nil
+	return webhook{URL: cb.URL, Secret: cb.Secret, Event: "keyword_hit"}.post(ctx, hitHTTP, body)
 }
 
 // RunKeywordHitDelivery delivers queued hit callbacks until ctx ends.
