@@ -236,14 +236,8 @@ func (s *Sim) apiGeekInfo(w http.ResponseWriter, r *http.Request, a *account, no
 }
 
 func (s *Sim) apiSend(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
-	f, err := readForm(r)
-	if err != nil {
-		envelope(w, 17, "参数错误", nil)
-		return
-	}
-	conv := s.convParam(a, f)
-	if conv == nil {
-		envelope(w, 1, "好友关系校验失败", nil)
+	f, conv, ok := s.convForm(w, r, a)
+	if !ok {
 		return
 	}
 	text := strings.TrimSpace(f["text"])
@@ -260,14 +254,8 @@ func (s *Sim) apiSend(w http.ResponseWriter, r *http.Request, a *account, now ti
 }
 
 func (s *Sim) apiRead(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
-	f, err := readForm(r)
-	if err != nil {
-		envelope(w, 17, "参数错误", nil)
-		return
-	}
-	conv := s.convParam(a, f)
-	if conv == nil {
-		envelope(w, 1, "好友关系校验失败", nil)
+	_, conv, ok := s.convForm(w, r, a)
+	if !ok {
 		return
 	}
 	s.markRead(conv, false)
@@ -275,14 +263,8 @@ func (s *Sim) apiRead(w http.ResponseWriter, r *http.Request, a *account, now ti
 }
 
 func (s *Sim) apiExchange(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
-	f, err := readForm(r)
-	if err != nil {
-		envelope(w, 17, "参数错误", nil)
-		return
-	}
-	conv := s.convParam(a, f)
-	if conv == nil {
-		envelope(w, 1, "好友关系校验失败", nil)
+	f, conv, ok := s.convForm(w, r, a)
+	if !ok {
 		return
 	}
 	kind := f["type"]
@@ -295,14 +277,8 @@ func (s *Sim) apiExchange(w http.ResponseWriter, r *http.Request, a *account, no
 }
 
 func (s *Sim) apiCard(w http.ResponseWriter, r *http.Request, a *account, now time.Time) {
-	f, err := readForm(r)
-	if err != nil {
-		envelope(w, 17, "参数错误", nil)
-		return
-	}
-	conv := s.convParam(a, f)
-	if conv == nil {
-		envelope(w, 1, "好友关系校验失败", nil)
+	f, conv, ok := s.convForm(w, r, a)
+	if !ok {
 		return
 	}
 	mid, _ := strconv.ParseInt(f["mid"], 10, 64)
@@ -331,4 +307,21 @@ func (s *Sim) handleResume(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="resume-%d.pdf"`, c.id))
 	_, _ = w.Write(resumePDF(c))
+}
+
+// convForm reads a POST form naming a conversation (gid, securityId) and
+// answers the site's errors itself when the form or the conversation is
+// bad; ok is false then.
+func (s *Sim) convForm(w http.ResponseWriter, r *http.Request, a *account) (map[string]string, *conversation, bool) {
+	f, err := readForm(r)
+	if err != nil {
+		envelope(w, 17, "参数错误", nil)
+		return nil, nil, false
+	}
+	conv := s.convParam(a, f)
+	if conv == nil {
+		envelope(w, 1, "好友关系校验失败", nil)
+		return nil, nil, false
+	}
+	return f, conv, true
 }
