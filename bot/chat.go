@@ -138,7 +138,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 			a.Log.Info().Str("candidate", conv.CandidateID).Msg("a human recruiter wrote here; the bot stays silent")
 		}
 	}
-	captured := a.readCandidateTurns(ctx, &conv, fresh)
+	a.readCandidateTurns(&conv, fresh)
 	if err := a.captureExchanges(ctx, &conv, fresh); err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 	}
 	conv.LastRowText = rowMark(row)
-	if err := a.commitConversation(before, conv, captured); err != nil {
+	if err := a.commitConversation(before, conv); err != nil {
 		return err
 	}
 	return a.answer(ctx, &conv, turns)
@@ -177,9 +177,8 @@ func isSiteEmitted(text string) bool {
 
 // readCandidateTurns records replies and opt-outs and extracts contacts
 // from the candidate's new text messages (never from our own, never from
-// echoes of our texts). It returns how many new contact values it found.
-func (a *Agent) readCandidateTurns(_ context.Context, conv *Conversation, fresh []Turn) int {
-	found := 0
+// echoes of our texts).
+func (a *Agent) readCandidateTurns(conv *Conversation, fresh []Turn) {
 	x := rules.NewExtractor(conv.SentTexts...)
 	for _, t := range fresh {
 		if t.Speaker != User || IsEcho(t.Text, conv.SentTexts) {
@@ -199,17 +198,14 @@ func (a *Agent) readCandidateTurns(_ context.Context, conv *Conversation, fresh 
 			case rules.ContactWeChat:
 				if conv.Wechat == "" {
 					conv.Wechat = c.Value
-					found++
 				}
 			case rules.ContactPhone:
 				if conv.Phone == "" {
 					conv.Phone = c.Value
-					found++
 				}
 			}
 		}
 	}
-	return found
 }
 
 // captureExchanges reads exchanged contacts from the toolbar tooltip after
@@ -250,7 +246,7 @@ func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh 
 
 // commitConversation saves the record and, in the same transaction, queues
 // the reports its changes call for.
-func (a *Agent) commitConversation(before, conv Conversation, _ int) error {
+func (a *Agent) commitConversation(before, conv Conversation) error {
 	newWechat := conv.Wechat != "" && conv.Wechat != before.Wechat
 	newPhone := conv.Phone != "" && conv.Phone != before.Phone
 	newCV := conv.CVFile != "" && conv.CVFile != before.CVFile
