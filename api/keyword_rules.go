@@ -372,24 +372,12 @@ type KeywordRuleSnapshot struct {
 func keywordETag(v uint64) string { return fmt.Sprintf(`"kr-%d"`, v) }
 
 func (s *Server) workerKeywordRules(w http.ResponseWriter, r *http.Request) error {
-	var since uint64
-	hasSince := false
-	if v := r.URL.Query().Get("since_version"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return errBadRequest("since_version", "must be a non-negative integer, got %q", v)
-		}
-		since, hasSince = n, true
-	}
 	v, list, err := s.store.KeywordRuleSnapshot()
 	if err != nil {
 		return err
 	}
-	etag := keywordETag(v)
-	w.Header().Set("ETag", etag)
-	if (hasSince && since == v) || matchETag(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return nil
+	if done, err := notModified(w, r, v, keywordETag(v)); done || err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, KeywordRuleSnapshot{Version: v, Rules: list})
 	return nil

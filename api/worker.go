@@ -114,27 +114,35 @@ func etagOf(v uint64) string { return fmt.Sprintf(`"fv-%d"`, v) }
 // workerConfigs serves the follow-up snapshot; a worker that already has
 // the current version (If-None-Match or ?since_version) gets 304.
 func (s *Server) workerConfigs(w http.ResponseWriter, r *http.Request) error {
-	since := uint64(0)
-	hasSince := false
-	if v := r.URL.Query().Get("since_version"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			return errBadRequest("since_version", "must be a non-negative integer, got %q", v)
-		}
-		since, hasSince = n, true
-	}
 	v, cfgs, err := s.store.FollowupSnapshot()
 	if err != nil {
 		return err
 	}
-	etag := etagOf(v)
-	w.Header().Set("ETag", etag)
-	if (hasSince && since == v) || matchETag(r.Header.Get("If-None-Match"), etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return nil
+	if done, err := notModified(w, r, v, etagOf(v)); done || err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, FollowupSnapshot{Version: v, Configs: cfgs})
 	return nil
+}
+
+// notModified sets the ETag of a versioned snapshot and answers 304 when
+// the worker already has version v (If-None-Match or ?since_version). It
+// reports whether it answered.
+func notModified(w http.ResponseWriter, r *http.Request, v uint64, etag string) (bool, error) {
+	since, hasSince := uint64(0), false
+	if q := r.URL.Query().Get("since_version"); q != "" {
+		n, err := strconv.ParseUint(q, 10, 64)
+		if err != nil {
+			return true, errBadRequest("since_version", "must be a non-negative integer, got %q", q)
+		}
+		since, hasSince = n, true
+	}
+	w.Header().Set("ETag", etag)
+	if (hasSince && since == v) || matchETag(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return true, nil
+	}
+	return false, nil
 }
 
 func matchETag(header, etag string) bool {
