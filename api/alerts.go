@@ -73,11 +73,7 @@ type alertPage struct {
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
-	page, err := qInt(r, "page", 1, 1, 1_000_000)
-	if err != nil {
-		return err
-	}
-	size, err := qInt(r, "page_size", 20, 1, 1000)
+	page, size, err := qPage(r, 20, 1_000_000)
 	if err != nil {
 		return err
 	}

@@ -95,11 +95,7 @@ func (s *Server) listContacts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, err := qInt(r, "page", 1, 1, 10_000_000)
-	if err != nil {
-		return err
-	}
-	size, err := qInt(r, "page_size", 10, 1, 1000)
+	page, size, err := qPage(r, 10, 10_000_000)
 	if err != nil {
 		return err
 	}

@@ -310,3 +310,15 @@ func isNotFound(err error) bool { return errors.Is(err, state.ErrNotFound) }
 func isNotFoundOf(err error, kind string) bool {
 	return isNotFound(err) && strings.HasPrefix(err.Error(), kind)
 }
+
+// qPage reads the page (default 1) and page_size (default defSize, at most
+// 1000) query parameters; errors name the parameter.
+func qPage(r *http.Request, defSize, maxPage int) (page, size int, err error) {
+	if page, err = qInt(r, "page", 1, 1, maxPage); err != nil {
+		return 0, 0, err
+	}
+	if size, err = qInt(r, "page_size", defSize, 1, 1000); err != nil {
+		return 0, 0, err
+	}
+	return page, size, nil
+}

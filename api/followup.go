@@ -215,11 +215,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
 	if f.GotReply, err = qBool(r, "got_reply"); err != nil {
 		return err
 	}
-	page, err := qInt(r, "page", 1, 1, 1_000_000)
-	if err != nil {
-		return err
-	}
-	size, err := qInt(r, "page_size", 20, 1, 1000)
+	page, size, err := qPage(r, 20, 1_000_000)
 	if err != nil {
 		return err
 	}

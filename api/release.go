@@ -72,11 +72,7 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error
 	if f.Status != "" && !state.ValidConversationStatus(f.Status) {
 		return errBadRequest("status", "must be one of %v, got %q", state.ConversationStatuses, f.Status)
 	}
-	page, err := qInt(r, "page", 1, 1, 1_000_000)
-	if err != nil {
-		return err
-	}
-	size, err := qInt(r, "page_size", 20, 1, 1000)
+	page, size, err := qPage(r, 20, 1_000_000)
 	if err != nil {
 		return err
 	}
