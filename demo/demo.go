@@ -361,7 +361,7 @@ func BrainConfig(sc *sim.Scenario, helloSum int, slots bool) *brainserver.Config
 				FilterArgs: brain.FilterArgs{AgeMin: 20, AgeMax: 45, DegreeMin: "大专"},
 			})
 			spec.Jobs = append(spec.Jobs, jobID)
-			task := brain.TaskConfig{HelloSum: helloSum, Filter: true, TouchMsg: a.Greeting}
+			task := brain.TaskConfig{HelloSum: helloSum, Filter: brain.FilterBool(true), TouchMsg: a.Greeting}
 			if slots {
 				task.TimeMount = []brain.TimeMount{{Time: slot1, Mount: first}, {Time: slot2, Mount: helloSum - first}}
 			}
