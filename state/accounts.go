@@ -84,7 +84,7 @@ func (db *DB) Heartbeat(workerID string, in []AccountStatus) ([]Account, error) 
 				return err
 			}
 			now := db.now()
-			prevState := a.State
+			prevState, prevParked := a.State, a.Counters[CounterParked]
 			a.WorkerID, a.LastSeenAt, a.LastError = workerID, &now, s.LastError
 			if s.Name != "" {
 				a.Name = s.Name
@@ -99,6 +99,9 @@ func (db *DB) Heartbeat(workerID string, in []AccountStatus) ([]Account, error) 
 				return err
 			}
 			if err := db.recordStateChange(tx, prevState, a); err != nil { // alerts.go
+				return err
+			}
+			if err := db.recordParked(tx, prevParked, a); err != nil { // parked.go
 				return err
 			}
 			out = append(out, a)
