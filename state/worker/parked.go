@@ -106,4 +106,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
