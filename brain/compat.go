@@ -345,18 +345,32 @@ var filterArgsOwnKeys = []string{"unapplied", "age_min", "age_max", "degree_min"
 // expect_jobs, status); a built-in key wins over its reference synonym.
 // Unknown keys are errors naming the key.
 func (f *FilterArgs) UnmarshalJSON(b []byte) error {
-	type plain FilterArgs
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return fmt.Errorf("filter_args: %w", err)
-	}
-	*f = FilterArgs(p)
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(b, &keys); err != nil {
 		return fmt.Errorf("filter_args: %w", err)
 	}
+	// job_tags is a key of both, but the reference also writes "" or a
+	// single string: it goes through the tolerant reader below.
+	own := map[string]json.RawMessage{}
 	for _, k := range filterArgsOwnKeys {
-		delete(keys, k)
+		if v, ok := keys[k]; ok && k != "job_tags" {
+			own[k] = v
+			delete(keys, k)
+		}
+	}
+	raw, err := json.Marshal(own)
+	if err != nil {
+		return err
+	}
+	type plain FilterArgs
+	var p plain
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return fmt.Errorf("filter_args: %w", err)
+	}
+	*f = FilterArgs(p)
+	// The reference skips empty entries.
+	for _, l := range []*[]string{&f.Schools, &f.Locations, &f.NegativeWords, &f.NegativeCompanies, &f.ApplyStatus} {
+		*l = slices.DeleteFunc(*l, func(s string) bool { return strings.TrimSpace(s) == "" })
 	}
 	return f.mergeReference("filter_args.", keys)
 }
