@@ -71,7 +71,7 @@ func TestBuiltinBrainRegisteredLikeTheReference(t *testing.T) {
 		jobs = append(jobs, jobID)
 		tasks = append(tasks, map[string]any{"jobID": jobID, "taskType": "batchTouch", "helloSum": helloSum,
 			"timeMount": []any{map[string]any{"time": slot, "mount": helloSum}},
-			"filter": map[string]any{"city": map[string]any{"area": j.City}, "pay": []string{j.Salary}, "boss_job_name": j.Name}})
+			"filter":    map[string]any{"city": map[string]any{"area": j.City}, "pay": []string{j.Salary}, "boss_job_name": j.Name}})
 	}
 	body, _ := json.Marshal(map[string]any{"platformType": "Boss", "platformID": acct.ID, "jobs": jobs, "taskConfig": tasks})
 	if got := post(brain.PathAccountRegisterV3, string(body))["accountID"]; got != "account_Boss_"+acct.ID {
