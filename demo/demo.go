@@ -71,6 +71,9 @@ type Options struct {
 	// BrainPlatformType is the worker's brain.platform_type (default
 	// "boss"; the reference names BOSS "Boss").
 	BrainPlatformType string
+	// WorkerHook, when set, adjusts the worker configuration before the
+	// worker is built (the live reference test points it at another brain).
+	WorkerHook func(*bot.Config)
 }
 
 // Info is what the demo writes to <data>/demo.json for scripts.
@@ -196,6 +199,9 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	cfg := WorkerConfig(opts.Scenario, d.SimURL, d.BrainURL, d.ControlURL, workerToken, filepath.Join(opts.DataDir, "worker"))
 	cfg.Browser.RecycleEvery = opts.RecycleEvery
 	cfg.Brain.PlatformType = opts.BrainPlatformType
+	if opts.WorkerHook != nil {
+		opts.WorkerHook(cfg)
+	}
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].Pacing = opts.Pacing
 		if opts.Hosting != nil {
