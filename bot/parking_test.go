@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/state"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
@@ -113,5 +115,64 @@ func TestBrainRejectionClassifiesAnswersNotOutages(t *testing.T) {
 		if got := errors.Is(brainRejection(tc.err), ErrRejectedData); got != tc.data {
 			t.Errorf("%v: data rejection = %v, want %v", tc.err, got, tc.data)
 		}
+	}
+}
+
+// TestReplayCommandPutsParkedItemsBack: the operator's replay_parked
+// command replays the account's parked brain and control items (not other
+// accounts') and is acknowledged with the count through the outbox.
+func TestReplayCommandPutsParkedItemsBack(t *testing.T) {
+	clk := clock.NewManual(time.Date(2026, 3, 5, 9, 0, 0, 0, clock.Shanghai))
+	db, err := worker.Open(filepath.Join(t.TempDir(), "worker.db"), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	a := NewAgent(AccountConfig{ID: "acct-1", PlatformID: "27175761"}, "Boss", Deps{DB: db, Clock: clk, Log: zerolog.Nop()})
+	err = db.Update(func(tx *worker.Tx) error {
+		for _, it := range []worker.OutboxItem{
+			{Key: "r1", Target: TargetBrain, Kind: KindTaskReport, AccountID: "account_Boss_27175761"},
+			{Key: "r2", Target: TargetBrain, Kind: KindTaskReport, AccountID: "account_Boss_99"},
+		} {
+			if _, err := tx.Enqueue(it); err != nil {
+				return err
+			}
+		}
+		items, err := tx.Due(TargetBrain, tx.Now(), 10)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if _, err := tx.Park(it.Seq, errors.New("exception: 'touch_msg'")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.AddCommands([]state.Command{{ID: 7, Kind: state.CommandReplayParked, Account: "acct-1"}})
+	if err := a.applyCommands(); err != nil {
+		t.Fatal(err)
+	}
+	var due, ctl []worker.OutboxItem
+	var parked map[string]int
+	_ = db.View(func(tx *worker.Tx) (err error) {
+		if due, err = tx.Due(TargetBrain, tx.Now(), 10); err != nil {
+			return err
+		}
+		if ctl, err = tx.Due(TargetControl, tx.Now(), 10); err != nil {
+			return err
+		}
+		parked, err = tx.CountParked()
+		return err
+	})
+	if len(due) != 1 || due[0].Key != "r1" || due[0].Attempts != 0 || parked["account_Boss_99"] != 1 || parked["account_Boss_27175761"] != 0 {
+		t.Fatalf("due %+v, parked %v", due, parked)
+	}
+	if len(ctl) != 1 || ctl[0].Kind != KindCommandAck || !strings.Contains(string(ctl[0].Payload), `"done":true`) ||
+		!strings.Contains(string(ctl[0].Payload), "1 parked item(s) replayed") {
+		t.Fatalf("ack %+v", ctl)
 	}
 }
