@@ -389,8 +389,10 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 		// The brain is down: try again on a later pass.
 		a.Log.Warn().Err(err).Str("candidate", conv.CandidateID).Msg("brain chat failed")
 		conv.RetryAt = a.Clock.Now().Add(2 * time.Minute)
+		a.chatRefused(conv, err) // parking.go
 		return true, a.saveConversation(*conv)
 	}
+	conv.BrainRefusals = 0
 	lines := h.segments(reply.NextStepContent)
 	switch reply.NextStep {
 	case StepNormalChat, StepNeedContact, StepNeedContactNoWechat, StepInit:

@@ -76,3 +76,22 @@ func (rt *Runtime) parkedCounts() map[string]int {
 	}
 	return m
 }
+
+// chatRefused counts a chat call the brain refused (as opposed to an
+// outage). After DefaultRejectAttempts refusals in a row the conversation
+// is handed to a human with an alert instead of being asked about every
+// two minutes for ever (the reference raises for some histories).
+func (a *Agent) chatRefused(conv *Conversation, err error) {
+	if !errors.Is(brainRejection(err), ErrRejectedData) {
+		return
+	}
+	conv.BrainRefusals++
+	if conv.BrainRefusals < DefaultRejectAttempts {
+		return
+	}
+	conv.BrainRefusals = 0
+	conv.HandedOver = true
+	conv.Status = StatusIntervened
+	a.Log.Warn().Bool("alert", true).Str("candidate", conv.CandidateID).Err(err).
+		Msg("the brain keeps refusing this conversation; handed to a human")
+}

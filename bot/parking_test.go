@@ -176,3 +176,27 @@ func TestReplayCommandPutsParkedItemsBack(t *testing.T) {
 		t.Fatalf("ack %+v", ctl)
 	}
 }
+
+func TestChatRefusalsHandOverAfterBoundedAttempts(t *testing.T) {
+	clk := clock.NewManual(time.Date(2026, 3, 5, 9, 0, 0, 0, clock.Shanghai))
+	a := NewAgent(AccountConfig{ID: "acct-1", PlatformID: "1"}, "Boss", Deps{Clock: clk, Log: zerolog.Nop()})
+	conv := &Conversation{CandidateID: "46232784", Status: StatusInService}
+	outage := &brain.TransportError{Endpoint: brain.PathChat, Err: errors.New("connection refused")}
+	for i := 0; i < 3*DefaultRejectAttempts; i++ {
+		a.chatRefused(conv, outage)
+	}
+	if conv.HandedOver || conv.BrainRefusals != 0 {
+		t.Fatalf("an outage counted as a refusal: %+v", conv)
+	}
+	refusal := &brain.APIError{Endpoint: brain.PathChat, Reason: "exception: page_history_msg empty"}
+	for i := 1; i < DefaultRejectAttempts; i++ {
+		a.chatRefused(conv, refusal)
+	}
+	if conv.HandedOver || conv.BrainRefusals != DefaultRejectAttempts-1 {
+		t.Fatalf("handed over too early: %+v", conv)
+	}
+	a.chatRefused(conv, refusal)
+	if !conv.HandedOver || conv.Status != StatusIntervened {
+		t.Fatalf("not handed over after %d refusals: %+v", DefaultRejectAttempts, conv)
+	}
+}
