@@ -244,13 +244,14 @@ type jobConfigWire struct {
 	FilterArgs   *FilterArgs     `json:"filter_args"`
 	TouchMsg     string          `json:"touch_msg"`
 	FilterConfig string          `json:"filter_config"`
+	GroupMsg     string          `json:"group_msg"`
 	Dynamic      json.RawMessage `json:"dynamic_job_config"`
 }
 
 // jobConfigIgnored are keys of the reference's jobConfig that concern its
 // own services (chat robot, recall strategy, WeCom group), accepted and not
 // used by the built-in brain.
-var jobConfigIgnored = []string{"chat_config", "recall_config", "recall_config_filter", "group_msg", "custom_filter", "robot_template", "share"}
+var jobConfigIgnored = []string{"chat_config", "recall_config", "recall_config_filter", "custom_filter", "robot_template", "share"}
 
 // UnmarshalJSON accepts the built-in keys (texts, filter_args) and the
 // reference's: touch_msg, filter_config, filter_args with its key names,
@@ -263,7 +264,7 @@ func (c *JobConfig) UnmarshalJSON(b []byte) error {
 	}
 	for k := range keys {
 		switch k {
-		case "texts", "filter_args", "touch_msg", "filter_config", "dynamic_job_config":
+		case "texts", "filter_args", "touch_msg", "filter_config", "group_msg", "dynamic_job_config":
 		default:
 			if !slices.Contains(jobConfigIgnored, k) {
 				return fmt.Errorf("jobConfig.%s: unknown key", k)
@@ -274,7 +275,7 @@ func (c *JobConfig) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("jobConfig: %w", err)
 	}
-	*c = JobConfig{Texts: w.Texts, TouchMsg: w.TouchMsg, FilterConfig: w.FilterConfig}
+	*c = JobConfig{Texts: w.Texts, TouchMsg: w.TouchMsg, FilterConfig: w.FilterConfig, GroupMsg: w.GroupMsg}
 	if w.FilterArgs != nil {
 		c.FilterArgs = *w.FilterArgs
 	}

@@ -84,6 +84,10 @@ type JobConfig struct {
 	// ReferenceFilterNames); its fixed criteria apply when filter_args is
 	// empty.
 	FilterConfig string `json:"filter_config,omitempty" yaml:"filter_config"`
+	// GroupMsg names the reference's WeCom group for captured contacts
+	// (v2.0's candidate/result raises without it); the built-in brain
+	// keeps it and does not use it.
+	GroupMsg string `json:"group_msg,omitempty" yaml:"-"`
 }
 
 // JobTexts are the per-job reply texts of the built-in brain. Empty fields

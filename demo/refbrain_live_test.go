@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ import (
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/sim"
+	"github.com/hunterbot/hunterbot/state/worker"
 )
 
 // callCounter is a reverse proxy in front of a brain that counts calls by
@@ -118,6 +120,16 @@ func TestLiveReferenceBrain(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// v2.0's candidate/result raises without the job's WeCom group
+	// (HUNTERBOT_REFBRAIN_GROUP_MSG=- leaves it out to watch the reports
+	// being parked).
+	groupMsg := os.Getenv("HUNTERBOT_REFBRAIN_GROUP_MSG")
+	switch groupMsg {
+	case "":
+		groupMsg = "beijing"
+	case "-":
+		groupMsg = ""
+	}
 	sc := sim.DefaultScenario()
 	acct, job := sc.Accounts[0], sc.Accounts[0].Jobs[0]
 	run := strconv.FormatInt(time.Now().Unix()%1_000_000, 10)
@@ -125,7 +137,7 @@ func TestLiveReferenceBrain(t *testing.T) {
 	// One job: v2.0 counts every report against the account's first job.
 	jobID, err := rc.RegisterJob(ctx, brain.JobRegisterRequest{PlatformType: "Boss", PlatformID: "hb" + run + "-" + strconv.FormatInt(job.ID, 10),
 		JobName: job.Name, JobJD: job.City + "，" + job.Salary, RobotAPI: "/chat",
-		JobConfig: &brain.JobConfig{TouchMsg: acct.Greeting, FilterConfig: "no_condition_common_filter"}})
+		JobConfig: &brain.JobConfig{TouchMsg: acct.Greeting, FilterConfig: "no_condition_common_filter", GroupMsg: groupMsg}})
 	if err != nil {
 		t.Fatalf("register job: %v", err)
 	}
@@ -185,6 +197,20 @@ func TestLiveReferenceBrain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("fetch after the run: %v", err)
 	}
+	wdb, err := worker.Open(filepath.Join(d.WorkerConfig.DataDir, "worker.db"), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parked map[string]int
+	var pending map[string]int
+	_ = wdb.View(func(tx *worker.Tx) (err error) {
+		if parked, err = tx.CountParked(); err != nil {
+			return err
+		}
+		pending, err = tx.Pending()
+		return err
+	})
+	wdb.Close()
 	counted := -1
 	for _, tk := range left {
 		if tk.JobID == jobID {
@@ -192,9 +218,9 @@ func TestLiveReferenceBrain(t *testing.T) {
 		}
 	}
 	t.Logf("sim %v..%v: greetings %d (counted by the reference: %d), chat replies sent %d, exchange requests %d, "+
-		"disclosures %d, duplicates %d/%d; brain calls by endpoint and outcome:%s",
+		"disclosures %d, duplicates %d/%d, parked reports %v, undelivered %v; brain calls by endpoint and outcome:%s",
 		sc.Start.Format("15:04"), clk.Now().Format("15:04"), len(truth.Greetings), counted, replies, len(truth.ExchangeRequests),
-		len(truth.Disclosures), len(truth.DuplicateGreetings), len(truth.DuplicateMessages), counter)
+		len(truth.Disclosures), len(truth.DuplicateGreetings), len(truth.DuplicateMessages), parked, pending, counter)
 	if len(truth.DuplicateGreetings) != 0 || len(truth.DuplicateMessages) != 0 {
 		t.Fatalf("duplicates: %+v %+v", truth.DuplicateGreetings, truth.DuplicateMessages)
 	}
