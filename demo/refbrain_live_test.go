@@ -134,40 +134,27 @@ func TestLiveReferenceBrain(t *testing.T) {
 	acct, job := sc.Accounts[0], sc.Accounts[0].Jobs[0]
 	run := strconv.FormatInt(time.Now().Unix()%1_000_000, 10)
 	const helloSum = 8
-	// One job: v2.0 counts every report against the account's first job.
-	jobID, err := rc.RegisterJob(ctx, brain.JobRegisterRequest{PlatformType: "Boss", PlatformID: "hb" + run + "-" + strconv.FormatInt(job.ID, 10),
-		JobName: job.Name, JobJD: job.City + "，" + job.Salary, RobotAPI: "/chat",
-		JobConfig: &brain.JobConfig{TouchMsg: acct.Greeting, FilterConfig: "no_condition_common_filter", GroupMsg: groupMsg}})
-	if err != nil {
-		t.Fatalf("register job: %v", err)
-	}
-	if dialect == brain.DialectV3 {
-		// v3.0 keeps its own jobConfig defaults; the greeting and the
-		// filter criteria are set with its console's jobUpdate.
-		body := fmt.Sprintf(`{"job_id":%q,"robot_api":"/chat","touch_msg":%q,"filter_args":{"age_range":[18,60],"min_degree":"初中及以下",`+
-			`"location":["北京","上海"],"active_threshold":600,"school":0,"job_tags":[],"neg_words":[]}}`, jobID, acct.Greeting)
-		req, _ := http.NewRequest(http.MethodPost, refURL+"/backend/manage/jobUpdate", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.AddCookie(&http.Cookie{Name: "user_name", Value: cookie})
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if !bytes.Contains(raw, []byte(`"ret": 0`)) {
-			t.Fatalf("jobUpdate: %s", raw)
-		}
-	}
 	platformID := "hb" + run
-	// timeMount []: the whole helloSum is due at once, whatever the
-	// reference's local time and the sim's clock.
-	crit := json.RawMessage(`{"city":{"area":"北京"},"education":["大专","本科"],"pay":["20-35K"],"status":["离职-随时到岗"]}`)
-	accountID, err := rc.RegisterAccount(ctx, brain.AccountRegisterRequest{PlatformType: "Boss", PlatformID: platformID,
-		Jobs: []string{jobID}, Desc: "hunterbot live check " + run,
-		TaskConfig: brain.TaskConfigs{jobID: {HelloSum: helloSum, TimeMount: []brain.TimeMount{}, Filter: brain.TaskFilter{Ask: true, Criteria: crit}}}})
-	if err != nil {
-		t.Fatalf("register account: %v", err)
+	var jobID, accountID string
+	if dialect == brain.DialectV3 {
+		jobID, accountID = setUpV3(t, rc, refURL, cookie, platformID, acct.Greeting, job.Name, helloSum)
+	} else {
+		// One job: v2.0 counts every report against the account's first job.
+		jobID, err = rc.RegisterJob(ctx, brain.JobRegisterRequest{PlatformType: "Boss", PlatformID: "hb" + run + "-" + strconv.FormatInt(job.ID, 10),
+			JobName: job.Name, JobJD: job.City + "，" + job.Salary, RobotAPI: "/chat",
+			JobConfig: &brain.JobConfig{TouchMsg: acct.Greeting, FilterConfig: "no_condition_common_filter", GroupMsg: groupMsg}})
+		if err != nil {
+			t.Fatalf("register job: %v", err)
+		}
+		// timeMount []: the whole helloSum is due at once, whatever the
+		// reference's local time and the sim's clock.
+		crit := json.RawMessage(`{"city":{"area":"北京"},"education":["大专","本科"],"pay":["20-35K"],"status":["离职-随时到岗"]}`)
+		accountID, err = rc.RegisterAccount(ctx, brain.AccountRegisterRequest{PlatformType: "Boss", PlatformID: platformID,
+			Jobs: []string{jobID}, Desc: "hunterbot live check " + run,
+			TaskConfig: brain.TaskConfigs{jobID: {HelloSum: helloSum, TimeMount: []brain.TimeMount{}, Filter: brain.TaskFilter{Ask: true, Criteria: crit}}}})
+		if err != nil {
+			t.Fatalf("register account: %v", err)
+		}
 	}
 	t.Logf("reference %s (%s): job %s, account %s", refURL, dialect, jobID, accountID)
 
@@ -230,4 +217,76 @@ func TestLiveReferenceBrain(t *testing.T) {
 	if replies == 0 {
 		t.Fatal("none of the reference's chat replies reached the site")
 	}
+}
+
+// setUpV3 creates the account with the client (v3.0's console route) and
+// the job the way v3.0's console does for BOSS (taskUpdate/v3: its v3
+// filter and chat robot; the job registered by /backend/manage/job/register
+// gets "base_common_chat", whose contact() does not even run), then sets
+// the top-level touch_msg its v1 task/fetch reads (jobUpdate).
+func setUpV3(t *testing.T, rc *brain.Client, refURL, cookie, platformID, greeting, position string, helloSum int) (jobID, accountID string) {
+	t.Helper()
+	ctx := context.Background()
+	accountID, err := rc.RegisterAccount(ctx, brain.AccountRegisterRequest{PlatformType: "Boss", PlatformID: platformID, Jobs: []string{}})
+	if err != nil {
+		t.Fatalf("register account: %v", err)
+	}
+	console := func(path string, body any) json.RawMessage {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, refURL+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(&http.Cookie{Name: "user_name", Value: cookie})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var env struct {
+			Ret  *int            `json:"ret"`
+			Data json.RawMessage `json:"data"`
+		}
+		out, _ := io.ReadAll(resp.Body)
+		if json.Unmarshal(out, &env) != nil || env.Ret == nil || *env.Ret != 0 {
+			t.Fatalf("%s: %s", path, out)
+		}
+		return env.Data
+	}
+	jobName := position + " " + platformID
+	jobCfg := map[string]any{"job_name": jobName, "touch_msg": greeting, "recall_msg_list": []string{},
+		"min_age": "18", "max_age": "60", "min_degree": "初中及以下", "school": "0", "expect_jobs": []string{position},
+		"min_salary": "0", "max_salary": "100", "location": []string{"北京", "上海"}, "status": []string{"0", "1", "2", "3"},
+		"job_tags": []string{}, "ex_company": []string{}, "neg_words": []string{}, "neg_company": []string{}, "ask_wechat": true}
+	tmpl := map[string]any{"template_id": "", "job_requirements": position, "job_description": "北京 " + position}
+	update := func() {
+		console("/backend/manage/taskUpdate/v3", map[string]any{"account_id": accountID, "platform": "Boss", "params": map[string]any{
+			"template_config": tmpl, "job_config": jobCfg, "task_config": map[string]any{"hello_sum": helloSum, "location": []string{"北京"}}}})
+	}
+	update()
+	var jobs []struct {
+		JobID    string `json:"job_id"`
+		JobName  string `json:"job_name"`
+		Template string `json:"robot_template"`
+	}
+	if err := json.Unmarshal(console("/backend/manage/myJobList", map[string]any{}), &jobs); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range jobs {
+		if j.JobName == jobName {
+			jobID = j.JobID
+			tmpl["template_id"], tmpl["template_name"] = j.Template, jobName
+		}
+	}
+	if jobID == "" {
+		t.Fatalf("job %q not in myJobList", jobName)
+	}
+	// Its v1 candidate/filter hands the v3 filter a parsed card it cannot
+	// read (KeyError 'geekCard'): the job goes back to the v1 BOSS filter,
+	// whose filter_args jobUpdate sets with the top-level touch_msg.
+	jobCfg["job_id"], jobCfg["filter_config"] = jobID, "boss_autoload_filter"
+	update()
+	console("/backend/manage/jobUpdate", map[string]any{"job_id": jobID, "robot_api": "/chat", "touch_msg": greeting,
+		"filter_args": map[string]any{"age_range": []int{18, 60}, "min_degree": "初中及以下", "location": []string{"北京", "上海"},
+			"active_threshold": 600, "school": 0, "job_tags": []string{}, "neg_words": []string{}}})
+	return jobID, accountID
 }
