@@ -3,12 +3,12 @@ package api
 import (
 	"net/http"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // replayStore queues the replay of an account's parked outbox items.
 type replayStore interface {
-	QueueReplay(accountKey, note, requestedBy string) (state.Command, bool, error)
+	QueueReplay(accountKey, note, requestedBy string) (wire.Command, bool, error)
 }
 
 func (s *Server) replayRoutes() []route {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // TestParkedReportsAlertAndReplay: a worker heartbeat whose parked counter
@@ -20,13 +20,13 @@ func TestParkedReportsAlertAndReplay(t *testing.T) {
 			t.Fatalf("heartbeat: %d %s", code, b)
 		}
 	}
-	alerts := func() []state.Alert {
+	alerts := func() []wire.Alert {
 		t.Helper()
 		code, body := e.call("GET", "/api/alerts?account=boss-a", "")
 		if code != 200 {
 			t.Fatalf("alerts: %d %s", code, body)
 		}
-		var page struct{ Results []state.Alert }
+		var page struct{ Results []wire.Alert }
 		mustJSON(t, body, &page)
 		return page.Results
 	}
@@ -37,14 +37,14 @@ func TestParkedReportsAlertAndReplay(t *testing.T) {
 	beat(1)
 	beat(1) // unchanged: no second alert
 	got := alerts()
-	if len(got) != 1 || got[0].State != state.AlertReportsParked || got[0].Webhook != state.WebhookPending || got[0].LastError == "" {
+	if len(got) != 1 || got[0].State != wire.AlertReportsParked || got[0].Webhook != wire.WebhookPending || got[0].LastError == "" {
 		t.Fatalf("alerts after parking = %+v", got)
 	}
 
 	code, body := e.call("POST", "/api/accounts/boss-a/outbox/replay", `{"note":"touch_msg set"}`)
-	var cmd state.Command
+	var cmd wire.Command
 	mustJSON(t, body, &cmd)
-	if code != http.StatusAccepted || cmd.Kind != state.CommandReplayParked || cmd.Account != "boss-a" || cmd.Status != state.CommandPending {
+	if code != http.StatusAccepted || cmd.Kind != wire.CommandReplayParked || cmd.Account != "boss-a" || cmd.Status != wire.CommandPending {
 		t.Fatalf("replay: %d %s", code, body)
 	}
 	if code, body := e.call("POST", "/api/accounts/boss-a/outbox/replay", ""); code != http.StatusOK {

@@ -10,9 +10,9 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/internal/clock"
-	"github.com/hunterbot/hunterbot/state"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
@@ -152,7 +152,7 @@ func TestReplayCommandPutsParkedItemsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.AddCommands([]state.Command{{ID: 7, Kind: state.CommandReplayParked, Account: "acct-1"}})
+	a.AddCommands([]wire.Command{{ID: 7, Kind: wire.CommandReplayParked, Account: "acct-1"}})
 	if err := a.applyCommands(); err != nil {
 		t.Fatal(err)
 	}
