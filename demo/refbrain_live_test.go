@@ -197,6 +197,12 @@ func TestLiveReferenceBrain(t *testing.T) {
 		pending, err = tx.Pending()
 		return err
 	})
+	handed := 0
+	for _, c := range workerConversations(t, wdb, acct.ID) {
+		if c.HandedOver {
+			handed++
+		}
+	}
 	wdb.Close()
 	counted := -1
 	for _, tk := range left {
@@ -205,9 +211,9 @@ func TestLiveReferenceBrain(t *testing.T) {
 		}
 	}
 	t.Logf("sim %v..%v: greetings %d (counted by the reference: %d), chat replies sent %d, exchange requests %d, "+
-		"disclosures %d, duplicates %d/%d, parked reports %v, undelivered %v; brain calls by endpoint and outcome:%s",
+		"disclosures %d, duplicates %d/%d, parked reports %v, undelivered %v, conversations handed to a human %d; brain calls by endpoint and outcome:%s",
 		sc.Start.Format("15:04"), clk.Now().Format("15:04"), len(truth.Greetings), counted, replies, len(truth.ExchangeRequests),
-		len(truth.Disclosures), len(truth.DuplicateGreetings), len(truth.DuplicateMessages), parked, pending, counter)
+		len(truth.Disclosures), len(truth.DuplicateGreetings), len(truth.DuplicateMessages), parked, pending, handed, counter)
 	if len(truth.DuplicateGreetings) != 0 || len(truth.DuplicateMessages) != 0 {
 		t.Fatalf("duplicates: %+v %+v", truth.DuplicateGreetings, truth.DuplicateMessages)
 	}
