@@ -17,17 +17,12 @@ func (s *Server) replayRoutes() []route {
 	}
 }
 
-// ReplayRequest is the optional body of POST .../outbox/replay.
-type ReplayRequest struct {
-	Note string `json:"note"`
-}
-
 // replayParked queues a replay_parked command for the worker owning the
 // account: 202 with the command when it is new, 200 with the open one.
 // The worker puts the account's parked reports back into delivery and
 // acknowledges the command with how many it replayed.
 func (s *Server) replayParked(w http.ResponseWriter, r *http.Request) error {
-	var req ReplayRequest
+	var req wire.ReplayRequest
 	if err := decodeOptionalJSON(r, &req); err != nil {
 		return err
 	}

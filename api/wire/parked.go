@@ -14,3 +14,9 @@ const (
 	// delivery on its worker.
 	CommandReplayParked = "replay_parked"
 )
+
+// ReplayRequest is the optional body of POST
+// /api/accounts/{key}/outbox/replay.
+type ReplayRequest struct {
+	Note string `json:"note"`
+}
