@@ -56,6 +56,10 @@ type Options struct {
 	BcryptCost int
 	// LockTimeout is how long Open waits for the file lock; default 1s.
 	LockTimeout time.Duration
+	// LeaseTTL is the length of a managed account's lease (default
+	// DefaultLeaseTTL); a static account's worker silent this long may be
+	// replaced by another (managed.go).
+	LeaseTTL time.Duration
 }
 
 // DB is the control plane's bbolt store. It is safe for concurrent use.
@@ -64,6 +68,7 @@ type DB struct {
 	clock    clock.Clock
 	cost     int
 	contacts *contactIndex
+	lease    time.Duration
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -97,7 +102,7 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("state: chmod: %w", err)
 	}
-	db := &DB{bolt: b, clock: opts.Clock, cost: opts.BcryptCost}
+	db := &DB{bolt: b, clock: opts.Clock, cost: opts.BcryptCost, lease: opts.LeaseTTL}
 	if err := db.migrate(); err != nil {
 		b.Close()
 		return nil, err
