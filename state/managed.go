@@ -404,7 +404,10 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 		if live > 0 {
 			share = min(share, int(math.Ceil(float64(wanted)/float64(live))))
 		}
-		// 1. Leases this worker holds: renew, revoke or release.
+		// 1. Leases this worker holds: renew, revoke or release. Unpinned
+		// leases beyond the fair share (a worker joined) are revoked so the
+		// newcomer takes them: accounts spread whatever order workers start.
+		kept := 0
 		for _, r := range recs {
 			l := r.Lease
 			if l == nil || l.WorkerID != workerID {
@@ -412,6 +415,10 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 			}
 			ep, running := held[r.Spec.Key]
 			keep := r.Spec.Desired == wire.DesiredRunning && (r.Spec.Pin == "" || r.Spec.Pin == workerID)
+			if keep && r.Spec.Pin == "" {
+				kept++
+				keep = kept <= share
+			}
 			switch {
 			case !keep && running:
 				// Not renewed and not returned: the worker stops the agent and
