@@ -146,7 +146,22 @@ type ControlPusher interface {
 
 // ControlDeliverer delivers control-plane outbox items. A 4xx other than
 // 408/429 is permanent (the payload is wrong); anything else retries.
-func ControlDeliverer(c ControlPusher) Deliverer {
+func ControlDeliverer(c ControlPusher) Deliverer { return ControlDelivererFenced(c, nil) }
+
+// fencedAcker acks a send of a managed account at its lease epoch.
+type fencedAcker interface {
+	AckSendFenced(ctx context.Context, id, epoch uint64, sent bool, sentAt time.Time, reason string) (wire.FollowupRecord, error)
+}
+
+// ControlDelivererFenced is ControlDeliverer for a worker running managed
+// accounts: contacts, records and acks carry epochOf(account), the lease
+// epoch the worker holds the account at when it delivers. An item of an
+// account no longer held here gets 403, which is permanent: the account's
+// new holder settles it from the site (docs/bot.md).
+func ControlDelivererFenced(c ControlPusher, epochOf func(account string) uint64) Deliverer {
+	if epochOf == nil {
+		epochOf = func(string) uint64 { return 0 }
+	}
 	return DelivererFunc(func(ctx context.Context, it worker.OutboxItem) error {
 		var err error
 		switch it.Kind {
@@ -155,12 +170,14 @@ func ControlDeliverer(c ControlPusher) Deliverer {
 			if err := json.Unmarshal(it.Payload, &in); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
+			in.Epoch = epochOf(in.Account)
 			_, err = c.PushContacts(ctx, []wire.ContactInput{in})
 		case KindRecord:
 			var in wire.RecordInput
 			if err := json.Unmarshal(it.Payload, &in); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
+			in.Epoch = epochOf(in.Account)
 			_, err = c.PushRecords(ctx, []wire.RecordInput{in})
 		case KindConversation:
 			var in wire.ConversationStatus
@@ -173,7 +190,11 @@ func ControlDeliverer(c ControlPusher) Deliverer {
 			if err := json.Unmarshal(it.Payload, &ack); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
-			_, err = c.AckSend(ctx, ack.ID, ack.Sent, ack.SentAt, ack.Reason)
+			if fa, ok := c.(fencedAcker); ok && epochOf(it.AccountID) != 0 {
+				_, err = fa.AckSendFenced(ctx, ack.ID, epochOf(it.AccountID), ack.Sent, ack.SentAt, ack.Reason)
+			} else {
+				_, err = c.AckSend(ctx, ack.ID, ack.Sent, ack.SentAt, ack.Reason)
+			}
 		case KindCommandAck:
 			var ack commandAck
 			if err := json.Unmarshal(it.Payload, &ack); err != nil {

@@ -53,6 +53,14 @@ type Runtime struct {
 	pid atomic.Int64
 	// followupVersion is the version of the follow-up configs last pulled.
 	followupVersion uint64
+	// Managed accounts (assignment.go): the assigner (nil without
+	// capacity.max_accounts), the current browser, the brain client and
+	// the last follow-up snapshot, which new agents start with.
+	asg   *assigner
+	cur   atomic.Pointer[browser.Browser]
+	brain Brain
+	fuMu  sync.Mutex
+	fu    *cadence.Snapshot
 }
 
 // NewRuntime opens the worker's store and browser and builds the agents.
@@ -87,8 +95,12 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 		return nil, fmt.Errorf("brain client: %w", err)
 	}
 	rt.ctrl = client.NewWorker(cfg.Control.URL, cfg.Control.Token, 20*time.Second)
+	rt.brain = bc
+	if cfg.Capacity.MaxAccounts > 0 {
+		rt.asg = newAssigner(rt, rt.ctrl, cfg.Capacity.MaxAccounts, cfg.Capacity.Pull)
+	}
 	rt.outbox = NewOutbox(db, opts.Clock, opts.Log, map[string]Deliverer{
-		TargetBrain: BrainDeliverer(bc), TargetControl: ControlDeliverer(rt.ctrl),
+		TargetBrain: BrainDeliverer(bc), TargetControl: ControlDelivererFenced(rt.ctrl, rt.epochOf),
 	}, OutboxOptions{})
 	sel, err := pages.LoadSelectors(cfg.Site.Selectors)
 	if err != nil {
@@ -103,7 +115,7 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 			Brain: bc, DB: db, Clock: opts.Clock, Log: opts.Log, Outbox: rt.outbox, DataDir: cfg.DataDir,
 		}))
 	}
-	if len(rt.agents) == 0 {
+	if len(rt.agents) == 0 && rt.asg == nil {
 		return nil, fmt.Errorf("accounts: none of %v is configured", opts.Accounts)
 	}
 	if err := rt.attach(ctx); err != nil {
@@ -127,6 +139,7 @@ func (rt *Runtime) attach(ctx context.Context) error {
 		rt.pid.Store(int64(b.PID()))
 		rt.detach = append(rt.detach, func() { _ = b.Close() })
 	}
+	rt.cur.Store(b)
 	for _, a := range rt.agents {
 		ctxBrowser, err := b.NewContext()
 		if err != nil {
@@ -189,6 +202,10 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	bg.Add(2)
 	go func() { defer bg.Done(); _ = rt.outbox.Run(ctx) }()
 	go func() { defer bg.Done(); rt.heartbeat(ctx) }()
+	if rt.asg != nil {
+		bg.Add(1)
+		go func() { defer bg.Done(); rt.asg.run(ctx) }()
+	}
 	backoff := time.Second
 	for ctx.Err() == nil {
 		gen, cancel := context.WithCancel(ctx)
@@ -213,11 +230,17 @@ func (rt *Runtime) Run(ctx context.Context) error {
 		}
 		rt.opts.Log.Warn().Str("reason", reason).Msg("restarting the browser")
 		rt.restarts.Add(1)
+		if rt.asg != nil {
+			rt.asg.stopAll() // restarted with the new browser at the next pull
+		}
 		rt.release()
 		for ctx.Err() == nil {
 			err := rt.attach(ctx)
 			if err == nil {
 				backoff = time.Second
+				if rt.asg != nil {
+					rt.asg.pokeNow()
+				}
 				break
 			}
 			rt.opts.Log.Error().Err(err).Dur("retry_in", backoff).Msg("browser relaunch failed")
@@ -305,12 +328,15 @@ func (rt *Runtime) pull(ctx context.Context) {
 	} else if changed {
 		rt.followupVersion = snap.Version
 		fu := cadence.FromState(snap.Version, snap.Configs)
-		for _, a := range rt.agents {
+		rt.fuMu.Lock()
+		rt.fu = &fu
+		rt.fuMu.Unlock()
+		for _, a := range rt.liveAgents() {
 			a.SetFollowups(fu)
 		}
 		rt.opts.Log.Info().Uint64("version", snap.Version).Int("configs", len(snap.Configs)).Msg("follow-up configs updated")
 	}
-	for _, a := range rt.agents {
+	for _, a := range rt.liveAgents() {
 		var mine []wire.Send
 		for _, s := range sends {
 			if s.Account == a.cfg.ID {
@@ -329,11 +355,12 @@ func (rt *Runtime) pull(ctx context.Context) {
 }
 
 func (rt *Runtime) beat(ctx context.Context) {
-	statuses := make([]wire.AccountStatus, 0, len(rt.agents))
+	agents := rt.liveAgents()
+	statuses := make([]wire.AccountStatus, 0, len(agents))
 	parked := rt.parkedCounts() // parking.go
-	for _, a := range rt.agents {
+	for _, a := range agents {
 		s := a.Status()
-		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: s.State, LastError: s.LastError,
+		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: s.State, LastError: s.LastError, Epoch: rt.epochOf(s.Account),
 			Counters: map[string]int64{"greeted": int64(s.Greeted), "planned": int64(s.Planned),
 				"replies": int64(s.Replies), "contacts": int64(s.Contacts),
 				wire.CounterParked: int64(parked[s.Account] + parked[a.brainAccount])}})

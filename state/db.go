@@ -60,6 +60,10 @@ type Options struct {
 	// DefaultLeaseTTL); a static account's worker silent this long may be
 	// replaced by another (managed.go).
 	LeaseTTL time.Duration
+	// LeaseClock times leases (default Clock). Workers time their leases on
+	// the wall clock, so a control plane on a simulated clock (the demo)
+	// sets clock.Real{} here.
+	LeaseClock clock.Clock
 }
 
 // DB is the control plane's bbolt store. It is safe for concurrent use.
@@ -69,6 +73,7 @@ type DB struct {
 	cost     int
 	contacts *contactIndex
 	lease    time.Duration
+	leaseClk clock.Clock
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -102,7 +107,10 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("state: chmod: %w", err)
 	}
-	db := &DB{bolt: b, clock: opts.Clock, cost: opts.BcryptCost, lease: opts.LeaseTTL}
+	db := &DB{bolt: b, clock: opts.Clock, cost: opts.BcryptCost, lease: opts.LeaseTTL, leaseClk: opts.LeaseClock}
+	if db.leaseClk == nil {
+		db.leaseClk = opts.Clock
+	}
 	if err := db.migrate(); err != nil {
 		b.Close()
 		return nil, err

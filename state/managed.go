@@ -338,6 +338,9 @@ func (db *DB) leaseTTL() time.Duration {
 	return DefaultLeaseTTL
 }
 
+// leaseNow is the lease clock's time.
+func (db *DB) leaseNow() time.Time { return db.leaseClk.Now().UTC() }
+
 // LeaseTTL is the lease length this store grants.
 func (db *DB) LeaseTTL() time.Duration { return db.leaseTTL() }
 
@@ -363,7 +366,7 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 	var out []wire.Assigned
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		out = nil
-		now := db.now()
+		now, at := db.leaseNow(), db.now()
 		ttl := db.leaseTTL()
 		if err := putJSON(tx.Bucket(bucketWorkerPulls), []byte(workerID), workerPull{MaxAccounts: req.MaxAccounts, LastPull: now}); err != nil {
 			return err
@@ -426,7 +429,7 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				continue
 			case !keep:
 				r.Lease = nil
-				r.note(now, "released", "worker "+workerID+" stopped the agent", workerID)
+				r.note(at, "released", "worker "+workerID+" stopped the agent", workerID)
 				if err := idx.Delete(holderKey(workerID, r.Spec.Key)); err != nil {
 					return err
 				}
@@ -439,7 +442,7 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				// are fenced off.
 				r.Epoch++
 				r.Lease = &wire.Lease{WorkerID: workerID, Epoch: r.Epoch, GrantedAt: now, RenewedAt: now, ExpiresAt: now.Add(ttl)}
-				r.note(now, "assigned", fmt.Sprintf("re-granted to %s after its restart", workerID), workerID)
+				r.note(at, "assigned", fmt.Sprintf("re-granted to %s after its restart", workerID), workerID)
 				count++
 			}
 			if err := putManaged(tx, r); err != nil {
@@ -470,7 +473,7 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				}
 				r.Epoch++
 				r.Lease = &wire.Lease{WorkerID: workerID, Epoch: r.Epoch, GrantedAt: now, RenewedAt: now, ExpiresAt: now.Add(ttl)}
-				r.note(now, "assigned", reason, workerID)
+				r.note(at, "assigned", reason, workerID)
 				if err := idx.Put(holderKey(workerID, r.Spec.Key), nil); err != nil {
 					return err
 				}
