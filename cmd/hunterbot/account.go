@@ -80,7 +80,7 @@ func runAccount(ctx context.Context, args []string) error {
 	of := addOperatorFlags(fs)
 	var (
 		file, key, platform, method, user, pwEnv, name, pin, chatPoll, reason *string
-		jobs                                                                 *string
+		jobs                                                                  *string
 	)
 	switch sub {
 	case "add":
