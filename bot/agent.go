@@ -251,7 +251,7 @@ func (a *Agent) login(ctx context.Context) error {
 			}
 			a.Log.Warn().Bool("alert", true).Str("qr", path).Msg("scan the QR code with the site's app to log in")
 			if a.Relay != nil {
-				a.Relay.QR(ctx, png, a.Clock.Now().Add(qrWait))
+				a.Relay.QR(ctx, png, time.Now().Add(qrWait)) // WaitLoggedIn waits on wall time
 			}
 			err = a.Site.WaitLoggedIn(ctx, qrWait)
 			if err == nil && a.Relay != nil {
@@ -267,7 +267,7 @@ func (a *Agent) login(ctx context.Context) error {
 
 // qrWait is how long one QR code is waited for before a fresh one is
 // fetched (and relayed).
-const qrWait = 2 * time.Minute
+const qrWait = 30 * time.Second
 
 func writePrivate(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
