@@ -394,3 +394,21 @@ func TestPauseResumeMoveAndQR(t *testing.T) {
 	code, body := e.callAs(w2Tk, "POST", "/api/worker/assignment", `{"max_accounts":0}`)
 	wantField(t, code, body, "max_accounts")
 }
+
+func TestConversationStatusesAreFenced(t *testing.T) {
+	e := newManagedEnv(t)
+	if code, body := e.call("POST", "/api/accounts", accQR); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	ep := e.pull(testWorkerTk, 5)["acc-qr"].Epoch
+	conv := func(epoch uint64) string {
+		b, _ := json.Marshal(map[string]any{"conversations": []wire.ConversationStatus{{Account: "acc-qr", Epoch: epoch, CandidateID: "c9", Status: wire.ConversationStatuses[0]}}})
+		return string(b)
+	}
+	if code, body := e.callAs(w2Tk, "POST", "/api/worker/conversations", conv(ep)); code != 403 {
+		t.Fatalf("other worker's statuses: %d %s", code, body)
+	}
+	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/conversations", conv(ep)); code != 200 {
+		t.Fatalf("holder's statuses: %d %s", code, body)
+	}
+}

@@ -184,6 +184,7 @@ func ControlDelivererFenced(c ControlPusher, epochOf func(account string) uint64
 			if err := json.Unmarshal(it.Payload, &in); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
+			in.Epoch = epochOf(in.Account)
 			_, err = c.PushConversations(ctx, []wire.ConversationStatus{in})
 		case KindSendAck:
 			var ack sendAck
