@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net"
 	"net/http"
 	"os"
@@ -68,9 +69,13 @@ type Options struct {
 
 // Info is what the demo writes to <data>/demo.json for scripts.
 type Info struct {
-	ControlURL   string `json:"control_url"`
-	SimURL       string `json:"sim_url"`
-	BrainURL     string `json:"brain_url"`
+	ControlURL string `json:"control_url"`
+	SimURL     string `json:"sim_url"`
+	BrainURL   string `json:"brain_url"`
+	// BrainToken is the built-in brain's bearer token (random per run):
+	// the brain never serves without one beyond loopback, and its debug
+	// route needs one.
+	BrainToken   string `json:"brain_token"`
 	Username     string `json:"username"`
 	Password     string `json:"password"`
 	ClientID     string `json:"client_id"`
@@ -144,6 +149,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	d.ControlURL = "http://" + d.lns[0].Addr().String()
 	d.SimURL = "http://" + d.lns[1].Addr().String()
 	d.BrainURL = "http://" + d.lns[2].Addr().String()
+	d.BrainToken = secret()
 	log := opts.Log
 
 	// The simulated site.
@@ -153,7 +159,8 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	// The built-in brain, configured from the scenario.
 	brainLog := log.With().Str("component", "brain").Logger()
 	d.Brain, err = brainserver.New(brainserver.Options{DataDir: filepath.Join(opts.DataDir, "brain"),
-		Config: BrainConfig(opts.Scenario, opts.HelloSum, !opts.AllAtOnce), Clock: opts.Clock, Logger: &brainLog})
+		Config: BrainConfig(opts.Scenario, opts.HelloSum, !opts.AllAtOnce), Clock: opts.Clock, Logger: &brainLog,
+		Token: d.BrainToken})
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +191,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	// One worker running every scenario account.
 	cfg := WorkerConfig(opts.Scenario, d.SimURL, d.BrainURL, d.ControlURL, workerToken, filepath.Join(opts.DataDir, "worker"))
 	cfg.Browser.RecycleEvery = opts.RecycleEvery
+	cfg.Brain.Token = d.BrainToken
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].Pacing = opts.Pacing
 		if opts.Hosting != nil {
@@ -258,7 +266,7 @@ func (d *Demo) serve() {
 	}
 	d.serveErr = make(chan error, len(handlers))
 	for i, h := range handlers {
-		hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		hs := httpserve.New(h, httpserve.Timeouts{})
 		d.servers = append(d.servers, hs)
 		go func(ln net.Listener) {
 			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

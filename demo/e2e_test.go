@@ -119,7 +119,7 @@ func TestEmbeddedDefaultEndToEnd(t *testing.T) {
 	}
 
 	// Every greeted candidate was approved by the brain.
-	approved := brainApprovals(t, d.BrainURL, "account_boss_demo")
+	approved := brainApprovals(t, d.BrainURL, d.BrainToken, "account_boss_demo")
 	for _, g := range truth.Greetings {
 		if !approved[strconv.FormatInt(g.CandidateID, 10)] {
 			t.Errorf("greeted %d (%s) without a touch:true decision", g.CandidateID, g.Name)
@@ -178,9 +178,11 @@ func TestEmbeddedDefaultEndToEnd(t *testing.T) {
 		len(truth.Disclosures), checked, len(contacts))
 }
 
-func brainApprovals(t *testing.T, brainURL, account string) map[string]bool {
+func brainApprovals(t *testing.T, brainURL, token, account string) map[string]bool {
 	t.Helper()
-	resp, err := http.Get(brainURL + "/debug/decisions?accountID=" + url.QueryEscape(account))
+	req, _ := http.NewRequest(http.MethodGet, brainURL+"/debug/decisions?accountID="+url.QueryEscape(account), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

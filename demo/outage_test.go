@@ -62,7 +62,7 @@ func TestBrainAndControlOutage(t *testing.T) {
 	}
 	// The brain counted every greeting exactly once: what it still plans
 	// is the plan minus the greetings the site saw.
-	bc, err := brain.New(brain.Options{BaseURL: d.BrainURL})
+	bc, err := brain.New(brain.Options{BaseURL: d.BrainURL, Token: d.BrainToken})
 	if err != nil {
 		t.Fatal(err)
 	}

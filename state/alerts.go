@@ -239,3 +239,31 @@ func (db *DB) RecordAlertAttempt(id uint64, outcome string, errMsg string, next 
 	})
 	return al, err
 }
+
+// AlertAuthBurst is the state of a security alert raised when /oauth/token
+// sees a burst of failed logins (not an account state).
+const AlertAuthBurst = "auth_burst"
+
+// RecordSecurityAlert queues an alert that concerns no account (e.g. a
+// burst of failed logins) for the webhook; it is listed by GET /api/alerts
+// with account "" and the given state.
+func (db *DB) RecordSecurityAlert(state, detail string) (Alert, error) {
+	var al Alert
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAlerts)
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		now := db.now()
+		al = Alert{ID: id, State: state, LastError: detail, At: now, Webhook: WebhookPending, NextAttemptAt: &now}
+		if err := putJSON(b, u64(id), al); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketAlertsByAccount).Put(pairKey(0, id), nil); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAlertsPending).Put(u64(id), nil)
+	})
+	return al, err
+}
