@@ -183,8 +183,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		[]api.WorkerCred{{ID: "demo-worker", Token: workerToken}}, ctlLog); err != nil {
 		return nil, err
 	}
+	// The demo's webhook receivers and callbacks live on its own loopback.
+	outbound := api.OutboundConfig{Allow: []string{"127.0.0.0/8", "::1"}}
 	if d.Control, err = api.NewServer(api.Options{Store: d.Store, Clock: opts.Clock, Logger: ctlLog,
-		PublicURL: d.ControlURL, DataDir: filepath.Join(opts.DataDir, "control")}); err != nil {
+		PublicURL: d.ControlURL, DataDir: filepath.Join(opts.DataDir, "control"), Outbound: outbound}); err != nil {
 		return nil, err
 	}
 
