@@ -44,6 +44,12 @@ type env struct {
 // an admin user, an OAuth client and a worker credential.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with options adjusted by tune (nil: none).
+func newEnvWith(t *testing.T, tune func(*api.Options)) *env {
+	t.Helper()
 	dir := t.TempDir()
 	clk := clock.NewManual(time.Date(2024, 3, 4, 7, 30, 45, 0, time.UTC)) // 15:30:45 in Shanghai
 	db, err := state.Open(filepath.Join(dir, "control.db"), state.Options{Clock: clk, BcryptCost: bcrypt.MinCost})
@@ -60,7 +66,11 @@ func newEnv(t *testing.T) *env {
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
-	s, err := api.NewServer(api.Options{Outbound: loopbackAllowed, Store: db, Clock: clk, DataDir: dir, PublicURL: e.srv.URL, MaxBodyBytes: 64 << 10})
+	opts := api.Options{Outbound: loopbackAllowed, Store: db, Clock: clk, DataDir: dir, PublicURL: e.srv.URL, MaxBodyBytes: 64 << 10}
+	if tune != nil {
+		tune(&opts)
+	}
+	s, err := api.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
