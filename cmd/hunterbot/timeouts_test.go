@@ -71,7 +71,9 @@ func TestServeShedsSlowClients(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, []string{"--config", cfg, "--addr", addr, "--data", filepath.Join(dir, "data")}) }()
+	go func() {
+		done <- runServe(ctx, []string{"--config", cfg, "--addr", addr, "--data", filepath.Join(dir, "data")})
+	}()
 	waitListening(t, addr, done)
 	shedsSlowClients(t, addr, "/oauth/token")
 	cancel()
