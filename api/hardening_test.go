@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api"
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // oauthForm posts a form to /oauth/token or /oauth/revoke.
@@ -96,7 +96,7 @@ func TestFailedLoginBurstRaisesAnAlert(t *testing.T) {
 		e.oauthForm("/oauth/token", testClient, testSecret, passwordForm("user"+strconv.Itoa(i), "wrong-password"))
 	}
 	al := e.alerts("")
-	if al.Total != 1 || al.Results[0].State != state.AlertAuthBurst || al.Results[0].Webhook != state.WebhookPending ||
+	if al.Total != 1 || al.Results[0].State != wire.AlertAuthBurst || al.Results[0].Webhook != wire.WebhookPending ||
 		!strings.Contains(al.Results[0].LastError, "failed /oauth/token attempts") {
 		t.Fatalf("alerts after a burst: %+v", al)
 	}
@@ -104,7 +104,7 @@ func TestFailedLoginBurstRaisesAnAlert(t *testing.T) {
 	if _, err := e.api.DeliverAlerts(context.Background(), api.AlertsConfig{WebhookURL: rc.srv.URL}); err != nil {
 		t.Fatal(err)
 	}
-	if _, bodies := rc.snapshot(); len(bodies) != 1 || bodies[0].State != state.AlertAuthBurst {
+	if _, bodies := rc.snapshot(); len(bodies) != 1 || bodies[0].State != wire.AlertAuthBurst {
 		t.Fatalf("webhook got %+v", bodies)
 	}
 }

@@ -9,17 +9,17 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 type authStore interface {
 	CheckClient(id, secret string) error
 	CheckPassword(username, password string) error
-	IssueTokens(username, clientID string, accessTTL, refreshTTL time.Duration) (state.TokenPair, error)
-	Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.Duration) (state.TokenPair, error)
+	IssueTokens(username, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error)
+	Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error)
 	RevokeToken(token, clientID string) (int, error)
 	RevokeUserTokens(username string) (int, error)
-	RecordSecurityAlert(state, detail string) (state.Alert, error)
+	RecordSecurityAlert(kind, detail string) (wire.Alert, error)
 	CheckAccessToken(token string) (string, error)
 	CheckWorkerToken(token string) (string, error)
 	PurgeExpiredTokens() (int, error)
@@ -95,11 +95,11 @@ func (s *Server) checkClient(w http.ResponseWriter, r *http.Request) (string, er
 		return "", errThrottled(w, wait)
 	}
 	if err := s.store.CheckClient(id, secret); err != nil {
-		if !errors.Is(err, state.ErrUnauthorized) {
+		if !errors.Is(err, wire.ErrUnauthorized) {
 			return "", err
 		}
 		keys := []string{remoteKey(r)}
-		if !errors.Is(err, state.ErrUnknownClient) {
+		if !errors.Is(err, wire.ErrUnknownClient) {
 			keys = append(keys, "client:"+id) // unknown ids would only fill the table
 		}
 		s.authFailed(r, "client", id, "", keys...)
@@ -119,7 +119,7 @@ func (s *Server) authFailed(r *http.Request, what, client, user string, keys ...
 	detail := fmt.Sprintf("%d or more failed /oauth/token attempts within %s (last: %s from %s)", c.BurstFailures, c.BurstWindow, what, remoteKey(r)[3:])
 	s.log.Warn().Str("remote", remoteKey(r)[3:]).Str("client", client).Str("user", user).Int("failures", c.BurstFailures).
 		Dur("window", c.BurstWindow).Msg("burst of failed logins on /oauth/token")
-	if _, err := s.store.RecordSecurityAlert(state.AlertAuthBurst, detail); err != nil {
+	if _, err := s.store.RecordSecurityAlert(wire.AlertAuthBurst, detail); err != nil {
 		s.log.Error().Err(err).Msg("record auth_burst alert")
 	}
 }
@@ -139,7 +139,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var pair state.TokenPair
+	var pair wire.TokenPair
 	switch req.GrantType {
 	case "password":
 		if req.Username == "" {
@@ -153,7 +153,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 			return errThrottled(w, wait)
 		}
 		if err := s.store.CheckPassword(req.Username, req.Password); err != nil {
-			if errors.Is(err, state.ErrUnauthorized) {
+			if errors.Is(err, wire.ErrUnauthorized) {
 				s.authFailed(r, "password", id, req.Username, remoteKey(r), userKey)
 				return errBadRequest("grant", "invalid username or password")
 			}
@@ -166,12 +166,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 			return errBadRequest("refresh_token", "required")
 		}
 		pair, err = s.store.Refresh(req.RefreshToken, id, s.opt.AccessTokenTTL, s.opt.RefreshTokenTTL)
-		if errors.Is(err, state.ErrTokenReuse) {
+		if errors.Is(err, wire.ErrTokenReuse) {
 			s.log.Warn().Str("client", id).Str("remote", remoteKey(r)[3:]).Msg("rotated refresh token reused: its session was revoked")
 			s.authFailed(r, "refresh_token", id, "", remoteKey(r))
 			return errBadRequest("grant", "refresh token already used; the session was revoked, log in again")
 		}
-		if errors.Is(err, state.ErrUnauthorized) {
+		if errors.Is(err, wire.ErrUnauthorized) {
 			s.authFailed(r, "refresh_token", id, "", remoteKey(r))
 			return errBadRequest("grant", "invalid, expired or already used refresh token")
 		}
@@ -208,7 +208,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
 		return errBadRequest("token", "required")
 	}
 	n, err := s.store.RevokeToken(req.Token, id)
-	if errors.Is(err, state.ErrUnauthorized) {
+	if errors.Is(err, wire.ErrUnauthorized) {
 		return &apiError{Status: http.StatusBadRequest, Field: "token", Msg: "token was issued to another client"}
 	}
 	if err != nil {

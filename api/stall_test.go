@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hunterbot/hunterbot/api"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/state"
 )
@@ -64,9 +65,9 @@ func TestStalledBackupDoesNotFreezeTheControlPlane(t *testing.T) {
 	notes := strings.Repeat("备注", 250)
 	seeded := 0
 	for b := 0; b < 6; b++ {
-		in := make([]state.ContactInput, 0, 500)
+		in := make([]wire.ContactInput, 0, 500)
 		for i := 0; i < 500; i++ {
-			in = append(in, state.ContactInput{Account: "boss-a", CandidateID: fmt.Sprintf("seed-%d-%d", b, i), Name: "张三", Notes: notes, Wechat: "wx_seed"})
+			in = append(in, wire.ContactInput{Account: "boss-a", CandidateID: fmt.Sprintf("seed-%d-%d", b, i), Name: "张三", Notes: notes, Wechat: "wx_seed"})
 		}
 		if _, err := db.UpsertContacts(testWorker, in); err != nil {
 			t.Fatal(err)
@@ -157,11 +158,11 @@ func TestStalledBackupDoesNotFreezeTheControlPlane(t *testing.T) {
 		if round == 200 {
 			t.Fatalf("control.db did not grow past %d bytes (now %d)", 2*size0, st.Size())
 		}
-		in := make([]state.ContactInput, 0, 200)
+		in := make([]wire.ContactInput, 0, 200)
 		for i := 0; i < 200; i++ {
-			in = append(in, state.ContactInput{Account: "boss-a", CandidateID: fmt.Sprintf("new-%d-%d", round, i), Name: "李四", Notes: notes})
+			in = append(in, wire.ContactInput{Account: "boss-a", CandidateID: fmt.Sprintf("new-%d-%d", round, i), Name: "李四", Notes: notes})
 		}
-		body, _ := json.Marshal(api.ContactsRequest{Contacts: in})
+		body, _ := json.Marshal(wire.ContactsRequest{Contacts: in})
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/api/worker/contacts", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+testWorkerTk)
 		req.Header.Set("Content-Type", "application/json")
@@ -199,7 +200,7 @@ func TestStalledBackupDoesNotFreezeTheControlPlane(t *testing.T) {
 		t.Fatalf("backup does not open: %v", err)
 	}
 	defer bdb.Close()
-	if n := bdb.CountContacts(state.ContactFilter{}); n != seeded {
+	if n := bdb.CountContacts(wire.ContactFilter{}); n != seeded {
 		t.Fatalf("backup holds %d contacts, want the %d of the moment it started", n, seeded)
 	}
 	// No snapshot file is left next to the database once the handler ended

@@ -2,7 +2,6 @@ package state
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -12,6 +11,8 @@ import (
 
 	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // User is an operator who logs in through /oauth/token (grant_type=password).
@@ -51,23 +52,12 @@ type Token struct {
 	Used      bool      `json:"used,omitempty"`
 }
 
-// ErrTokenReuse is returned by Refresh when a refresh token that was
-// already rotated is presented again; the token's family has been revoked.
-// It wraps ErrUnauthorized.
-var ErrTokenReuse = fmt.Errorf("refresh token reused; its session was revoked: %w", ErrUnauthorized)
-
 // Worker is a worker process's credential: workers authenticate with a long
 // random token whose SHA-256 is stored.
 type Worker struct {
 	ID        string    `json:"id"`
 	TokenHash string    `json:"token_hash"` // hex sha256
 	CreatedAt time.Time `json:"created_at"`
-}
-
-// HashToken returns the hex SHA-256 under which a token is stored.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // NewSecret returns a random 32-byte hex string for tokens and secrets.
@@ -128,22 +118,22 @@ func (db *DB) HasUsers() (bool, error) {
 	return n > 0, err
 }
 
-// CheckPassword returns ErrUnauthorized unless username/password match.
+// CheckPassword returns wire.ErrUnauthorized unless username/password match.
 func (db *DB) CheckPassword(username, password string) error {
 	var u User
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketUsers), []byte(username), &u)
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, wire.ErrNotFound) {
 		// Spend the same time as a real check so usernames cannot be probed.
 		_ = bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(password))
-		return ErrUnauthorized
+		return wire.ErrUnauthorized
 	}
 	if err != nil {
 		return err
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil {
-		return ErrUnauthorized
+		return wire.ErrUnauthorized
 	}
 	return nil
 }
@@ -176,12 +166,8 @@ func (db *DB) PutClient(id, secret string) error {
 	})
 }
 
-// ErrUnknownClient is returned by CheckClient for a client id that does
-// not exist; it wraps ErrUnauthorized.
-var ErrUnknownClient = fmt.Errorf("unknown client: %w", ErrUnauthorized)
-
-// CheckClient returns ErrUnauthorized unless id/secret match a client. An
-// unknown id is answered at once with ErrUnknownClient, without a bcrypt
+// CheckClient returns wire.ErrUnauthorized unless id/secret match a client. An
+// unknown id is answered at once with wire.ErrUnknownClient, without a bcrypt
 // compare: client ids are not secrets, and spending 100 ms of CPU on every
 // made-up Basic header would hand anyone a cheap CPU-exhaustion lever.
 func (db *DB) CheckClient(id, secret string) error {
@@ -189,29 +175,22 @@ func (db *DB) CheckClient(id, secret string) error {
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketClients), []byte(id), &c)
 	})
-	if errors.Is(err, ErrNotFound) {
-		return ErrUnknownClient
+	if errors.Is(err, wire.ErrNotFound) {
+		return wire.ErrUnknownClient
 	}
 	if err != nil {
 		return err
 	}
 	if bcrypt.CompareHashAndPassword(c.SecretHash, []byte(secret)) != nil {
-		return ErrUnauthorized
+		return wire.ErrUnauthorized
 	}
 	return nil
 }
 
-// TokenPair is what /oauth/token returns; the plain values exist only here.
-type TokenPair struct {
-	AccessToken  string
-	RefreshToken string
-	ExpiresIn    int // seconds
-}
-
 // IssueTokens creates a new access+refresh pair for username via clientID:
 // a new session (token family).
-func (db *DB) IssueTokens(username, clientID string, accessTTL, refreshTTL time.Duration) (TokenPair, error) {
-	var p TokenPair
+func (db *DB) IssueTokens(username, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
+	var p wire.TokenPair
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		var err error
 		p, err = db.issue(tx, username, clientID, NewSecret()[:32], accessTTL, refreshTTL)
@@ -220,14 +199,14 @@ func (db *DB) IssueTokens(username, clientID string, accessTTL, refreshTTL time.
 	return p, err
 }
 
-func (db *DB) issue(tx *bbolt.Tx, username, clientID, family string, accessTTL, refreshTTL time.Duration) (TokenPair, error) {
+func (db *DB) issue(tx *bbolt.Tx, username, clientID, family string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
 	now := db.clock.Now().UTC()
-	p := TokenPair{AccessToken: NewSecret(), RefreshToken: NewSecret(), ExpiresIn: int(accessTTL / time.Second)}
+	p := wire.TokenPair{AccessToken: NewSecret(), RefreshToken: NewSecret(), ExpiresIn: int(accessTTL / time.Second)}
 	b := tx.Bucket(bucketTokens)
-	if err := putJSON(b, []byte(HashToken(p.AccessToken)), Token{Kind: TokenAccess, Username: username, ClientID: clientID, ExpiresAt: now.Add(accessTTL), Family: family}); err != nil {
+	if err := putJSON(b, []byte(wire.HashToken(p.AccessToken)), Token{Kind: TokenAccess, Username: username, ClientID: clientID, ExpiresAt: now.Add(accessTTL), Family: family}); err != nil {
 		return p, err
 	}
-	if err := putJSON(b, []byte(HashToken(p.RefreshToken)), Token{Kind: TokenRefresh, Username: username, ClientID: clientID, ExpiresAt: now.Add(refreshTTL), Family: family}); err != nil {
+	if err := putJSON(b, []byte(wire.HashToken(p.RefreshToken)), Token{Kind: TokenRefresh, Username: username, ClientID: clientID, ExpiresAt: now.Add(refreshTTL), Family: family}); err != nil {
 		return p, err
 	}
 	return p, nil
@@ -236,22 +215,22 @@ func (db *DB) issue(tx *bbolt.Tx, username, clientID, family string, accessTTL, 
 // Refresh rotates a refresh token: the old one is marked used and a new
 // pair of the same family is issued in the same transaction. The refresh
 // token must belong to clientID. Presenting a used refresh token again
-// revokes its whole family and returns ErrTokenReuse.
-func (db *DB) Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.Duration) (TokenPair, error) {
-	var p TokenPair
+// revokes its whole family and returns wire.ErrTokenReuse.
+func (db *DB) Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
+	var p wire.TokenPair
 	reused := false
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
-		key := []byte(HashToken(refreshToken))
+		key := []byte(wire.HashToken(refreshToken))
 		var t Token
 		if err := getJSON(b, key, &t); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return ErrUnauthorized
+			if errors.Is(err, wire.ErrNotFound) {
+				return wire.ErrUnauthorized
 			}
 			return err
 		}
 		if t.Kind != TokenRefresh || t.ClientID != clientID || !db.clock.Now().Before(t.ExpiresAt) {
-			return ErrUnauthorized
+			return wire.ErrUnauthorized
 		}
 		if t.Used {
 			// Commit the revocation: return nil and report reuse after.
@@ -271,7 +250,7 @@ func (db *DB) Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.
 		return err
 	})
 	if err == nil && reused {
-		return TokenPair{}, ErrTokenReuse
+		return wire.TokenPair{}, wire.ErrTokenReuse
 	}
 	return p, err
 }
@@ -279,21 +258,21 @@ func (db *DB) Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.
 // RevokeToken implements RFC 7009 for clientID: the access or refresh token
 // and every token of its session (family) are deleted. An unknown or
 // expired token is not an error (the client's goal is reached). A token of
-// another client is ErrUnauthorized and nothing is revoked.
+// another client is wire.ErrUnauthorized and nothing is revoked.
 func (db *DB) RevokeToken(token, clientID string) (int, error) {
 	n := 0
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
-		key := []byte(HashToken(token))
+		key := []byte(wire.HashToken(token))
 		var t Token
 		if err := getJSON(b, key, &t); err != nil {
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, wire.ErrNotFound) {
 				return nil
 			}
 			return err
 		}
 		if t.ClientID != clientID {
-			return ErrUnauthorized
+			return wire.ErrUnauthorized
 		}
 		if err := b.Delete(key); err != nil {
 			return err
@@ -349,16 +328,16 @@ func deleteTokens(tx *bbolt.Tx, match func(Token) bool) (int, error) {
 func (db *DB) CheckAccessToken(token string) (string, error) {
 	var t Token
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		return getJSON(tx.Bucket(bucketTokens), []byte(HashToken(token)), &t)
+		return getJSON(tx.Bucket(bucketTokens), []byte(wire.HashToken(token)), &t)
 	})
-	if errors.Is(err, ErrNotFound) {
-		return "", ErrUnauthorized
+	if errors.Is(err, wire.ErrNotFound) {
+		return "", wire.ErrUnauthorized
 	}
 	if err != nil {
 		return "", err
 	}
 	if t.Kind != TokenAccess || !db.clock.Now().Before(t.ExpiresAt) {
-		return "", ErrUnauthorized
+		return "", wire.ErrUnauthorized
 	}
 	return t.Username, nil
 }
@@ -401,7 +380,7 @@ func (db *DB) PutWorker(id, token string) error {
 	if len(token) < 16 {
 		return fieldErr("worker_token", "must be at least 16 characters")
 	}
-	h := HashToken(token)
+	h := wire.HashToken(token)
 	return db.bolt.Update(func(tx *bbolt.Tx) error {
 		wb, ib := tx.Bucket(bucketWorkers), tx.Bucket(bucketWorkersByToken)
 		var old Worker
@@ -422,20 +401,20 @@ func (db *DB) PutWorker(id, token string) error {
 
 // CheckWorkerToken returns the worker id a token belongs to.
 func (db *DB) CheckWorkerToken(token string) (string, error) {
-	h := HashToken(token)
+	h := wire.HashToken(token)
 	var id string
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketWorkersByToken).Get([]byte(h))
 		if v == nil {
-			return ErrUnauthorized
+			return wire.ErrUnauthorized
 		}
 		var w Worker
 		if err := getJSON(tx.Bucket(bucketWorkers), v, &w); err != nil {
-			return ErrUnauthorized
+			return wire.ErrUnauthorized
 		}
 		// Constant-time compare guards against a corrupted index entry.
 		if subtle.ConstantTimeCompare([]byte(w.TokenHash), []byte(h)) != 1 {
-			return ErrUnauthorized
+			return wire.ErrUnauthorized
 		}
 		id = w.ID
 		return nil

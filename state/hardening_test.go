@@ -3,6 +3,7 @@ package state
 import (
 	"errors"
 	"fmt"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,15 +36,15 @@ func growFile(t *testing.T, db *DB) error {
 // callback runs, or a write that grows the file waits for the whole export.
 func TestEachContactHoldsNoTransactionDuringCallback(t *testing.T) {
 	db, _, _ := openTest(t)
-	in := make([]ContactInput, 0, 1200)
+	in := make([]wire.ContactInput, 0, 1200)
 	for i := 0; i < 1200; i++ {
-		in = append(in, ContactInput{Account: "a", CandidateID: fmt.Sprintf("c%d", i), Name: "张三", Notes: strings.Repeat("x", 300)})
+		in = append(in, wire.ContactInput{Account: "a", CandidateID: fmt.Sprintf("c%d", i), Name: "张三", Notes: strings.Repeat("x", 300)})
 	}
 	if _, err := db.UpsertContacts("w1", in); err != nil {
 		t.Fatal(err)
 	}
 	seen := 0
-	err := db.EachContact(ContactFilter{}, func(c *Contact) error {
+	err := db.EachContact(wire.ContactFilter{}, func(c *wire.Contact) error {
 		seen++
 		if seen != 1 {
 			return nil
@@ -133,13 +134,13 @@ func TestRefreshTokenReuseRevokesTheFamily(t *testing.T) {
 	}
 	// The rotated token comes back (an attacker, or a replay): refused, and
 	// the session it belongs to ends, including the tokens of the rotation.
-	if _, err := db.Refresh(first.RefreshToken, "dash", time.Hour, time.Hour); !errors.Is(err, ErrTokenReuse) || !errors.Is(err, ErrUnauthorized) {
-		t.Fatalf("reuse: %v, want ErrTokenReuse", err)
+	if _, err := db.Refresh(first.RefreshToken, "dash", time.Hour, time.Hour); !errors.Is(err, wire.ErrTokenReuse) || !errors.Is(err, wire.ErrUnauthorized) {
+		t.Fatalf("reuse: %v, want wire.ErrTokenReuse", err)
 	}
-	if _, err := db.CheckAccessToken(second.AccessToken); !errors.Is(err, ErrUnauthorized) {
+	if _, err := db.CheckAccessToken(second.AccessToken); !errors.Is(err, wire.ErrUnauthorized) {
 		t.Fatalf("access token of the revoked family still valid: %v", err)
 	}
-	if _, err := db.Refresh(second.RefreshToken, "dash", time.Hour, time.Hour); !errors.Is(err, ErrUnauthorized) {
+	if _, err := db.Refresh(second.RefreshToken, "dash", time.Hour, time.Hour); !errors.Is(err, wire.ErrUnauthorized) {
 		t.Fatalf("refresh token of the revoked family still valid: %v", err)
 	}
 	// The other session is untouched.
@@ -153,7 +154,7 @@ func TestRevokeTokenAndUserSessions(t *testing.T) {
 	a, _ := db.IssueTokens("op", "dash", time.Hour, time.Hour)
 	b, _ := db.IssueTokens("op", "dash", time.Hour, time.Hour)
 	c, _ := db.IssueTokens("other", "dash", time.Hour, time.Hour)
-	if _, err := db.RevokeToken(a.RefreshToken, "cli"); !errors.Is(err, ErrUnauthorized) {
+	if _, err := db.RevokeToken(a.RefreshToken, "cli"); !errors.Is(err, wire.ErrUnauthorized) {
 		t.Fatalf("revoke by another client: %v", err)
 	}
 	if _, err := db.CheckAccessToken(a.AccessToken); err != nil {
@@ -162,7 +163,7 @@ func TestRevokeTokenAndUserSessions(t *testing.T) {
 	if n, err := db.RevokeToken(a.RefreshToken, "dash"); err != nil || n != 2 {
 		t.Fatalf("revoke: %d %v", n, err)
 	}
-	if _, err := db.CheckAccessToken(a.AccessToken); !errors.Is(err, ErrUnauthorized) {
+	if _, err := db.CheckAccessToken(a.AccessToken); !errors.Is(err, wire.ErrUnauthorized) {
 		t.Fatalf("access token of a revoked session: %v", err)
 	}
 	if n, err := db.RevokeToken("never-issued", "dash"); err != nil || n != 0 {
@@ -171,7 +172,7 @@ func TestRevokeTokenAndUserSessions(t *testing.T) {
 	if n, err := db.RevokeUserTokens("op"); err != nil || n != 2 {
 		t.Fatalf("revoke user: %d %v", n, err)
 	}
-	if _, err := db.CheckAccessToken(b.AccessToken); !errors.Is(err, ErrUnauthorized) {
+	if _, err := db.CheckAccessToken(b.AccessToken); !errors.Is(err, wire.ErrUnauthorized) {
 		t.Fatalf("session survived revoking the user's sessions: %v", err)
 	}
 	if u, err := db.CheckAccessToken(c.AccessToken); err != nil || u != "other" {
@@ -181,25 +182,25 @@ func TestRevokeTokenAndUserSessions(t *testing.T) {
 	if err := db.PutUser("other", "new-password-1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CheckAccessToken(c.AccessToken); !errors.Is(err, ErrUnauthorized) {
+	if _, err := db.CheckAccessToken(c.AccessToken); !errors.Is(err, wire.ErrUnauthorized) {
 		t.Fatalf("session survived a password change: %v", err)
 	}
 }
 
 // An unknown client id is answered without a bcrypt compare: it is
-// recognisable (ErrUnknownClient) and costs a map look-up.
+// recognisable (wire.ErrUnknownClient) and costs a map look-up.
 func TestUnknownClientIsRejectedWithoutBcrypt(t *testing.T) {
 	db, _, _ := openTest(t)
 	if err := db.PutClient("dash", "client-secret"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CheckClient("nobody", "whatever"); !errors.Is(err, ErrUnknownClient) || !errors.Is(err, ErrUnauthorized) {
+	if err := db.CheckClient("nobody", "whatever"); !errors.Is(err, wire.ErrUnknownClient) || !errors.Is(err, wire.ErrUnauthorized) {
 		t.Fatalf("unknown client: %v", err)
 	}
 	if db.dummy != nil {
 		t.Fatal("an unknown client made the store compute its dummy bcrypt hash")
 	}
-	if err := db.CheckClient("dash", "wrong-secret"); err == nil || errors.Is(err, ErrUnknownClient) {
+	if err := db.CheckClient("dash", "wrong-secret"); err == nil || errors.Is(err, wire.ErrUnknownClient) {
 		t.Fatalf("wrong secret: %v", err)
 	}
 	if err := db.CheckClient("dash", "client-secret"); err != nil {
