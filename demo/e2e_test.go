@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -22,10 +23,25 @@ import (
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
+// demoParallel is how many end-to-end tests run at once unless -parallel
+// says otherwise. Each spends most of its time waiting on Chromium, the
+// scaled clock or its own sim clock rather than on the CPU (a test alone
+// uses a quarter to a half of one core), so running them together instead
+// of GOMAXPROCS at a time is what brings the package under five minutes on
+// two cores. Their assertions wait on conditions, so contention only makes
+// them slower.
+const demoParallel = 8
+
 func TestMain(m *testing.M) {
 	// The crash test re-executes this test binary as a worker process.
 	if spec := os.Getenv(childEnv); spec != "" {
 		os.Exit(runChildWorker(spec))
+	}
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if p := flag.Lookup("test.parallel"); p != nil && !explicit {
+		_ = p.Value.Set(strconv.Itoa(demoParallel))
 	}
 	browsertest.Main(m)
 }
