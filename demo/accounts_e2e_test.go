@@ -26,29 +26,13 @@ import (
 	"github.com/hunterbot/hunterbot/sim"
 )
 
-// waitUntil polls cond until it holds. limit only stops a hung run; the
-// test asserts conditions, never durations.
-func waitUntil(t *testing.T, what string, limit time.Duration, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	stop := time.NewTimer(limit)
-	defer stop.Stop()
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-stop.C:
-			t.Fatalf("gave up waiting for %s after %s", what, limit)
-		}
-	}
-}
-
 // Accounts created only through the API run on two worker processes: they
 // spread over both, the QR account logs in from the image the API relays,
 // pause and resume act on one agent, and when a worker is SIGKILLed its
 // accounts move to the other after the lease, without duplicates or lost
 // contacts, while the dead worker's writes are refused.
 func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
+	t.Parallel()
 	sc, err := sim.LoadScenario(filepath.Join("..", "configs", "sim-fleet.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +99,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	profiles := map[string]string{}
 	for _, w := range workers {
 		cfg := &bot.Config{WorkerID: w, DataDir: filepath.Join(dir, w),
-			Site: bot.SiteConfig{BaseURL: d.SimURL}, Brain: bot.BrainConfig{URL: d.BrainURL},
+			Site: bot.SiteConfig{BaseURL: d.SimURL}, Brain: bot.BrainConfig{URL: d.BrainURL, Token: d.BrainToken},
 			Control:  bot.ControlConfig{URL: d.ControlURL, Token: d.WorkerTokens[w]},
 			Capacity: bot.CapacityConfig{MaxAccounts: 3, Pull: 2 * time.Second}}
 		cfg.Browser.ProfileDir = filepath.Join(dir, w+"-profile")
@@ -159,7 +143,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	actions := func(key string) int { tr := truth(key); return len(tr.Greetings) + len(tr.Messages) }
 
 	// Spread over both workers.
-	waitUntil(t, "accounts on both workers", 3*time.Minute, func() bool {
+	waitFor(t, "accounts on both workers", func() bool {
 		per := map[string]int{}
 		for _, a := range accounts() {
 			per[holder(a)]++
@@ -169,7 +153,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 
 	// The QR account: the image comes from the API and is scanned in the sim.
 	var scanned bool
-	waitUntil(t, "QR login relayed and scanned", 3*time.Minute, func() bool {
+	waitFor(t, "QR login relayed and scanned", func() bool {
 		st, err := op.LoginStatus(ctx, qrKey)
 		if err != nil {
 			t.Fatal(err)
@@ -190,7 +174,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		}
 		return false
 	})
-	waitUntil(t, "all three accounts running and greeting", 5*time.Minute, func() bool {
+	waitFor(t, "all three accounts running and greeting", func() bool {
 		accs := accounts()
 		for _, k := range keys {
 			if accs[k].State != bot.StateRunning || len(truth(k).Greetings) == 0 {
@@ -205,11 +189,11 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	if _, err := op.PatchAccount(ctx, pauseKey, wire.AccountPatch{Desired: ptrTo(wire.DesiredPaused), Reason: "e2e pause"}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "paused account released", 2*time.Minute, func() bool { return accounts()[pauseKey].Lease == nil })
+	waitFor(t, "paused account released", func() bool { return accounts()[pauseKey].Lease == nil })
 	atStop := actions(pauseKey)
 	t.Logf("pause: %d site actions between the request and the agent's stop", atStop-before)
 	others := len(truth(keys[2]).Greetings) + len(truth(keys[2]).Messages) + actions(qrKey)
-	waitUntil(t, "other accounts progressing during the pause", 5*time.Minute, func() bool {
+	waitFor(t, "other accounts progressing during the pause", func() bool {
 		return len(truth(keys[2]).Greetings)+len(truth(keys[2]).Messages)+actions(qrKey) >= others+3
 	})
 	if got := actions(pauseKey); got != atStop {
@@ -218,7 +202,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	if _, err := op.PatchAccount(ctx, pauseKey, wire.AccountPatch{Desired: ptrTo(wire.DesiredRunning), Reason: "e2e resume"}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "resumed account acting again", 5*time.Minute, func() bool { return actions(pauseKey) > atStop })
+	waitFor(t, "resumed account acting again", func() bool { return actions(pauseKey) > atStop })
 
 	// SIGKILL the worker holding the QR account: its accounts move.
 	accs := accounts()
@@ -244,8 +228,8 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = procs[victim].Wait()
-	waitUntil(t, "killed worker's browser gone", time.Minute, func() bool { return len(processesUsing(profiles[victim])) == 0 })
-	waitUntil(t, "accounts moved to the surviving worker", 3*time.Minute, func() bool {
+	waitFor(t, "killed worker's browser gone", func() bool { return len(processesUsing(profiles[victim])) == 0 })
+	waitFor(t, "accounts moved to the surviving worker", func() bool {
 		accs := accounts()
 		for _, k := range keys {
 			if holder(accs[k]) != survivor {
@@ -264,7 +248,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 			t.Fatalf("%s moved without a new epoch after expiry: %+v", k, m.History)
 		}
 	}
-	waitUntil(t, "moved accounts running on the survivor", 5*time.Minute, func() bool {
+	waitFor(t, "moved accounts running on the survivor", func() bool {
 		accs := accounts()
 		for _, k := range moved {
 			if accs[k].State != bot.StateRunning || actions(k) <= progress[k] {
@@ -322,7 +306,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		}
 		return n
 	}
-	waitUntil(t, "contacts disclosed on moved accounts", 10*time.Minute, func() bool {
+	waitFor(t, "contacts disclosed on moved accounts", func() bool {
 		return settled(moved) >= 1 && settled(keys) >= 3
 	})
 
@@ -365,3 +349,9 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// waitFor is waitUntil (wait_test.go) without a progress report.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	waitUntil(t, what, cond, nil)
+}
