@@ -412,3 +412,38 @@ func TestConversationStatusesAreFenced(t *testing.T) {
 		t.Fatalf("holder's statuses: %d %s", code, body)
 	}
 }
+
+// After a release (pause) the last holder may still deliver what it
+// captured at its epoch, until the account is granted again.
+func TestLastHolderDrainsAfterRelease(t *testing.T) {
+	e := newManagedEnv(t)
+	if code, body := e.call("POST", "/api/accounts", accQR); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	got := e.pull(testWorkerTk, 5)
+	ep := got["acc-qr"].Epoch
+	if code, body := e.call("PATCH", "/api/accounts/acc-qr", `{"desired":"paused"}`); code != 200 {
+		t.Fatalf("pause: %d %s", code, body)
+	}
+	e.pull(testWorkerTk, 5, heldOf(got)...)
+	e.pull(testWorkerTk, 5) // stopped: released
+	contact := func(epoch uint64) string {
+		b, _ := json.Marshal(wire.ContactsRequest{Contacts: []wire.ContactInput{{Account: "acc-qr", Epoch: epoch, CandidateID: "c1", Name: "Late"}}})
+		return string(b)
+	}
+	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/contacts", contact(ep)); code != 200 {
+		t.Fatalf("last holder draining: %d %s", code, body)
+	}
+	if code, _ := e.callAs(w2Tk, "POST", "/api/worker/contacts", contact(ep)); code != 403 {
+		t.Fatalf("another worker after release: %d", code)
+	}
+	if code, body := e.call("PATCH", "/api/accounts/acc-qr", `{"desired":"running"}`); code != 200 {
+		t.Fatalf("resume: %d %s", code, body)
+	}
+	if g := e.pull(w2Tk, 5); g["acc-qr"].Epoch != ep+1 {
+		t.Fatalf("w2 after resume: %+v", g)
+	}
+	if code, _ := e.callAs(testWorkerTk, "POST", "/api/worker/contacts", contact(ep)); code != 403 {
+		t.Fatalf("former holder after a new grant: %d", code)
+	}
+}

@@ -89,10 +89,14 @@ type assigner struct {
 
 	mu   sync.Mutex
 	held map[string]*leased
+	// last is the epoch each account last ran at here: its outbox items
+	// still carry it after the agent stopped, and the control plane accepts
+	// them until the account is granted to someone else.
+	last map[string]uint64
 }
 
 func newAssigner(rt *Runtime, ctrl AssignmentClient, max int, every time.Duration) *assigner {
-	return &assigner{rt: rt, ctrl: ctrl, max: max, every: every, poke: make(chan struct{}, 1), held: map[string]*leased{}}
+	return &assigner{rt: rt, ctrl: ctrl, max: max, every: every, poke: make(chan struct{}, 1), held: map[string]*leased{}, last: map[string]uint64{}}
 }
 
 // leaseMargin is how long before the lease ends an agent stops.
@@ -133,7 +137,7 @@ func (s *assigner) epochOf(key string) uint64 {
 	if l, ok := s.held[key]; ok {
 		return l.epoch
 	}
-	return 0
+	return s.last[key]
 }
 
 // agents returns the running managed agents in key order.
@@ -249,6 +253,7 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 	l.cancel = cancel
 	s.mu.Lock()
 	s.held[acc.ID] = l
+	s.last[acc.ID] = a.Epoch
 	s.mu.Unlock()
 	rt.opts.Log.Info().Str("account", acc.ID).Uint64("epoch", a.Epoch).Msg("managed account started")
 	go func() {

@@ -30,17 +30,20 @@ const DefaultLeaseTTL = 30 * time.Second
 // sealed by the API layer before they get here; the store never sees them
 // in clear.
 type managedRec struct {
-	Spec      wire.AccountSpec   `json:"spec"` // Login.Password always empty
-	Sealed    wire.SealedSecrets `json:"sealed"`
-	Lease     *wire.Lease        `json:"lease,omitempty"`
-	Epoch     uint64             `json:"epoch"` // last epoch granted
-	Version   uint64             `json:"version"`
-	History   []wire.StateChange `json:"history"`
-	QR        []byte             `json:"qr,omitempty"`
-	QRExpires *time.Time         `json:"qr_expires,omitempty"`
-	QRAt      *time.Time         `json:"qr_at,omitempty"`
-	CreatedAt time.Time          `json:"created_at"`
-	UpdatedAt time.Time          `json:"updated_at"`
+	Spec   wire.AccountSpec   `json:"spec"` // Login.Password always empty
+	Sealed wire.SealedSecrets `json:"sealed"`
+	Lease  *wire.Lease        `json:"lease,omitempty"`
+	Epoch  uint64             `json:"epoch"` // last epoch granted
+	// LastWorker is who was granted Epoch; after a release (pause, stop)
+	// it may still deliver what it captured under that epoch.
+	LastWorker string             `json:"last_worker,omitempty"`
+	Version    uint64             `json:"version"`
+	History    []wire.StateChange `json:"history"`
+	QR         []byte             `json:"qr,omitempty"`
+	QRExpires  *time.Time         `json:"qr_expires,omitempty"`
+	QRAt       *time.Time         `json:"qr_at,omitempty"`
+	CreatedAt  time.Time          `json:"created_at"`
+	UpdatedAt  time.Time          `json:"updated_at"`
 }
 
 type workerPull struct {
@@ -302,7 +305,11 @@ func (db *DB) fence(tx *bbolt.Tx, workerID, key string, epoch uint64, takeover b
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
-		if r.Lease == nil || r.Lease.WorkerID != workerID || r.Lease.Epoch != epoch {
+		// The holder at its epoch may write; so may the last holder after a
+		// release as long as nobody was granted the account since (its
+		// outbox drains after the agent stopped).
+		released := r.Lease == nil && r.LastWorker == workerID && r.Epoch == epoch && epoch != 0
+		if !released && (r.Lease == nil || r.Lease.WorkerID != workerID || r.Lease.Epoch != epoch) {
 			holder := "nobody"
 			if r.Lease != nil {
 				holder = fmt.Sprintf("worker %s (epoch %d)", r.Lease.WorkerID, r.Lease.Epoch)
@@ -442,6 +449,7 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				// are fenced off.
 				r.Epoch++
 				r.Lease = &wire.Lease{WorkerID: workerID, Epoch: r.Epoch, GrantedAt: now, RenewedAt: now, ExpiresAt: now.Add(ttl)}
+				r.LastWorker = workerID
 				r.note(at, "assigned", fmt.Sprintf("re-granted to %s after its restart", workerID), workerID)
 				count++
 			}
@@ -473,6 +481,7 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				}
 				r.Epoch++
 				r.Lease = &wire.Lease{WorkerID: workerID, Epoch: r.Epoch, GrantedAt: now, RenewedAt: now, ExpiresAt: now.Add(ttl)}
+				r.LastWorker = workerID
 				r.note(at, "assigned", reason, workerID)
 				if err := idx.Put(holderKey(workerID, r.Spec.Key), nil); err != nil {
 					return err
