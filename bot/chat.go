@@ -148,7 +148,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 	}
 	conv.LastRowText = rowMark(row)
-	if err := a.commitConversation(before, conv); err != nil {
+	if err := a.commitConversation(before, &conv); err != nil {
 		return err
 	}
 	return a.answer(ctx, &conv, turns)
@@ -245,8 +245,10 @@ func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh 
 }
 
 // commitConversation saves the record and, in the same transaction, queues
-// the reports its changes call for.
-func (a *Agent) commitConversation(before, conv Conversation) error {
+// the reports its changes call for. conv is updated in place (status,
+// UpdatedAt) so the caller goes on with what was stored: answering with a
+// stale copy would write the old status back.
+func (a *Agent) commitConversation(before Conversation, conv *Conversation) error {
 	newWechat := conv.Wechat != "" && conv.Wechat != before.Wechat
 	newPhone := conv.Phone != "" && conv.Phone != before.Phone
 	newCV := conv.CVFile != "" && conv.CVFile != before.CVFile
@@ -255,7 +257,7 @@ func (a *Agent) commitConversation(before, conv Conversation) error {
 		if conv.Status == "" || conv.Status == StatusNotReached {
 			conv.Status = StatusInService
 		}
-		if err := a.putConversation(tx, conv); err != nil {
+		if err := a.putConversation(tx, *conv); err != nil {
 			return err
 		}
 		base := resultPayload{AccountID: a.brainAccount, JobID: conv.BrainJobID, CandidateID: conv.CandidateID,
@@ -282,12 +284,12 @@ func (a *Agent) commitConversation(before, conv Conversation) error {
 			}
 		}
 		if conv.Replied && !before.Replied {
-			if err := a.replyRecord(tx, conv); err != nil {
+			if err := a.replyRecord(tx, *conv); err != nil {
 				return err
 			}
 		}
 		if newWechat || newPhone || newCV || conv.Replied != before.Replied || conv.Name != before.Name {
-			return enqueueContact(tx, a.contactInput(conv))
+			return enqueueContact(tx, a.contactInput(*conv))
 		}
 		return nil
 	})
