@@ -60,9 +60,37 @@ func (a *Agent) chatPass(ctx context.Context) error {
 			// One conversation failing (a page that did not answer in
 			// time) must not hold up the others; it is retried next pass.
 			a.Log.Warn().Err(err).Str("candidate", cid).Msg("conversation skipped this pass")
+			if err := a.revisit(cid); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// revisitAfter is how long a conversation that failed mid-visit waits
+// before the chat pass opens it again.
+const revisitAfter = time.Minute
+
+// revisit makes the chat pass come back to a conversation whose visit
+// failed after its record was saved (a send the site refused, a download
+// that failed): its chat-list row no longer looks changed, so without a
+// due RetryAt the unanswered message and the intended send would wait for
+// the candidate's next message.
+func (a *Agent) revisit(cid string) error {
+	err := a.DB.Update(func(tx *worker.Tx) error {
+		var c Conversation
+		if err := tx.Conversation(a.cfg.ID, cid, &c); err != nil {
+			return err
+		}
+		c.RetryAt = tx.Now().Add(revisitAfter)
+		c.UpdatedAt = tx.Now()
+		return a.putConversation(tx, c)
+	})
+	if errors.Is(err, worker.ErrNotFound) {
+		return nil // never saved: its row still looks new
+	}
+	return err
 }
 
 func (a *Agent) loadConversation(cid string) (Conversation, bool, error) {

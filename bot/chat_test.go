@@ -360,6 +360,7 @@ func TestOneBrokenConversationDoesNotStopThePass(t *testing.T) {
 		t.Fatal("the healthy conversation was not answered")
 	}
 	h.site.convs[cand].openErr = nil
+	h.clk.advance(revisitAfter)
 	h.chat()
 	if c := h.conv(cand); c.LastAnsweredMID == 0 {
 		t.Fatal("the failed conversation was not retried on the next pass")
