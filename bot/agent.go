@@ -46,13 +46,16 @@ type Status struct {
 
 // Deps are the components an Agent uses.
 type Deps struct {
-	Site    Site
-	Brain   Brain
-	DB      *worker.DB
-	Clock   clock.Clock
-	Log     zerolog.Logger
-	Outbox  *Outbox // optional: poked after enqueueing
-	DataDir string  // QR codes and CVs go under it
+	Site   Site
+	Brain  Brain
+	DB     *worker.DB
+	Clock  clock.Clock
+	Log    zerolog.Logger
+	Outbox *Outbox // optional: poked after enqueueing
+	// Keywords, when set, is the keyword rule set every new message is
+	// evaluated against; hits go to the control plane through the outbox.
+	Keywords KeywordRules
+	DataDir  string // QR codes and CVs go under it
 	// Alert, when set, is called on state changes that need an operator
 	// (risk, login, quota). It must not block.
 	Alert func(Status)

@@ -176,7 +176,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 	}
 	conv.LastRowText = rowMark(row)
-	if err := a.commitConversation(before, &conv); err != nil {
+	if err := a.commitConversation(before, &conv, msgs); err != nil {
 		return err
 	}
 	return a.answer(ctx, &conv, turns)
@@ -273,10 +273,11 @@ func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh 
 }
 
 // commitConversation saves the record and, in the same transaction, queues
-// the reports its changes call for. conv is updated in place (status,
-// UpdatedAt) so the caller goes on with what was stored: answering with a
-// stale copy would write the old status back.
-func (a *Agent) commitConversation(before Conversation, conv *Conversation) error {
+// the reports its changes call for, including the keyword rule hits of the
+// messages it marks as seen. conv is updated in place (status, UpdatedAt)
+// so the caller goes on with what was stored: answering with a stale copy
+// would write the old status back.
+func (a *Agent) commitConversation(before Conversation, conv *Conversation, msgs []pages.Message) error {
 	newWechat := conv.Wechat != "" && conv.Wechat != before.Wechat
 	newPhone := conv.Phone != "" && conv.Phone != before.Phone
 	newCV := conv.CVFile != "" && conv.CVFile != before.CVFile
@@ -286,6 +287,9 @@ func (a *Agent) commitConversation(before Conversation, conv *Conversation) erro
 			conv.Status = StatusInService
 		}
 		if err := a.putConversation(tx, *conv); err != nil {
+			return err
+		}
+		if err := a.enqueueKeywordHits(tx, conv, msgs, before.LastSeenMID); err != nil {
 			return err
 		}
 		base := resultPayload{AccountID: a.brainAccount, JobID: conv.BrainJobID, CandidateID: conv.CandidateID,

@@ -143,6 +143,7 @@ type ControlPusher interface {
 	PushConversations(ctx context.Context, convs []wire.ConversationStatus) ([]wire.Conversation, error)
 	AckSend(ctx context.Context, id uint64, sent bool, sentAt time.Time, reason string) (wire.FollowupRecord, error)
 	AckCommand(ctx context.Context, id uint64, done bool, reason string) (wire.Command, error)
+	PushKeywordHits(ctx context.Context, hits []wire.KeywordHitInput) ([]wire.KeywordHit, error)
 }
 
 // ControlDeliverer delivers control-plane outbox items. A 4xx other than
@@ -181,6 +182,12 @@ func ControlDeliverer(c ControlPusher) Deliverer {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
 			_, err = c.AckCommand(ctx, ack.ID, ack.Done, ack.Reason)
+		case KindKeywordHit:
+			var in wire.KeywordHitInput
+			if err := json.Unmarshal(it.Payload, &in); err != nil {
+				return fmt.Errorf("%w: %v", ErrPermanent, err)
+			}
+			_, err = c.PushKeywordHits(ctx, []wire.KeywordHitInput{in})
 		default:
 			return fmt.Errorf("%w: unknown control item kind %q", ErrPermanent, it.Kind)
 		}

@@ -49,6 +49,11 @@ func (f *fakeControl) AckCommand(_ context.Context, id uint64, done bool, reason
 	return wire.Command{}, f.err
 }
 
+func (f *fakeControl) PushKeywordHits(_ context.Context, in []wire.KeywordHitInput) ([]wire.KeywordHit, error) {
+	f.calls = append(f.calls, "hits:"+in[0].RuleID+":"+in[0].MsgID)
+	return nil, f.err
+}
+
 // fakeReporter is the brain's report API as the outbox sees it.
 type fakeReporter struct {
 	err   error
@@ -88,8 +93,9 @@ func TestControlDelivererRetryOrPark(t *testing.T) {
 		item(KindConversation, wire.ConversationStatus{Status: StatusInService}),
 		item(KindSendAck, sendAck{ID: 7, Sent: true}),
 		item(KindCommandAck, commandAck{ID: 8, Reason: "no"}),
+		item(KindKeywordHit, wire.KeywordHitInput{RuleID: "r1", MsgID: "105"}),
 	}
-	wantCalls := []string{"contacts:501", "records:fu-1", "conversations:IN_SERVICE", "sendack:7:true:", "cmdack:8:false:no"}
+	wantCalls := []string{"contacts:501", "records:fu-1", "conversations:IN_SERVICE", "sendack:7:true:", "cmdack:8:false:no", "hits:r1:105"}
 	tests := []struct {
 		name      string
 		err       error
