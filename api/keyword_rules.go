@@ -390,6 +390,7 @@ func (s *Server) workerKeywordHits(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	s.hitWake.poke()
 	writeJSON(w, http.StatusOK, wire.KeywordHitsResponse{Hits: out})
 	return nil
 }
@@ -480,6 +481,7 @@ func (s *Server) putCallback(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.SetKeywordCallback(in); err != nil {
 		return err
 	}
+	s.hitWake.poke()
 	writeJSON(w, http.StatusOK, CallbackResponse{Errcode: okCode, URL: in.URL, HasSecret: in.Secret != ""})
 	return nil
 }
@@ -488,11 +490,10 @@ func (s *Server) putCallback(w http.ResponseWriter, r *http.Request) error {
 // with X-Hunterbot-Signature: sha256=<hex HMAC of the body> when a secret is
 // set. Failures are retried with exponential backoff on the server's clock.
 const (
-	hitRetryBase     = 5 * time.Second
-	hitRetryMax      = 10 * time.Minute
-	hitMaxAttempts   = 8
-	hitDeliveryEvery = time.Second
-	hitBatch         = 50
+	hitRetryBase   = 5 * time.Second
+	hitRetryMax    = 10 * time.Minute
+	hitMaxAttempts = 8
+	hitBatch       = 50
 )
 
 // HitCallbackBody is what the callback URL receives.
@@ -512,7 +513,8 @@ func hitBackoff(n int) time.Duration {
 
 // DeliverKeywordHits makes one delivery pass: every queued hit that is due
 // is POSTed to the callback URL once. It returns how many were delivered.
-// RunKeywordHitDelivery calls it every second of the server's clock.
+// RunKeywordHitDelivery calls it when hits arrive and while retries are
+// due.
 func (s *Server) DeliverKeywordHits(ctx context.Context) (int, error) {
 	cb, err := s.store.GetKeywordCallback()
 	if err != nil || cb.URL == "" {
@@ -557,14 +559,18 @@ func (s *Server) postHit(ctx context.Context, cb wire.KeywordCallback, h wire.Ke
 	return webhook{URL: cb.URL, Secret: cb.Secret, Event: "keyword_hit"}.post(ctx, hitHTTP, body)
 }
 
-// RunKeywordHitDelivery delivers queued hit callbacks until ctx ends.
+// RunKeywordHitDelivery delivers queued hit callbacks until ctx ends: at
+// once when a worker pushes hits or the callback changes, every second
+// while a retry is due within a minute, otherwise once a minute.
 func (s *Server) RunKeywordHitDelivery(ctx context.Context) error {
-	for {
-		if _, err := s.DeliverKeywordHits(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn().Err(err).Msg("keyword hit delivery")
+	return s.runDelivery(ctx, "keyword hit", s.hitWake, func(ctx context.Context) (bool, error) {
+		if cb, err := s.store.GetKeywordCallback(); err != nil || cb.URL == "" {
+			return false, err // nothing to deliver to; setting a URL wakes the loop
 		}
-		if err := s.clock.Sleep(ctx, hitDeliveryEvery); err != nil {
-			return err
+		if _, err := s.DeliverKeywordHits(ctx); err != nil {
+			return false, err
 		}
-	}
+		soon, err := s.store.DueKeywordHits(s.clock.Now().Add(deliveryIdle), 1)
+		return len(soon) > 0, err
+	})
 }

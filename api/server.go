@@ -79,6 +79,8 @@ type Server struct {
 	// workbook in memory, and queued operators wait rather than multiply
 	// the server's peak memory.
 	exportSlot chan struct{}
+	// hitWake wakes the keyword-hit delivery loop when hits arrive.
+	hitWake wakeup
 }
 
 // NewServer validates opts, creates the export directory (0700) and builds
@@ -113,7 +115,8 @@ func NewServer(opts Options) (*Server, error) {
 		opts.MaxBodyBytes = 1 << 20
 	}
 	s := &Server{opt: opts, store: opts.Store, clock: opts.Clock, log: opts.Logger,
-		exportDir: filepath.Join(opts.DataDir, "media", "exports"), exportSlot: make(chan struct{}, 1)}
+		exportDir: filepath.Join(opts.DataDir, "media", "exports"), exportSlot: make(chan struct{}, 1),
+		hitWake: newWakeup()}
 	if err := os.MkdirAll(s.exportDir, 0o700); err != nil {
 		return nil, fmt.Errorf("api: export dir: %w", err)
 	}

@@ -72,7 +72,8 @@ func (h *harness) runWith(until time.Time, realLimit time.Duration, events []sim
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.d.Run(ctx) }()
-	waiters := len(h.d.Runtime.Agents()) + 3 // + outbox, heartbeat, control housekeeping
+	// + outbox, heartbeat, control housekeeping, keyword-hit delivery
+	waiters := len(h.d.Runtime.Agents()) + 4
 	deadline := time.Now().Add(realLimit)
 	for h.clk.Now().Before(until) && time.Now().Before(deadline) {
 		wctx, wcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
