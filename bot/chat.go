@@ -147,7 +147,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 		isFirst := firstOwn
 		firstOwn = false
-		if t.MID <= conv.LastSeenMID || conv.sentByBot(t.Text) || isSiteEmitted(t.Text) {
+		if t.MID <= conv.LastSeenMID || conv.sentByBot(t.Text) || pages.IsSiteEmitted(t.Text) {
 			continue
 		}
 		// The site's own greeting text opens conversations the bot greeted.
@@ -194,15 +194,6 @@ func rowMark(r pages.Row) string {
 	return strconv.FormatInt(r.LastTime, 10) + "|" + r.LastText
 }
 
-func isSiteEmitted(text string) bool {
-	for _, s := range SiteEmittedTexts {
-		if strings.TrimSpace(text) == s {
-			return true
-		}
-	}
-	return false
-}
-
 // readCandidateTurns records replies and opt-outs and extracts contacts
 // from the candidate's new text messages (never from our own, never from
 // echoes of our texts).
@@ -240,8 +231,9 @@ func (a *Agent) readCandidateTurns(conv *Conversation, fresh []Turn) {
 // the site reports an accepted exchange, and downloads attachment résumés.
 func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh []Turn) error {
 	for _, t := range fresh {
+		accepted, _ := pages.AcceptedExchange(t.Text)
 		switch {
-		case strings.Contains(t.Text, "接受与您交换微信") || strings.Contains(t.Text, "的微信号"):
+		case accepted == pages.ExchangeWechat:
 			if conv.Wechat == "" {
 				if v, err := a.Site.ViewExchange(ctx, conv.UID, pages.ExchangeWechat); err == nil {
 					conv.Wechat = v
@@ -249,7 +241,7 @@ func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh 
 					return err
 				}
 			}
-		case strings.Contains(t.Text, "接受与您交换联系方式") || strings.Contains(t.Text, "的手机号"):
+		case accepted == pages.ExchangePhone:
 			if conv.Phone == "" {
 				if v, err := a.Site.ViewExchange(ctx, conv.UID, pages.ExchangePhone); err == nil {
 					conv.Phone = rules.NormalizeMobile(v)
