@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-resty/resty/v2"
 	"github.com/rs/zerolog"
@@ -307,11 +308,17 @@ func retryAfter(h string) time.Duration {
 	return 0
 }
 
+// snippet is the start of a response body for an error message: at most
+// 200 bytes, cut at a rune boundary so Chinese text stays valid UTF-8.
 func snippet(b []byte) string {
 	const max = 200
 	s := strings.TrimSpace(string(b))
 	if len(s) > max {
-		s = s[:max] + "…"
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }
