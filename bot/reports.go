@@ -146,8 +146,11 @@ type ControlPusher interface {
 	PushKeywordHits(ctx context.Context, hits []wire.KeywordHitInput) ([]wire.KeywordHit, error)
 }
 
-// ControlDeliverer delivers control-plane outbox items. A 4xx other than
-// 408/429 is permanent (the payload is wrong); anything else retries.
+// ControlDeliverer delivers control-plane outbox items. A 4xx answer is
+// permanent (the payload is wrong) except 401, 408 and 429, which retry
+// like 5xx and transport errors: a 401 means the worker token is wrong or
+// was rotated, which an operator fixes in the config, and the reports must
+// survive until then.
 func ControlDeliverer(c ControlPusher) Deliverer {
 	return DelivererFunc(func(ctx context.Context, it worker.OutboxItem) error {
 		var err error
