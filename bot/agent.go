@@ -20,22 +20,26 @@ import (
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
-// Account states as operators see them.
+// AccountState is where an account stands, as operators see it (the
+// heartbeat's state field).
+type AccountState string
+
+// Account states.
 const (
-	StateStarting   = "starting"
-	StateRunning    = "running"
-	StateNeedsLogin = "needs_login"
-	StatePausedRisk = "paused_risk"
-	StateQuota      = "quota_reached"
-	StateStopped    = "stopped"
-	StateError      = "error"
+	StateStarting   AccountState = "starting"
+	StateRunning    AccountState = "running"
+	StateNeedsLogin AccountState = "needs_login"
+	StatePausedRisk AccountState = "paused_risk"
+	StateQuota      AccountState = "quota_reached"
+	StateStopped    AccountState = "stopped"
+	StateError      AccountState = "error"
 )
 
 // Status is an account's state and today's counters.
 type Status struct {
 	Account   string
 	Name      string
-	State     string
+	State     AccountState
 	Greeted   int // greetings confirmed today
 	Planned   int // greetings the brain planned today
 	Replies   int // conversations with a candidate reply
@@ -120,7 +124,7 @@ func (a *Agent) Status() Status {
 	return a.status
 }
 
-func (a *Agent) setState(state string, cause error) {
+func (a *Agent) setState(state AccountState, cause error) {
 	a.mu.Lock()
 	changed := a.status.State != state
 	a.status.State = state
@@ -145,7 +149,7 @@ func (a *Agent) setState(state string, cause error) {
 	if cause != nil {
 		ev = ev.AnErr("cause", cause)
 	}
-	ev.Str("state", state).Msg("account state")
+	ev.Str("state", string(state)).Msg("account state")
 }
 
 func (a *Agent) count(f func(*Status)) {

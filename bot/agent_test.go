@@ -24,7 +24,7 @@ func TestSessionRestoresOrLogsIn(t *testing.T) {
 		password  string
 		env       string
 		wantErr   error
-		wantState string
+		wantState AccountState
 	}{
 		{name: "already logged in", loggedIn: true, wantState: StateRunning},
 		{name: "restores the saved session", saved: true, wantState: StateRunning},
@@ -95,11 +95,11 @@ func TestQRLoginWaitsForAHuman(t *testing.T) {
 // runUntil runs the agent until stop reports true from inside the site's
 // OpenChat (the agent's first action of every cycle and its only look at
 // the site while paused); it returns the states seen at each OpenChat.
-func (h *harness) runUntil(open func(n int) error, stop func(n int) bool) []string {
+func (h *harness) runUntil(open func(n int) error, stop func(n int) bool) []AccountState {
 	h.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var seen []string
+	var seen []AccountState
 	h.site.openChat = func(n int) error {
 		seen = append(seen, h.agent.Status().State)
 		if stop(n) {
@@ -117,8 +117,8 @@ func (h *harness) runUntil(open func(n int) error, stop func(n int) bool) []stri
 	return seen
 }
 
-func alertStates(h *harness) []string {
-	var out []string
+func alertStates(h *harness) []AccountState {
+	var out []AccountState
 	for _, s := range h.alerts {
 		out = append(out, s.State)
 	}
@@ -131,8 +131,8 @@ func TestRunHandlesEveryRiskSignal(t *testing.T) {
 		setup  func(h *harness)
 		open   func(h *harness) func(n int) error
 		stopAt int
-		seen   []string // state at each OpenChat before the stop
-		alerts []string
+		seen   []AccountState // state at each OpenChat before the stop
+		alerts []AccountState
 		idle   bool // no site action besides OpenChat while paused
 	}{
 		{
@@ -146,8 +146,8 @@ func TestRunHandlesEveryRiskSignal(t *testing.T) {
 				}
 			},
 			stopAt: 6,
-			seen:   []string{StateRunning, StatePausedRisk, StatePausedRisk, StatePausedRisk, StateRunning},
-			alerts: []string{StatePausedRisk},
+			seen:   []AccountState{StateRunning, StatePausedRisk, StatePausedRisk, StatePausedRisk, StateRunning},
+			alerts: []AccountState{StatePausedRisk},
 			idle:   true,
 		},
 		{
@@ -161,8 +161,8 @@ func TestRunHandlesEveryRiskSignal(t *testing.T) {
 				}
 			},
 			stopAt: 3,
-			seen:   []string{StateRunning, StatePausedRisk},
-			alerts: []string{StatePausedRisk},
+			seen:   []AccountState{StateRunning, StatePausedRisk},
+			alerts: []AccountState{StatePausedRisk},
 		},
 		{
 			name:  "logout logs in again",
@@ -177,8 +177,8 @@ func TestRunHandlesEveryRiskSignal(t *testing.T) {
 				}
 			},
 			stopAt: 2,
-			seen:   []string{StateRunning},
-			alerts: []string{StateNeedsLogin},
+			seen:   []AccountState{StateRunning},
+			alerts: []AccountState{StateNeedsLogin},
 		},
 		{
 			name:  "other errors back off and retry",
@@ -192,8 +192,8 @@ func TestRunHandlesEveryRiskSignal(t *testing.T) {
 				}
 			},
 			stopAt: 3,
-			seen:   []string{StateRunning, StateRunning}, // session() is back to running before the next look
-			alerts: []string{StateError},
+			seen:   []AccountState{StateRunning, StateRunning}, // session() is back to running before the next look
+			alerts: []AccountState{StateError},
 		},
 	}
 	for _, tt := range tests {
@@ -246,7 +246,7 @@ func TestStatusAndAlertOnlyOnChange(t *testing.T) {
 	h.agent.setState(StateError, errBoom)
 	h.agent.setState(StateError, errBoom)
 	h.agent.setState(StateQuota, pages.ErrQuota)
-	if got := alertStates(h); !slices.Equal(got, []string{StateError, StateQuota}) {
+	if got := alertStates(h); !slices.Equal(got, []AccountState{StateError, StateQuota}) {
 		t.Fatalf("alerts %q", got)
 	}
 	if st := h.agent.Status(); st.LastError != pages.ErrQuota.Error() || st.Account != "acc1" || st.Name != "Account One" {

@@ -15,14 +15,17 @@ import (
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
-// Brain nextStep values (spec brain-protocol.md).
+// NextStep is the brain's chat decision (spec brain-protocol.md).
+type NextStep string
+
+// Brain nextStep values.
 const (
-	StepNormalChat   = "normal_chat"
-	StepNeedContact  = "need_contact"
-	StepNoTalk       = "noTalk"
-	StepFinish       = "finish"
-	StepAlgoAbnormal = "algo_abnormal"
-	StepNeedEnsure   = "need_ensure"
+	StepNormalChat   NextStep = "normal_chat"
+	StepNeedContact  NextStep = "need_contact"
+	StepNoTalk       NextStep = "noTalk"
+	StepFinish       NextStep = "finish"
+	StepAlgoAbnormal NextStep = "algo_abnormal"
+	StepNeedEnsure   NextStep = "need_ensure"
 )
 
 // chatPass reads the chat list and handles every conversation whose last
@@ -414,7 +417,8 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 		return true, a.saveConversation(*conv)
 	}
 	lines := h.segments(reply.NextStepContent)
-	switch reply.NextStep {
+	step := NextStep(reply.NextStep)
+	switch step {
 	case StepNormalChat, StepNeedContact:
 		if len(lines) == 0 {
 			a.Log.Warn().Str("candidate", conv.CandidateID).Str("step", reply.NextStep).Msg("brain returned no text; sending nothing")
@@ -443,7 +447,7 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 				return true, err
 			}
 		}
-		if reply.NextStep == StepNeedContact {
+		if step == StepNeedContact {
 			if err := a.requestContacts(ctx, conv, lastUser); err != nil {
 				return true, err
 			}

@@ -34,27 +34,27 @@ func TestAnswerActsOnEveryNextStep(t *testing.T) {
 		chatErr   error
 		sent      []string
 		requested []string
-		status    string
+		status    ConvStatus
 		done      bool
 		handed    bool
 		answered  bool          // LastAnsweredMID moves to the question
 		retryIn   time.Duration // RetryAt - now after the pass (0: none)
 	}{
-		{name: "normal_chat sends every segment", reply: brain.ChatData{NextStep: StepNormalChat, NextStepContent: "薪资面议\n 期待与您沟通 "},
+		{name: "normal_chat sends every segment", reply: brain.ChatData{NextStep: string(StepNormalChat), NextStepContent: "薪资面议\n 期待与您沟通 "},
 			sent: []string{"薪资面议", "期待与您沟通"}, status: StatusInService, answered: true},
-		{name: "normal_chat without text sends nothing", reply: brain.ChatData{NextStep: StepNormalChat, NextStepContent: " \n "},
+		{name: "normal_chat without text sends nothing", reply: brain.ChatData{NextStep: string(StepNormalChat), NextStepContent: " \n "},
 			status: StatusInService, answered: true},
-		{name: "need_contact sends and requests wechat", reply: brain.ChatData{NextStep: StepNeedContact, NextStepContent: "方便加个微信吗？"},
+		{name: "need_contact sends and requests wechat", reply: brain.ChatData{NextStep: string(StepNeedContact), NextStepContent: "方便加个微信吗？"},
 			sent: []string{"方便加个微信吗？"}, requested: []string{"501/wechat"}, status: StatusInService, answered: true},
-		{name: "need_contact skips a contact already known", wechat: "zhang_w1", reply: brain.ChatData{NextStep: StepNeedContact, NextStepContent: "好的"},
+		{name: "need_contact skips a contact already known", wechat: "zhang_w1", reply: brain.ChatData{NextStep: string(StepNeedContact), NextStepContent: "好的"},
 			sent: []string{"好的"}, status: StatusInService, answered: true},
-		{name: "noTalk without contact terminates", reply: brain.ChatData{NextStep: StepNoTalk},
+		{name: "noTalk without contact terminates", reply: brain.ChatData{NextStep: string(StepNoTalk)},
 			status: StatusTerminated, done: true, answered: true},
-		{name: "finish with a contact completes", wechat: "zhang_w1", reply: brain.ChatData{NextStep: StepFinish},
+		{name: "finish with a contact completes", wechat: "zhang_w1", reply: brain.ChatData{NextStep: string(StepFinish)},
 			status: StatusComplete, done: true, answered: true},
-		{name: "need_ensure hands over to a human", reply: brain.ChatData{NextStep: StepNeedEnsure, NextStepContent: "ignored"},
+		{name: "need_ensure hands over to a human", reply: brain.ChatData{NextStep: string(StepNeedEnsure), NextStepContent: "ignored"},
 			status: StatusIntervened, handed: true, answered: true},
-		{name: "algo_abnormal asks again in 10 minutes", reply: brain.ChatData{NextStep: StepAlgoAbnormal},
+		{name: "algo_abnormal asks again in 10 minutes", reply: brain.ChatData{NextStep: string(StepAlgoAbnormal)},
 			status: StatusInService, retryIn: 10 * time.Minute},
 		{name: "unknown step sends nothing", reply: brain.ChatData{NextStep: "dance", NextStepContent: "hello"},
 			status: StatusInService, answered: true},
@@ -88,7 +88,7 @@ func TestAnswerActsOnEveryNextStep(t *testing.T) {
 				t.Errorf("answered = %v (LastAnsweredMID %d, question %d), want %v", got, c.LastAnsweredMID, q, tt.answered)
 			}
 			// The control plane hears each status change once, in order.
-			want := []string{StatusNotReached, StatusInService}
+			want := []ConvStatus{StatusNotReached, StatusInService}
 			if tt.status != StatusInService {
 				want = append(want, tt.status)
 			}
@@ -131,7 +131,7 @@ func jsonString(v any) string {
 func TestAnswerNotAgainUntilRetryDueAndNeverTwice(t *testing.T) {
 	h := newHarness(t).login()
 	h.candidateAsks("在吗")
-	h.brain.replies["501"] = []brain.ChatData{{NextStep: StepAlgoAbnormal}}
+	h.brain.replies["501"] = []brain.ChatData{{NextStep: string(StepAlgoAbnormal)}}
 	h.chat()
 	h.chat() // nothing changed and the retry is not due
 	if n := h.brain.chatCount(); n != 1 {
@@ -156,7 +156,7 @@ func TestAnswerDebouncesAndHonoursTheHostingPolicy(t *testing.T) {
 		wait    time.Duration // after the last candidate message
 		chats   int
 		sent    []string
-		status  string
+		status  ConvStatus
 	}{
 		{name: "waits for the reply delay", wait: 5 * time.Second, chats: 0, status: StatusInService},
 		{name: "unified answers the last message once", wait: 11 * time.Second, chats: 1, sent: []string{"好的"}, status: StatusInService},
@@ -195,7 +195,7 @@ func TestSegmentsAreSpacedByMinReplyInterval(t *testing.T) {
 		a.Hosting = Hosting{SegmentSeparator: "|", MinReplyInterval: time.Minute}
 	}).login()
 	h.candidateAsks("介绍一下")
-	h.brain.replies["501"] = []brain.ChatData{{NextStep: StepNormalChat, NextStepContent: "第一段|第二段"}}
+	h.brain.replies["501"] = []brain.ChatData{{NextStep: string(StepNormalChat), NextStepContent: "第一段|第二段"}}
 	start := h.clk.Now()
 	h.chat()
 	if got := h.site.sentTexts(); !slices.Equal(got, []string{"第一段", "第二段"}) {
@@ -209,7 +209,7 @@ func TestSegmentsAreSpacedByMinReplyInterval(t *testing.T) {
 func TestHumanRecruiterTakesOver(t *testing.T) {
 	tests := []struct {
 		name     string
-		strategy string
+		strategy ReplyStrategy
 		handed   bool
 		answers  int
 	}{
@@ -246,7 +246,7 @@ func TestCandidateTurnsRecordRepliesOptOutsAndContacts(t *testing.T) {
 	h.chat()
 	h.site.say(cand, cand, "在")
 	h.clk.advance(11 * time.Second)
-	h.brain.replies["501"] = []brain.ChatData{{NextStep: StepNormalChat, NextStepContent: "我们是一家做云服务的公司"}}
+	h.brain.replies["501"] = []brain.ChatData{{NextStep: string(StepNormalChat), NextStepContent: "我们是一家做云服务的公司"}}
 	h.chat()
 	c := h.conv(cand)
 	if !c.Replied || c.ReplyText != "在" {
@@ -383,9 +383,9 @@ func TestAccountWideErrorsStopThePass(t *testing.T) {
 
 // statusTrail lists the conversation statuses queued for the control
 // plane for candidate uid, in order.
-func (h *harness) statusTrail(uid int64) []string {
+func (h *harness) statusTrail(uid int64) []ConvStatus {
 	h.t.Helper()
-	var out []string
+	var out []ConvStatus
 	for _, it := range h.outbox(TargetControl) {
 		if it.Kind != KindConversation {
 			continue
@@ -395,7 +395,7 @@ func (h *harness) statusTrail(uid int64) []string {
 			h.t.Fatal(err)
 		}
 		if st.CandidateID == itoa(uid) {
-			out = append(out, st.Status)
+			out = append(out, ConvStatus(st.Status))
 		}
 	}
 	return out

@@ -6,15 +6,19 @@ import (
 	"github.com/hunterbot/hunterbot/bot/cadence"
 )
 
-// Conversation statuses, the vocabulary of seed 002's member statuses.
+// ConvStatus is a conversation's status, in the vocabulary of seed 002's
+// member statuses (the control plane's wire.Conv* values).
+type ConvStatus string
+
+// Conversation statuses.
 const (
-	StatusNotReached  = "NOT_REACHED"
-	StatusInService   = "IN_SERVICE"
-	StatusIntervened  = "CUSTOMER_SERVICE_INTERVENES" // a human took over
-	StatusComplete    = "COMPLETE_SERVICE"            // contact obtained / brain said noTalk
-	StatusTerminated  = "TERMINATE_SERVICE"           // opted out / refused
-	StatusTimeoutDone = "TIMEOUT_COMPLETE_SERVICE"
-	StatusIgnore      = "IGNORE"
+	StatusNotReached  ConvStatus = "NOT_REACHED"
+	StatusInService   ConvStatus = "IN_SERVICE"
+	StatusIntervened  ConvStatus = "CUSTOMER_SERVICE_INTERVENES" // a human took over
+	StatusComplete    ConvStatus = "COMPLETE_SERVICE"            // contact obtained / brain said noTalk
+	StatusTerminated  ConvStatus = "TERMINATE_SERVICE"           // opted out / refused
+	StatusTimeoutDone ConvStatus = "TIMEOUT_COMPLETE_SERVICE"
+	StatusIgnore      ConvStatus = "IGNORE"
 )
 
 // maxSentTexts bounds the own-text memory of a conversation record.
@@ -24,12 +28,12 @@ const maxSentTexts = 50
 // updated in the same transaction as the send-ledger entries and outbox
 // items it explains.
 type Conversation struct {
-	CandidateID string `json:"candidate_id"` // geekId as a string (the brain's id)
-	UID         int64  `json:"uid"`
-	Name        string `json:"name"`
-	Position    string `json:"position"` // the job name the site shows
-	BrainJobID  string `json:"brain_job_id,omitempty"`
-	Status      string `json:"status"`
+	CandidateID string     `json:"candidate_id"` // geekId as a string (the brain's id)
+	UID         int64      `json:"uid"`
+	Name        string     `json:"name"`
+	Position    string     `json:"position"` // the job name the site shows
+	BrainJobID  string     `json:"brain_job_id,omitempty"`
+	Status      ConvStatus `json:"status"`
 
 	GreetedAt time.Time `json:"greeted_at,omitzero"`
 	// LastSeenMID is the newest message already processed.

@@ -488,7 +488,7 @@ func (b *fakeBrain) Chat(_ context.Context, req brain.ChatRequest) (brain.ChatDa
 		b.replies[req.CandidateID] = q[1:]
 		return q[0], nil
 	}
-	return brain.ChatData{NextStep: StepNormalChat, NextStepContent: "好的"}, nil
+	return brain.ChatData{NextStep: string(StepNormalChat), NextStepContent: "好的"}, nil
 }
 
 func (b *fakeBrain) RecallList(_ context.Context, req brain.RecallListRequest) ([]brain.Recall, error) {

@@ -126,7 +126,7 @@ func TestGreetOutcomes(t *testing.T) {
 		greetedOK error // the Greeted check's error
 		passErr   error
 		state     worker.EffectState
-		appState  string
+		appState  AccountState
 		reports   int
 	}{
 		{name: "confirmed", state: worker.Done, appState: StateRunning, reports: 1},
@@ -193,7 +193,7 @@ func TestGreetDailyCapIsAQuota(t *testing.T) {
 	if len(l.greets) != 2 || h.agent.Status().State != StateQuota {
 		t.Fatalf("greets %q state %s; want 2 and quota_reached", l.greets, h.agent.Status().State)
 	}
-	if got := alertStates(h); !slices.Equal(got, []string{StateQuota}) {
+	if got := alertStates(h); !slices.Equal(got, []AccountState{StateQuota}) {
 		t.Fatalf("alerts %q", got)
 	}
 }

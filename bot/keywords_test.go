@@ -64,7 +64,7 @@ func TestEveryNewMessageIsEvaluatedOnce(t *testing.T) {
 	engine.Swap(compileRules(t, 1, testRules))
 	h.site.say(cand, cand, "请问薪资多少？")
 	h.clk.advance(11 * time.Second)
-	h.brain.replies["501"] = []brain.ChatData{{NextStep: StepNormalChat, NextStepContent: "薪资面议，电话 13912345678 联系我"}}
+	h.brain.replies["501"] = []brain.ChatData{{NextStep: string(StepNormalChat), NextStepContent: "薪资面议，电话 13912345678 联系我"}}
 	for range 3 {
 		h.chat()
 	}

@@ -166,7 +166,7 @@ func TestSendUnknownOutcomeIsSettledByTheHistory(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t).login()
 			q := h.candidateAsks("你好")
-			h.brain.replies["501"] = []brain.ChatData{{NextStep: StepNormalChat, NextStepContent: "您好，在的"}}
+			h.brain.replies["501"] = []brain.ChatData{{NextStep: string(StepNormalChat), NextStepContent: "您好，在的"}}
 			h.site.sendFault = func(string) (bool, error) { return tt.landed, errUnknown }
 			h.site.historyErr = tt.historyErr
 			err := h.agent.handleConversation(context.Background(), pages.Row{UID: cand, Name: "张女士"}, h.conv(cand))

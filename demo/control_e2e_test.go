@@ -109,7 +109,7 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 	var burstAt, humanAt, riskAt, clearAt, releaseAt time.Time
 	var manualContact uint64
 	const manualText = "您好，我是王经理，方便的话今天下午电话聊聊？"
-	var stateDuringRisk string
+	var stateDuringRisk bot.AccountState
 	events := []simEvent{
 		{at("09:50"), func() {
 			burstCand, burstAt = pick(sim.PersonaSilent, sim.PersonaGhost), clk.Now()

@@ -331,7 +331,7 @@ func (d *Demo) Summary() Summary {
 		s.Greeted += st.Greeted
 		s.Replies += st.Replies
 		s.Contacts += st.Contacts
-		s.States[st.Account] = st.State
+		s.States[st.Account] = string(st.State)
 	}
 	return s
 }

@@ -309,7 +309,7 @@ func notRunning(op *client.Operator, sc *sim.Scenario) []string {
 	}
 	var bad []string
 	for _, a := range sc.Accounts {
-		if s := state[a.ID]; s != bot.StateRunning {
+		if s := state[a.ID]; s != string(bot.StateRunning) {
 			if s == "" {
 				s = "unreported"
 			}
