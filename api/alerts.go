@@ -18,7 +18,7 @@ import (
 type alertStore interface {
 	ListAlerts(accountKey string, page, pageSize int) ([]wire.Alert, int, error)
 	DueAlerts(now time.Time, limit int) ([]wire.Alert, error)
-	RecordAlertAttempt(id uint64, outcome, errMsg string, next time.Time) (wire.Alert, error)
+	RecordAlertAttempt(id uint64, outcome wire.Delivery, errMsg string, next time.Time) (wire.Alert, error)
 }
 
 func (s *Server) alertRoutes() []route {
@@ -101,14 +101,14 @@ const (
 // no tokens, cookies or credentials, only the account's key, state and
 // the worker's last error text.
 type AlertWebhookBody struct {
-	Event         string    `json:"event"` // always "account_alert"
-	ID            uint64    `json:"id"`
-	Account       string    `json:"account"`
-	WorkerID      string    `json:"worker_id"`
-	State         string    `json:"state"`
-	PreviousState string    `json:"previous_state"`
-	LastError     string    `json:"last_error"`
-	At            time.Time `json:"at"`
+	Event         string            `json:"event"` // always "account_alert"
+	ID            uint64            `json:"id"`
+	Account       string            `json:"account"`
+	WorkerID      string            `json:"worker_id"`
+	State         wire.AccountState `json:"state"`
+	PreviousState wire.AccountState `json:"previous_state"`
+	LastError     string            `json:"last_error"`
+	At            time.Time         `json:"at"`
 }
 
 // alertBackoff is the wait after the n-th failed attempt.
@@ -142,8 +142,8 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 			if wire.IsAlertState(al.State) {
 				ev = s.log.Warn()
 			}
-			ev.Str("account", al.Account).Str("worker", al.WorkerID).Str("state", al.State).
-				Str("previous_state", al.PreviousState).Uint64("alert", al.ID).Msg("account alert")
+			ev.Str("account", al.Account).Str("worker", al.WorkerID).Str("state", string(al.State)).
+				Str("previous_state", string(al.PreviousState)).Uint64("alert", al.ID).Msg("account alert")
 		}
 		outcome, msg, next := wire.WebhookDelivered, "", time.Time{}
 		if cfg.WebhookURL == "" {

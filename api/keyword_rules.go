@@ -421,7 +421,7 @@ func qTime(r *http.Request, name string) (time.Time, error) {
 func (s *Server) listHits(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := wire.KeywordHitFilter{RuleID: q.Get("rule_id"), AccountID: q.Get("account_id"),
-		CandidateID: q.Get("candidate_id"), Callback: q.Get("callback")}
+		CandidateID: q.Get("candidate_id"), Callback: wire.Delivery(q.Get("callback"))}
 	switch f.Callback {
 	case "", wire.CallbackNone, wire.CallbackPending, wire.CallbackDelivered, wire.CallbackFailed:
 	default:

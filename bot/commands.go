@@ -48,7 +48,7 @@ func (a *Agent) putConversation(tx *worker.Tx, c Conversation) error {
 	if c.Status == "" || c.Status == old.Status {
 		return nil
 	}
-	st := wire.ConversationStatus{Account: a.cfg.ID, CandidateID: c.CandidateID, Name: c.Name, Status: string(c.Status),
+	st := wire.ConversationStatus{Account: a.cfg.ID, CandidateID: c.CandidateID, Name: c.Name, Status: wire.ConvStatus(c.Status),
 		UpdatedAt: tx.Now()}
 	key := fmt.Sprintf("control/conv/%s/%s/%s/%d", a.cfg.ID, c.CandidateID, c.Status, tx.Now().UnixNano())
 	return enqueueJSON(tx, key, TargetControl, KindConversation, a.cfg.ID, st, "")
@@ -105,7 +105,7 @@ func (a *Agent) applyCommands() error {
 					}
 				}
 			default:
-				done, reason = false, "unknown command kind "+strconv.Quote(cmd.Kind)
+				done, reason = false, "unknown command kind "+strconv.Quote(string(cmd.Kind))
 			}
 			key := fmt.Sprintf("control/cmdack/%d", cmd.ID)
 			return enqueueJSON(tx, key, TargetControl, KindCommandAck, a.cfg.ID, commandAck{ID: cmd.ID, Done: done, Reason: reason}, "")
@@ -113,7 +113,7 @@ func (a *Agent) applyCommands() error {
 		if err != nil {
 			return err
 		}
-		a.Log.Info().Uint64("command", cmd.ID).Str("kind", cmd.Kind).Str("candidate", cmd.CandidateID).Bool("done", done).Msg("operator command")
+		a.Log.Info().Uint64("command", cmd.ID).Str("kind", string(cmd.Kind)).Str("candidate", cmd.CandidateID).Bool("done", done).Msg("operator command")
 	}
 	return nil
 }

@@ -35,7 +35,7 @@ func (f *fakeControl) PushRecords(_ context.Context, in []wire.RecordInput) ([]w
 }
 
 func (f *fakeControl) PushConversations(_ context.Context, in []wire.ConversationStatus) ([]wire.Conversation, error) {
-	f.calls = append(f.calls, "conversations:"+in[0].Status)
+	f.calls = append(f.calls, "conversations:"+string(in[0].Status))
 	return nil, f.err
 }
 
@@ -90,7 +90,7 @@ func TestControlDelivererRetryOrPark(t *testing.T) {
 	kinds := []worker.OutboxItem{
 		item(KindContact, wire.ContactInput{Account: "acc1", CandidateID: "501"}),
 		item(KindRecord, wire.RecordInput{UID: "fu-1"}),
-		item(KindConversation, wire.ConversationStatus{Status: string(StatusInService)}),
+		item(KindConversation, wire.ConversationStatus{Status: wire.ConvStatus(StatusInService)}),
 		item(KindSendAck, sendAck{ID: 7, Sent: true}),
 		item(KindCommandAck, commandAck{ID: 8, Reason: "no"}),
 		item(KindKeywordHit, wire.KeywordHitInput{RuleID: "r1", MsgID: "105"}),

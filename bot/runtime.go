@@ -395,7 +395,7 @@ func (rt *Runtime) beat(ctx context.Context) {
 	statuses := make([]wire.AccountStatus, 0, len(rt.agents))
 	for _, a := range rt.agents {
 		s := a.Status()
-		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: string(s.State), LastError: s.LastError,
+		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: wire.AccountState(s.State), LastError: s.LastError,
 			Counters: map[string]int64{"greeted": int64(s.Greeted), "planned": int64(s.Planned),
 				"replies": int64(s.Replies), "contacts": int64(s.Contacts)}})
 	}

@@ -140,11 +140,11 @@ func TestRuntimeBeatReportsEveryAccount(t *testing.T) {
 		t.Fatalf("beats %+v", plane.beats)
 	}
 	a, b := plane.beats[0][0], plane.beats[0][1]
-	if a.Key != "acc1" || a.State != string(StatePausedRisk) || a.LastError != errBoom.Error() ||
+	if a.Key != "acc1" || a.State != wire.AccountState(StatePausedRisk) || a.LastError != errBoom.Error() ||
 		a.Counters["greeted"] != 3 || a.Counters["planned"] != 10 || a.Counters["replies"] != 2 || a.Counters["contacts"] != 1 {
 		t.Fatalf("acc1 status %+v", a)
 	}
-	if b.Key != "acc2" || b.Name != "Two" || b.State != string(StateStarting) {
+	if b.Key != "acc2" || b.Name != "Two" || b.State != wire.AccountState(StateStarting) {
 		t.Fatalf("acc2 status %+v", b)
 	}
 	plane.err = errors.New("down")

@@ -305,7 +305,7 @@ func notRunning(op *client.Operator, sc *sim.Scenario) []string {
 	}
 	state := map[string]string{}
 	for _, a := range accs {
-		state[a.Key] = a.State
+		state[a.Key] = string(a.State)
 	}
 	var bad []string
 	for _, a := range sc.Accounts {
