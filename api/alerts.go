@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api/wire"
+	"github.com/hunterbot/hunterbot/internal/clock"
 )
 
 // alertStore is what the account-alert routes and the webhook delivery
@@ -113,11 +114,7 @@ type AlertWebhookBody struct {
 
 // alertBackoff is the wait after the n-th failed attempt.
 func alertBackoff(n int) time.Duration {
-	d := alertRetryBase << uint(n-1)
-	if d > alertRetryMax || d <= 0 {
-		d = alertRetryMax
-	}
-	return d
+	return clock.Backoff{Base: alertRetryBase, Max: alertRetryMax}.Delay(n)
 }
 
 // DeliverAlerts makes one delivery pass: every queued alert that is due is

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api/wire"
+	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/rules"
 )
 
@@ -504,11 +505,7 @@ type HitCallbackBody struct {
 
 // hitBackoff is the wait after the n-th failed attempt.
 func hitBackoff(n int) time.Duration {
-	d := hitRetryBase << uint(n-1)
-	if d > hitRetryMax || d <= 0 {
-		d = hitRetryMax
-	}
-	return d
+	return clock.Backoff{Base: hitRetryBase, Max: hitRetryMax}.Delay(n)
 }
 
 // DeliverKeywordHits makes one delivery pass: every queued hit that is due

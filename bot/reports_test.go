@@ -185,7 +185,8 @@ func TestBrainDelivererRetryOrPark(t *testing.T) {
 }
 
 // A permanent failure parks the item at the longest backoff; a transient
-// one retries after MinBackoff·2^attempts with jitter. Neither drops it.
+// one retries after MinBackoff·2^attempts, capped, with equal jitter.
+// Neither drops it.
 func TestOutboxRetryVersusPark(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -193,9 +194,9 @@ func TestOutboxRetryVersusPark(t *testing.T) {
 		attempts int
 		min, max time.Duration
 	}{
-		{name: "transient, first retry", err: errBoom, attempts: 0, min: 750 * time.Millisecond, max: 1250 * time.Millisecond},
-		{name: "transient, third retry", err: errBoom, attempts: 2, min: 3 * time.Second, max: 5 * time.Second},
-		{name: "transient, capped", err: errBoom, attempts: 20, min: 45 * time.Second, max: 75 * time.Second},
+		{name: "transient, first retry", err: errBoom, attempts: 0, min: 500 * time.Millisecond, max: time.Second},
+		{name: "transient, third retry", err: errBoom, attempts: 2, min: 2 * time.Second, max: 4 * time.Second},
+		{name: "transient, capped", err: errBoom, attempts: 20, min: 30 * time.Second, max: time.Minute},
 		{name: "permanent is parked", err: fmt.Errorf("bad payload: %w", ErrPermanent), attempts: 0, min: time.Minute, max: time.Minute},
 	}
 	for _, tt := range tests {

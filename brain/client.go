@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -201,12 +200,7 @@ func retryable(ctx context.Context, err error) bool {
 
 // backoff is exponential in the attempt with equal jitter, capped at max.
 func (c *Client) backoff(attempt int) time.Duration {
-	d := c.base << (attempt - 1)
-	if d <= 0 || d > c.max {
-		d = c.max
-	}
-	half := d / 2
-	return half + rand.N(half+1)
+	return clock.Backoff{Base: c.base, Max: c.max, Jitter: 0.5}.Delay(attempt)
 }
 
 func (c *Client) attempt(ctx context.Context, cl call, attempt int, out any) (error, time.Duration) {
