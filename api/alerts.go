@@ -90,12 +90,11 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 // until the webhook answers 2xx or the attempts run out, so a restart only
 // delays it. Receivers deduplicate on "id".
 const (
-	alertRetryBase     = 5 * time.Second
-	alertRetryMax      = 10 * time.Minute
-	alertMaxAttempts   = 10
-	alertDeliveryEvery = time.Second
-	alertBatch         = 50
-	alertPostTimeout   = 10 * time.Second
+	alertRetryBase   = 5 * time.Second
+	alertRetryMax    = 10 * time.Minute
+	alertMaxAttempts = 10
+	alertBatch       = 50
+	alertPostTimeout = 10 * time.Second
 )
 
 // AlertWebhookBody is what the webhook receives. It carries no secrets:
@@ -176,16 +175,17 @@ func postAlert(ctx context.Context, cfg AlertsConfig, al wire.Alert) error {
 		Delivery: strconv.FormatUint(al.ID, 10)}.post(ctx, alertHTTP, body)
 }
 
-// RunAlertDelivery runs DeliverAlerts every second of the server's clock
-// until ctx ends (`hunterbot serve` starts it). Heartbeats never wait for
-// it: they only queue alerts in the store.
+// RunAlertDelivery delivers queued alerts until ctx ends (`hunterbot
+// serve` starts it), on the shared delivery loop: at once after a
+// heartbeat (the only way alerts are created), every second while a retry
+// is due within a minute, otherwise once a minute. Heartbeats never wait
+// for it: they only queue alerts in the store and poke the loop.
 func (s *Server) RunAlertDelivery(ctx context.Context, cfg AlertsConfig) error {
-	for {
-		if _, err := s.DeliverAlerts(ctx, cfg); err != nil && ctx.Err() == nil {
-			s.log.Warn().Err(err).Msg("alert delivery")
+	return s.runDelivery(ctx, "alert", s.alertWake, func(ctx context.Context) (bool, error) {
+		if _, err := s.DeliverAlerts(ctx, cfg); err != nil {
+			return false, err
 		}
-		if err := s.clock.Sleep(ctx, alertDeliveryEvery); err != nil {
-			return err
-		}
-	}
+		soon, err := s.store.DueAlerts(s.clock.Now().Add(deliveryIdle), 1)
+		return len(soon) > 0, err
+	})
 }

@@ -79,8 +79,9 @@ type Server struct {
 	// workbook in memory, and queued operators wait rather than multiply
 	// the server's peak memory.
 	exportSlot chan struct{}
-	// hitWake wakes the keyword-hit delivery loop when hits arrive.
-	hitWake wakeup
+	// hitWake and alertWake wake the keyword-hit and alert delivery loops
+	// when hits arrive or a heartbeat may have queued an alert.
+	hitWake, alertWake wakeup
 }
 
 // NewServer validates opts, creates the export directory (0700) and builds
@@ -116,7 +117,7 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	s := &Server{opt: opts, store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		exportDir: filepath.Join(opts.DataDir, "media", "exports"), exportSlot: make(chan struct{}, 1),
-		hitWake: newWakeup()}
+		hitWake: newWakeup(), alertWake: newWakeup()}
 	if err := os.MkdirAll(s.exportDir, 0o700); err != nil {
 		return nil, fmt.Errorf("api: export dir: %w", err)
 	}
