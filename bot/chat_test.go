@@ -34,7 +34,7 @@ func TestAnswerActsOnEveryNextStep(t *testing.T) {
 		chatErr   error
 		sent      []string
 		requested []string
-		status    ConvStatus
+		status    wire.ConvStatus
 		done      bool
 		handed    bool
 		answered  bool          // LastAnsweredMID moves to the question
@@ -88,7 +88,7 @@ func TestAnswerActsOnEveryNextStep(t *testing.T) {
 				t.Errorf("answered = %v (LastAnsweredMID %d, question %d), want %v", got, c.LastAnsweredMID, q, tt.answered)
 			}
 			// The control plane hears each status change once, in order.
-			want := []ConvStatus{StatusNotReached, StatusInService}
+			want := []wire.ConvStatus{StatusNotReached, StatusInService}
 			if tt.status != StatusInService {
 				want = append(want, tt.status)
 			}
@@ -156,7 +156,7 @@ func TestAnswerDebouncesAndHonoursTheHostingPolicy(t *testing.T) {
 		wait    time.Duration // after the last candidate message
 		chats   int
 		sent    []string
-		status  ConvStatus
+		status  wire.ConvStatus
 	}{
 		{name: "waits for the reply delay", wait: 5 * time.Second, chats: 0, status: StatusInService},
 		{name: "unified answers the last message once", wait: 11 * time.Second, chats: 1, sent: []string{"好的"}, status: StatusInService},
@@ -383,9 +383,9 @@ func TestAccountWideErrorsStopThePass(t *testing.T) {
 
 // statusTrail lists the conversation statuses queued for the control
 // plane for candidate uid, in order.
-func (h *harness) statusTrail(uid int64) []ConvStatus {
+func (h *harness) statusTrail(uid int64) []wire.ConvStatus {
 	h.t.Helper()
-	var out []ConvStatus
+	var out []wire.ConvStatus
 	for _, it := range h.outbox(TargetControl) {
 		if it.Kind != KindConversation {
 			continue
@@ -395,7 +395,7 @@ func (h *harness) statusTrail(uid int64) []ConvStatus {
 			h.t.Fatal(err)
 		}
 		if st.CandidateID == itoa(uid) {
-			out = append(out, ConvStatus(st.Status))
+			out = append(out, st.Status)
 		}
 	}
 	return out

@@ -48,7 +48,7 @@ func (a *Agent) putConversation(tx *worker.Tx, c Conversation) error {
 	if c.Status == "" || c.Status == old.Status {
 		return nil
 	}
-	st := wire.ConversationStatus{Account: a.cfg.ID, CandidateID: c.CandidateID, Name: c.Name, Status: wire.ConvStatus(c.Status),
+	st := wire.ConversationStatus{Account: a.cfg.ID, CandidateID: c.CandidateID, Name: c.Name, Status: c.Status,
 		UpdatedAt: tx.Now()}
 	key := fmt.Sprintf("control/conv/%s/%s/%s/%d", a.cfg.ID, c.CandidateID, c.Status, tx.Now().UnixNano())
 	return enqueueJSON(tx, key, TargetControl, KindConversation, a.cfg.ID, st, "")

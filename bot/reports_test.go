@@ -90,7 +90,7 @@ func TestControlDelivererRetryOrPark(t *testing.T) {
 	kinds := []worker.OutboxItem{
 		item(KindContact, wire.ContactInput{Account: "acc1", CandidateID: "501"}),
 		item(KindRecord, wire.RecordInput{UID: "fu-1"}),
-		item(KindConversation, wire.ConversationStatus{Status: wire.ConvStatus(StatusInService)}),
+		item(KindConversation, wire.ConversationStatus{Status: StatusInService}),
 		item(KindSendAck, sendAck{ID: 7, Sent: true}),
 		item(KindCommandAck, commandAck{ID: 8, Reason: "no"}),
 		item(KindKeywordHit, wire.KeywordHitInput{RuleID: "r1", MsgID: "105"}),
