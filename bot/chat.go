@@ -26,6 +26,10 @@ const (
 	StepFinish       NextStep = "finish"
 	StepAlgoAbnormal NextStep = "algo_abnormal"
 	StepNeedEnsure   NextStep = "need_ensure"
+	// StepNeedContactNoWechat (reference v3.0) asks for a contact other
+	// than WeChat; StepInit carries text like normal_chat.
+	StepNeedContactNoWechat NextStep = brain.StepNeedContactNoWechat
+	StepInit                NextStep = brain.StepInit
 )
 
 // chatPass reads the chat list and handles every conversation whose last
@@ -414,12 +418,14 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 		// The brain is down: try again on a later pass.
 		a.Log.Warn().Err(err).Str("candidate", conv.CandidateID).Msg("brain chat failed")
 		conv.RetryAt = a.Clock.Now().Add(2 * time.Minute)
+		a.chatRefused(conv, err) // parking.go
 		return true, a.saveConversation(*conv)
 	}
+	conv.BrainRefusals = 0
 	lines := h.segments(reply.NextStepContent)
 	step := NextStep(reply.NextStep)
 	switch step {
-	case StepNormalChat, StepNeedContact:
+	case StepNormalChat, StepNeedContact, StepNeedContactNoWechat, StepInit:
 		if len(lines) == 0 {
 			a.Log.Warn().Str("candidate", conv.CandidateID).Str("step", reply.NextStep).Msg("brain returned no text; sending nothing")
 		}
@@ -447,8 +453,8 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 				return true, err
 			}
 		}
-		if step == StepNeedContact {
-			if err := a.requestContacts(ctx, conv, lastUser); err != nil {
+		if step == StepNeedContact || step == StepNeedContactNoWechat {
+			if err := a.requestContacts(ctx, conv, lastUser, step == StepNeedContactNoWechat); err != nil {
 				return true, err
 			}
 		}
@@ -490,7 +496,7 @@ func (a *Agent) spaceReply(ctx context.Context, conv *Conversation, h Hosting) e
 func toBrainHistory(items []HistoryItem) []brain.ChatMessage {
 	out := make([]brain.ChatMessage, len(items))
 	for i, it := range items {
-		out[i] = brain.ChatMessage{Speaker: string(it.Speaker), Msg: it.Msg, Time: it.Time}
+		out[i] = brain.ChatMessage{Speaker: string(it.Speaker), Msg: it.Msg, Time: brain.MsgTime(it.Time)}
 	}
 	return out
 }
@@ -596,8 +602,23 @@ func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Tur
 }
 
 // requestContacts clicks the configured toolbar requests once each.
-func (a *Agent) requestContacts(ctx context.Context, conv *Conversation, after int64) error {
-	for _, k := range a.cfg.ContactRequests {
+//
+// noWechat (the reference's need_contact_without_wx) leaves out the WeChat
+// request; when nothing else is configured it asks for the phone.
+func (a *Agent) requestContacts(ctx context.Context, conv *Conversation, after int64, noWechat bool) error {
+	kinds := a.cfg.ContactRequests
+	if noWechat {
+		kinds = nil
+		for _, k := range a.cfg.ContactRequests {
+			if pages.Exchange(k) != pages.ExchangeWechat {
+				kinds = append(kinds, k)
+			}
+		}
+		if len(kinds) == 0 {
+			kinds = []string{string(pages.ExchangePhone)}
+		}
+	}
+	for _, k := range kinds {
 		kind := pages.Exchange(k)
 		if (kind == pages.ExchangeWechat && conv.Wechat != "") || (kind == pages.ExchangePhone && conv.Phone != "") ||
 			(kind == pages.ExchangeResume && conv.CVFile != "") {

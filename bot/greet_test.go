@@ -39,7 +39,7 @@ func TestAllowedFollowsTheTimeMounts(t *testing.T) {
 // planGreetings gives the brain a plan for job 101 and the site a
 // recommend list with the given candidates.
 func (h *harness) planGreetings(helloSum int, filter bool, pgs ...[]pages.Geek) *fakeList {
-	h.brain.tasks = []brain.Task{{JobID: "job_boss_101", TaskType: "batchTouch", HelloSum: helloSum, Filter: filter}}
+	h.brain.tasks = []brain.Task{{JobID: "job_boss_101", TaskType: "batchTouch", HelloSum: helloSum, Filter: brain.TaskFilter{Ask: filter}}}
 	return h.site.addList("101", pgs...)
 }
 

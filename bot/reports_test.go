@@ -145,12 +145,12 @@ func TestBrainDelivererRetryOrPark(t *testing.T) {
 		item(KindRecallResult, brain.RecallResultRequest{CandidateID: "501"}),
 	}
 	tests := []struct {
-		name      string
-		err       error
-		permanent bool
+		name     string
+		err      error
+		rejected bool // a data rejection: retried a few times, then parked
 	}{
 		{name: "delivered"},
-		{name: "ret -1 is parked", err: fmt.Errorf("task/report: %w", brain.ErrRejected), permanent: true},
+		{name: "ret -1 is a data rejection", err: fmt.Errorf("task/report: %w", brain.ErrRejected), rejected: true},
 		{name: "transport error retries", err: fmt.Errorf("post: %w", brain.ErrTransport)},
 	}
 	for _, tt := range tests {
@@ -159,8 +159,8 @@ func TestBrainDelivererRetryOrPark(t *testing.T) {
 			d := BrainDeliverer(fr)
 			for _, it := range items {
 				err := d.Deliver(context.Background(), it)
-				if (err == nil) != (tt.err == nil) || errors.Is(err, ErrPermanent) != tt.permanent {
-					t.Fatalf("%s: Deliver = %v, want error %v permanent %v", it.Kind, err, tt.err != nil, tt.permanent)
+				if (err == nil) != (tt.err == nil) || errors.Is(err, ErrRejectedData) != tt.rejected || errors.Is(err, ErrPermanent) {
+					t.Fatalf("%s: Deliver = %v, want error %v rejected %v", it.Kind, err, tt.err != nil, tt.rejected)
 				}
 			}
 			if want := []string{"report:501", "result:501:zw", "recall:501"}; fmt.Sprint(fr.calls) != fmt.Sprint(want) {
@@ -184,9 +184,9 @@ func TestBrainDelivererRetryOrPark(t *testing.T) {
 	}
 }
 
-// A permanent failure parks the item at the longest backoff; a transient
-// one retries after MinBackoff·2^attempts, capped, with equal jitter.
-// Neither drops it.
+// A permanent failure parks the item (out of the queue, kept for a
+// replay); a transient one retries after MinBackoff·2^attempts, capped,
+// with equal jitter. Neither drops it.
 func TestOutboxRetryVersusPark(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -197,7 +197,7 @@ func TestOutboxRetryVersusPark(t *testing.T) {
 		{name: "transient, first retry", err: errBoom, attempts: 0, min: 500 * time.Millisecond, max: time.Second},
 		{name: "transient, third retry", err: errBoom, attempts: 2, min: 2 * time.Second, max: 4 * time.Second},
 		{name: "transient, capped", err: errBoom, attempts: 20, min: 30 * time.Second, max: time.Minute},
-		{name: "permanent is parked", err: fmt.Errorf("bad payload: %w", ErrPermanent), attempts: 0, min: time.Minute, max: time.Minute},
+		{name: "permanent is parked", err: fmt.Errorf("bad payload: %w", ErrPermanent), attempts: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,6 +224,16 @@ func TestOutboxRetryVersusPark(t *testing.T) {
 				t.Fatalf("Pass = %d, %v", n, err)
 			}
 			items := h.outbox(TargetControl)
+			if errors.Is(tt.err, ErrPermanent) {
+				var parked []worker.ParkedItem
+				if err := h.db.View(func(tx *worker.Tx) (err error) { parked, err = tx.Parked(); return }); err != nil {
+					t.Fatal(err)
+				}
+				if len(items) != 0 || len(parked) != 1 || parked[0].Key != "x" {
+					t.Fatalf("queue %d items, parked %+v; want the item parked", len(items), parked)
+				}
+				return
+			}
 			if len(items) != 1 {
 				t.Fatalf("%d items left, want the failed one kept", len(items))
 			}

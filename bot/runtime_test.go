@@ -54,6 +54,7 @@ func (p *fakePlane) KeywordRules(_ context.Context, have uint64) (*wire.KeywordR
 // testRuntime is a runtime around harness agents, without a browser.
 func testRuntime(plane *fakePlane, hs ...*harness) *Runtime {
 	rt := &Runtime{cfg: &Config{}, opts: RuntimeOptions{Log: zerolog.Nop()}, ctrl: plane, keywords: rules.NewEngine(nil)}
+	rt.db = hs[0].db
 	for _, h := range hs {
 		h.agent.Keywords = rt.keywords
 		rt.agents = append(rt.agents, h.agent)
