@@ -108,6 +108,19 @@ func MsgTimeOf(t time.Time) MsgTime {
 	return MsgTime(t.UnixMilli())
 }
 
+// historyInSeconds returns a copy of h with every time in epoch seconds.
+// The v3.0 line reads historyMsg times with Python's
+// datetime.fromtimestamp, i.e. seconds (milliseconds overflow the year and
+// it silently uses "now" instead); v2.0 divides them by 1000 first.
+func historyInSeconds(h []ChatMessage) []ChatMessage {
+	out := make([]ChatMessage, len(h))
+	for i, m := range h {
+		m.Time /= 1000
+		out[i] = m
+	}
+	return out
+}
+
 // Time returns the instant (zero for 0).
 func (m MsgTime) Time() time.Time {
 	if m == 0 {

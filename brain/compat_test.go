@@ -1,7 +1,11 @@
 package brain_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +126,47 @@ func TestJobConfigReferenceKeys(t *testing.T) {
 	} {
 		if err := json.Unmarshal([]byte(in), &c); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%s: error %v, want one naming %s", in, err, key)
+		}
+	}
+}
+
+// The v2.0 line divides historyMsg times by 1000; the v3.0 line hands them
+// to datetime.fromtimestamp as they are. The client sends each its unit.
+func TestChatHistoryTimeUnitPerDialect(t *testing.T) {
+	at := time.Date(2025, 11, 30, 9, 0, 0, 0, clock.Shanghai)
+	for _, tc := range []struct {
+		dialect brain.Dialect
+		want    int64
+	}{
+		{brain.DialectV2, at.UnixMilli()},
+		{brain.DialectBuiltin, at.UnixMilli()},
+		{brain.DialectV3, at.Unix()},
+	} {
+		var got struct {
+			HistoryMsg []struct {
+				Time int64 `json:"time"`
+			} `json:"historyMsg"`
+		}
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+				t.Errorf("%s: decode: %v", tc.dialect, err)
+			}
+			io.WriteString(w, `{"ret":0,"msg":"success","data":{"nextStep":"normal_chat","nextStepContent":"好的"}}`)
+		}))
+		c, err := brain.New(brain.Options{BaseURL: ts.URL, MaxRetries: -1, Dialect: tc.dialect})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist := []brain.ChatMessage{{Speaker: "user", Msg: "薪资多少", Time: brain.MsgTimeOf(at)}}
+		if _, err := c.Chat(context.Background(), brain.ChatRequest{AccountID: "a", CandidateID: "c", CandidateName: "张三", HistoryMsg: hist}); err != nil {
+			t.Fatalf("%s: chat: %v", tc.dialect, err)
+		}
+		ts.Close()
+		if len(got.HistoryMsg) != 1 || got.HistoryMsg[0].Time != tc.want {
+			t.Errorf("%s: sent %+v, want time %d", tc.dialect, got.HistoryMsg, tc.want)
+		}
+		if hist[0].Time != brain.MsgTimeOf(at) {
+			t.Errorf("%s: the caller's history was changed to %d", tc.dialect, hist[0].Time)
 		}
 	}
 }

@@ -67,6 +67,9 @@ func (c *Client) Filter(ctx context.Context, req FilterRequest) (bool, error) {
 // derives its answer from the history it is given).
 func (c *Client) Chat(ctx context.Context, req ChatRequest) (ChatData, error) {
 	var d ChatData
+	if c.Dialect() == DialectV3 {
+		req.HistoryMsg = historyInSeconds(req.HistoryMsg)
+	}
 	err := c.postJSON(ctx, PathChat, req.AccountID, true, req, &d, nil)
 	return d, err
 }
