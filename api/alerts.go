@@ -144,7 +144,7 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 		outcome, msg, next := wire.WebhookDelivered, "", time.Time{}
 		if cfg.WebhookURL == "" {
 			outcome, msg = wire.WebhookSkipped, "no webhook configured"
-		} else if perr := postAlert(ctx, cfg, al); perr != nil {
+		} else if perr := postAlert(ctx, s.alertHTTP, cfg, al); perr != nil {
 			if ctx.Err() != nil {
 				return delivered, ctx.Err() // shutting down: not the receiver's fault
 			}
@@ -163,23 +163,22 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 	return delivered, nil
 }
 
-var alertHTTP = &http.Client{Timeout: alertPostTimeout}
-
-func postAlert(ctx context.Context, cfg AlertsConfig, al wire.Alert) error {
+func postAlert(ctx context.Context, client *http.Client, cfg AlertsConfig, al wire.Alert) error {
 	body, err := json.Marshal(AlertWebhookBody{Event: "account_alert", ID: al.ID, Account: al.Account, WorkerID: al.WorkerID,
 		State: al.State, PreviousState: al.PreviousState, LastError: al.LastError, At: al.At})
 	if err != nil {
 		return err
 	}
 	return webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Event: "account_alert",
-		Delivery: strconv.FormatUint(al.ID, 10)}.post(ctx, alertHTTP, body)
+		Delivery: strconv.FormatUint(al.ID, 10)}.post(ctx, client, body)
 }
 
 // RunAlertDelivery delivers queued alerts until ctx ends (`hunterbot
-// serve` starts it), on the shared delivery loop: at once after a
-// heartbeat (the only way alerts are created), every second while a retry
-// is due within a minute, otherwise once a minute. Heartbeats never wait
-// for it: they only queue alerts in the store and poke the loop.
+// serve` starts it), on the shared delivery loop: at once after whatever
+// may have queued an alert (a heartbeat, a burst of failed logins), every
+// second while a retry is due within a minute, otherwise once a minute.
+// Heartbeats never wait for it: they only queue alerts in the store and
+// poke the loop.
 func (s *Server) RunAlertDelivery(ctx context.Context, cfg AlertsConfig) error {
 	return s.runDelivery(ctx, "alert", s.alertWake, func(ctx context.Context) (bool, error) {
 		if _, err := s.DeliverAlerts(ctx, cfg); err != nil {
