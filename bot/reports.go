@@ -142,10 +142,14 @@ type ControlPusher interface {
 	PushConversations(ctx context.Context, convs []wire.ConversationStatus) ([]wire.Conversation, error)
 	AckSend(ctx context.Context, id uint64, sent bool, sentAt time.Time, reason string) (wire.FollowupRecord, error)
 	AckCommand(ctx context.Context, id uint64, done bool, reason string) (wire.Command, error)
+	PushKeywordHits(ctx context.Context, hits []wire.KeywordHitInput) ([]wire.KeywordHit, error)
 }
 
-// ControlDeliverer delivers control-plane outbox items. A 4xx other than
-// 408/429 is permanent (the payload is wrong); anything else retries.
+// ControlDeliverer delivers control-plane outbox items. A 4xx answer is
+// permanent (the payload is wrong) except 401, 408 and 429, which retry
+// like 5xx and transport errors: a 401 means the worker token is wrong or
+// was rotated, which an operator fixes in the config, and the reports must
+// survive until then.
 func ControlDeliverer(c ControlPusher) Deliverer {
 	return DelivererFunc(func(ctx context.Context, it worker.OutboxItem) error {
 		var err error
@@ -180,6 +184,12 @@ func ControlDeliverer(c ControlPusher) Deliverer {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
 			_, err = c.AckCommand(ctx, ack.ID, ack.Done, ack.Reason)
+		case KindKeywordHit:
+			var in wire.KeywordHitInput
+			if err := json.Unmarshal(it.Payload, &in); err != nil {
+				return fmt.Errorf("%w: %v", ErrPermanent, err)
+			}
+			_, err = c.PushKeywordHits(ctx, []wire.KeywordHitInput{in})
 		default:
 			return fmt.Errorf("%w: unknown control item kind %q", ErrPermanent, it.Kind)
 		}

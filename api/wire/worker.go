@@ -51,7 +51,7 @@ type SendsResponse struct {
 
 // AckRequest is POST /api/worker/sends/{id}/ack.
 type AckRequest struct {
-	Status string     `json:"status"` // "sent" or "failed"
-	SentAt *time.Time `json:"sent_at,omitempty"`
-	Error  string     `json:"error,omitempty"`
+	Status RecordStatus `json:"status"` // "sent" or "failed"
+	SentAt *time.Time   `json:"sent_at,omitempty"`
+	Error  string       `json:"error,omitempty"`
 }
