@@ -45,8 +45,16 @@ func (s *Server) filter(r *http.Request) (any, error) {
 		return nil, err
 	}
 	now := s.clk.Now()
-	var touch bool
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	var (
+		touch  bool
+		checks []Check
+		acctID string
+		jobID  string
+	)
+	// The answer depends only on stored state, so it is computed in a
+	// read transaction; the decision itself goes to the decision log
+	// (decisions.go), written before the answer leaves.
+	err := s.db.View(func(tx *bolt.Tx) error {
 		acct, err := loadAccount(tx, req.AccountID)
 		if err != nil {
 			return err
@@ -55,7 +63,7 @@ func (s *Server) filter(r *http.Request) (any, error) {
 		if err != nil {
 			return err
 		}
-		var checks []Check
+		acctID, jobID = acct.AccountID, job.JobID
 		p := prefix(job.JobID, cand)
 		if k, v := tx.Bucket(bTouched).Cursor().Seek(p); k != nil && bytes.HasPrefix(k, p) {
 			touch = false
@@ -64,15 +72,16 @@ func (s *Server) filter(r *http.Request) (any, error) {
 		} else {
 			touch, checks = evaluateFilter(job.Config.FilterArgs, rec, now)
 		}
-		b := tx.Bucket(bDecisions)
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		return putJSON(tx, bDecisions, seqKey(acct.AccountID, seq), Decision{Time: now, AccountID: acct.AccountID,
-			JobID: job.JobID, CandidateID: cand, Touch: touch, Checks: checks})
+		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	val, err := json.Marshal(Decision{Time: now, AccountID: acctID, JobID: jobID, CandidateID: cand, Touch: touch, Checks: checks})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.decisions.add(acctID, val); err != nil {
 		return nil, err
 	}
 	return brain.FilterData{Touch: touch}, nil
@@ -94,6 +103,10 @@ func (s *Server) debugDecisions(r *http.Request) (any, error) {
 			return nil, failf("limit: want 1..1000")
 		}
 		limit = n
+	}
+	// Fold the decision log first so the answer includes the latest ones.
+	if err := s.decisions.fold(); err != nil {
+		return nil, err
 	}
 	out := []Decision{}
 	err := s.db.View(func(tx *bolt.Tx) error {

@@ -143,29 +143,30 @@ func (s *Server) accountQuery(r *http.Request) (any, error) {
 }
 
 // loadAccount returns the account or the reference's exception for an
-// unknown id.
+// unknown id. The record is shared (see cachedRecord): read it, never
+// modify it.
 func loadAccount(tx *bolt.Tx, id string) (*accountRec, error) {
-	var rec accountRec
-	ok, err := getJSON(tx, bAccounts, []byte(id), &rec)
+	rec, ok, err := cachedRecord[accountRec](tx, bAccounts, id)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, exceptionf("account not found: %s", id)
 	}
-	return &rec, nil
+	return rec, nil
 }
 
+// loadJob returns the job or the reference's exception for an unknown id.
+// The record is shared (see cachedRecord): read it, never modify it.
 func loadJob(tx *bolt.Tx, id string) (*jobRec, error) {
-	var rec jobRec
-	ok, err := getJSON(tx, bJobs, []byte(id), &rec)
+	rec, ok, err := cachedRecord[jobRec](tx, bJobs, id)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, exceptionf("job not found: %s", id)
 	}
-	return &rec, nil
+	return rec, nil
 }
 
 // jobFor picks the request's job: jobID when given, else (for chat,

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -156,4 +157,52 @@ func countPrefix(tx *bolt.Tx, bucket, p []byte) int {
 		n++
 	}
 	return n
+}
+
+// decoded caches decoded job and account records. Every request reads its
+// account and job, and decoding them was a large share of a filter
+// request's CPU. An entry is keyed by bucket and id and holds the stored
+// bytes it was decoded from; a look-up still reads the bytes in the
+// caller's transaction and reuses the decoded value only when they are
+// identical, so a cached value can never be staler than the transaction
+// and nothing needs invalidating. Sharing it between Server instances is
+// safe for the same reason. Entries exist only for stored records, so the
+// map is bounded by the number of jobs and accounts.
+var decoded struct {
+	sync.RWMutex
+	m map[string]decodedEntry
+}
+
+type decodedEntry struct {
+	raw []byte
+	v   any
+}
+
+// cachedRecord returns the record id of bucket as a *T shared by every
+// caller: callers must not modify it.
+func cachedRecord[T any](tx *bolt.Tx, bucket []byte, id string) (*T, bool, error) {
+	raw := tx.Bucket(bucket).Get([]byte(id))
+	if raw == nil {
+		return nil, false, nil
+	}
+	k := string(bucket) + "\x00" + id
+	decoded.RLock()
+	e, ok := decoded.m[k]
+	decoded.RUnlock()
+	if ok && bytes.Equal(e.raw, raw) {
+		if v, ok := e.v.(*T); ok {
+			return v, true, nil
+		}
+	}
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, false, fmt.Errorf("decode %s record: %w", bucket, err)
+	}
+	decoded.Lock()
+	if decoded.m == nil {
+		decoded.m = map[string]decodedEntry{}
+	}
+	decoded.m[k] = decodedEntry{raw: bytes.Clone(raw), v: v}
+	decoded.Unlock()
+	return v, true, nil
 }

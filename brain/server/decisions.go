@@ -1,0 +1,313 @@
+package server
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Filter decisions are a debugging record (GET /debug/decisions): the
+// protocol state a filter answer depends on (chats, reported greetings) is
+// written by the other endpoints. Committing each decision to bbolt cost
+// two fdatasyncs per filter request, so decisions take a cheaper path:
+//
+//   - before the answer is sent, the decision is appended to a segment file
+//     (decisions-<n>.log) with one write(2): once acknowledged it survives a
+//     crash or SIGKILL of the process, because the kernel holds the bytes;
+//   - every foldInterval (or foldRecords decisions, whichever comes first)
+//     the pending decisions are folded into the decisions bucket in one
+//     bbolt commit, and the sealed segments are deleted;
+//   - at start, segments left by a crash are folded in before serving.
+//
+// The loss window is an operating-system crash or power cut: the decisions
+// of the last foldInterval (those not yet folded into bbolt) may be lost.
+// Keys carry the decision's sequence number, so folding a segment twice
+// (a crash between the commit and the deletion) stores nothing twice.
+const (
+	foldInterval = time.Second
+	foldRecords  = 4096
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type pendingDecision struct{ key, val []byte }
+
+// decisionLog is the write-behind log of filter decisions.
+type decisionLog struct {
+	dir string
+	db  *bolt.DB
+	log zerolog.Logger
+
+	mu      sync.Mutex
+	f       *os.File // current segment
+	segN    uint64   // number of the current segment
+	sealed  []string // segments whose records are all in pending
+	pending []pendingDecision
+	seq     uint64 // last sequence number handed out
+	err     error  // sticky append error: the segment is unusable
+
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
+}
+
+func segmentName(n uint64) string { return fmt.Sprintf("decisions-%08d.log", n) }
+
+// openDecisionLog folds the segments a previous run left into db, then
+// starts a fresh segment and the background folder.
+func openDecisionLog(dir string, db *bolt.DB, log zerolog.Logger) (*decisionLog, error) {
+	d := &decisionLog{dir: dir, db: db, log: log, kick: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	segs, last, err := listSegments(dir)
+	if err != nil {
+		return nil, err
+	}
+	var recovered []pendingDecision
+	for _, s := range segs {
+		recs, err := readSegment(filepath.Join(dir, s))
+		if err != nil {
+			return nil, err
+		}
+		recovered = append(recovered, recs...)
+	}
+	if err := d.store(recovered); err != nil {
+		return nil, fmt.Errorf("fold decision segments: %w", err)
+	}
+	for _, s := range segs {
+		if err := os.Remove(filepath.Join(dir, s)); err != nil {
+			return nil, err
+		}
+	}
+	if err := db.View(func(tx *bolt.Tx) error {
+		d.seq = tx.Bucket(bDecisions).Sequence()
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	d.segN = last + 1
+	if d.f, err = d.create(d.segN); err != nil {
+		return nil, err
+	}
+	go d.run()
+	return d, nil
+}
+
+func (d *decisionLog) create(n uint64) (*os.File, error) {
+	return os.OpenFile(filepath.Join(d.dir, segmentName(n)), os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_EXCL, 0o600)
+}
+
+// listSegments returns the segment files in order and the highest number.
+func listSegments(dir string) ([]string, uint64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	var names []string
+	var last uint64
+	for _, e := range ents {
+		num, ok := strings.CutPrefix(e.Name(), "decisions-")
+		num, ok2 := strings.CutSuffix(num, ".log")
+		if !ok || !ok2 {
+			continue
+		}
+		n, err := strconv.ParseUint(num, 10, 64)
+		if err != nil {
+			continue
+		}
+		names = append(names, e.Name())
+		last = max(last, n)
+	}
+	slices.Sort(names) // zero-padded: lexical order is numeric order
+	return names, last, nil
+}
+
+// Record layout: uint32 payload length, uint32 CRC-32C of the payload,
+// payload = uvarint key length, key, value. A torn or corrupt tail (an
+// operating-system crash mid-write) ends the segment.
+func appendRecord(buf, k, v []byte) []byte {
+	n := binary.PutUvarint(make([]byte, binary.MaxVarintLen64), uint64(len(k)))
+	plen := n + len(k) + len(v)
+	start := len(buf)
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(plen))
+	buf = append(buf, 0, 0, 0, 0)
+	buf = binary.AppendUvarint(buf, uint64(len(k)))
+	buf = append(buf, k...)
+	buf = append(buf, v...)
+	binary.LittleEndian.PutUint32(buf[start+4:], crc32.Checksum(buf[start+8:], castagnoli))
+	return buf
+}
+
+func readSegment(path string) ([]pendingDecision, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	var out []pendingDecision
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return out, nil // EOF or a torn header: the end
+		}
+		plen := binary.LittleEndian.Uint32(hdr[:4])
+		if plen > maxJSONBody*4 {
+			return out, nil
+		}
+		p := make([]byte, plen)
+		if _, err := io.ReadFull(r, p); err != nil {
+			return out, nil
+		}
+		if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(hdr[4:]) {
+			return out, nil
+		}
+		klen, n := binary.Uvarint(p)
+		if n <= 0 || uint64(len(p)-n) < klen {
+			return out, nil
+		}
+		out = append(out, pendingDecision{key: p[n : n+int(klen)], val: p[n+int(klen):]})
+	}
+}
+
+// add stores the encoded decision val for acct under the next sequence
+// number; when it returns nil the record is in the kernel's hands and
+// survives the process.
+func (d *decisionLog) add(acct string, val []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.err != nil {
+		return d.err
+	}
+	if d.f == nil {
+		return errClosed
+	}
+	seq := d.seq + 1
+	k := seqKey(acct, seq)
+	if _, err := d.f.Write(appendRecord(nil, k, val)); err != nil {
+		// A short write leaves a torn record that ends the segment at
+		// replay; nothing after it could be read back, so stop appending.
+		d.err = fmt.Errorf("decision log: %w", err)
+		return d.err
+	}
+	d.seq = seq
+	d.pending = append(d.pending, pendingDecision{key: k, val: val})
+	if len(d.pending) == foldRecords {
+		select {
+		case d.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+func (d *decisionLog) run() {
+	defer close(d.done)
+	t := time.NewTicker(foldInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-t.C:
+		case <-d.kick:
+		}
+		if err := d.fold(); err != nil {
+			d.log.Error().Err(err).Msg("fold filter decisions into the store")
+		}
+	}
+}
+
+// fold moves the pending decisions into bbolt: it seals the current
+// segment (new decisions go to a fresh one), commits, then deletes the
+// sealed segments. On failure the records stay pending and their segments
+// stay on disk, so the next fold (or the next start) retries them.
+func (d *decisionLog) fold() error {
+	d.mu.Lock()
+	if len(d.pending) == 0 || d.f == nil {
+		d.mu.Unlock()
+		return nil
+	}
+	batch := d.pending
+	d.pending = nil
+	if d.err == nil {
+		nf, err := d.create(d.segN + 1)
+		if err != nil {
+			d.pending = batch
+			d.mu.Unlock()
+			return err
+		}
+		d.f.Close()
+		d.sealed = append(d.sealed, filepath.Join(d.dir, segmentName(d.segN)))
+		d.f, d.segN = nf, d.segN+1
+	}
+	sealed := d.sealed
+	d.sealed = nil
+	d.mu.Unlock()
+
+	if err := d.store(batch); err != nil {
+		d.mu.Lock()
+		d.pending = append(batch, d.pending...)
+		d.sealed = append(sealed, d.sealed...)
+		d.mu.Unlock()
+		return err
+	}
+	var errs []error
+	for _, p := range sealed {
+		if err := os.Remove(p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// store puts recs into the decisions bucket in one commit and advances the
+// bucket's sequence past them.
+func (d *decisionLog) store(recs []pendingDecision) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	return d.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bDecisions)
+		top := b.Sequence()
+		for _, r := range recs {
+			if err := b.Put(r.key, r.val); err != nil {
+				return err
+			}
+			if len(r.key) >= 8 {
+				top = max(top, binary.BigEndian.Uint64(r.key[len(r.key)-8:]))
+			}
+		}
+		return b.SetSequence(top)
+	})
+}
+
+// close folds what is pending, stops the folder and removes the empty
+// last segment.
+func (d *decisionLog) close() error {
+	close(d.stop)
+	<-d.done
+	err := d.fold()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.f != nil {
+		d.f.Close()
+		if err == nil && len(d.pending) == 0 {
+			err = os.Remove(filepath.Join(d.dir, segmentName(d.segN)))
+		}
+		d.f = nil
+	}
+	return err
+}
