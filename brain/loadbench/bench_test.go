@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,6 +35,9 @@ const (
 	pidsEnv    = "HUNTERBOT_LOADBENCH_PIDS"    // comma-separated server pids (descendants included)
 	accountEnv = "HUNTERBOT_LOADBENCH_ACCOUNT" // accountID to use; registered when empty
 	tokenEnv   = "HUNTERBOT_LOADBENCH_TOKEN"   // bearer token, optional
+	// profileEnv makes the built-in brain's process write a CPU profile
+	// of its whole life to this file (go tool pprof FILE).
+	profileEnv = "HUNTERBOT_LOADBENCH_CPUPROFILE"
 )
 
 // conns is the closed-loop concurrency every figure in docs/brain.md uses.
@@ -76,6 +80,17 @@ func benchConfig() *server.Config {
 // serve runs the built-in brain on a loopback port, prints "LISTEN addr"
 // and serves until SIGTERM or SIGKILL.
 func serve(dir string) error {
+	if path := os.Getenv(profileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	srv, err := server.New(server.Options{DataDir: dir, Config: benchConfig()})
 	if err != nil {
 		return err

@@ -23,20 +23,25 @@ import (
 )
 
 func (s *Server) filter(r *http.Request) (any, error) {
-	var req brain.FilterRequest
-	if err := decode(r, &req); err != nil {
+	// One decoding pass: candidateInfo (a whole recommend-list item, the
+	// bulk of the body) goes straight into the fields the filter reads
+	// instead of being kept raw and parsed a second time. The shallower
+	// Info field wins over the embedded request's candidateInfo.
+	var body struct {
+		brain.FilterRequest
+		Info *candidateRecord `json:"candidateInfo"`
+	}
+	if err := decode(r, &body); err != nil {
 		return nil, err
 	}
+	req := body.FilterRequest
 	if err := requireID("accountID", req.AccountID); err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(req.CandidateInfo)) == 0 || bytes.Equal(bytes.TrimSpace(req.CandidateInfo), []byte("null")) {
+	if body.Info == nil {
 		return nil, failf("candidateInfo为空")
 	}
-	var rec candidateRecord
-	if err := json.Unmarshal(req.CandidateInfo, &rec); err != nil {
-		return nil, failf("candidateInfo: %v", err)
-	}
+	rec := *body.Info
 	cand := rec.candidateID()
 	if cand == "" {
 		cand = req.CandidateID

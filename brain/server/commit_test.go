@@ -1,0 +1,115 @@
+package server
+
+import (
+	"errors"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func openTestDB(t *testing.T) *bolt.DB {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "t.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucket([]byte("b"))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestCommitterGroupIsolatesFailures queues three requests behind a
+// blocked one so they share a commit: the failing one (which wrote before
+// failing) changes nothing and gets its error, the panicking one gets an
+// error, the others are committed and the later one saw the earlier one's
+// write.
+func TestCommitterGroupIsolatesFailures(t *testing.T) {
+	db := openTestDB(t)
+	c := newCommitter(db)
+	defer c.close()
+
+	started, release := make(chan struct{}), make(chan struct{})
+	firstDone := make(chan error, 1)
+	go func() {
+		firstDone <- c.update(func(tx *bolt.Tx) error {
+			close(started)
+			<-release
+			return tx.Bucket([]byte("b")).Put([]byte("first"), []byte("1"))
+		})
+	}()
+	put := func(k string) func(tx *bolt.Tx) error {
+		return func(tx *bolt.Tx) error { return tx.Bucket([]byte("b")).Put([]byte(k), []byte("1")) }
+	}
+	<-started // the committer is busy: what follows queues up
+	errBad := errors.New("rejected")
+	var sawA bool
+	fns := []func(tx *bolt.Tx) error{
+		put("a"),
+		func(tx *bolt.Tx) error {
+			if err := put("bad")(tx); err != nil {
+				return err
+			}
+			return errBad
+		},
+		func(tx *bolt.Tx) error { panic("boom") },
+		func(tx *bolt.Tx) error {
+			sawA = tx.Bucket([]byte("b")).Get([]byte("a")) != nil
+			return put("b")(tx)
+		},
+	}
+	errs := make([]chan error, len(fns))
+	for i, fn := range fns {
+		errs[i] = make(chan error, 1)
+		// Queue in order: wait until the previous one is in the channel.
+		go func() { errs[i] <- c.update(fn) }()
+		for len(c.reqs) < i+1 {
+			runtime.Gosched()
+		}
+	}
+	close(release)
+	if err := <-firstDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errs[0]; err != nil {
+		t.Errorf("a: %v", err)
+	}
+	if err := <-errs[1]; !errors.Is(err, errBad) {
+		t.Errorf("bad: %v; want its own error", err)
+	}
+	if err := <-errs[2]; err == nil {
+		t.Error("panicking request got no error")
+	}
+	if err := <-errs[3]; err != nil {
+		t.Errorf("b: %v", err)
+	}
+	if !sawA {
+		t.Error("a later request of the group did not see an earlier one's write")
+	}
+	db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("b"))
+		for _, k := range []string{"first", "a", "b"} {
+			if b.Get([]byte(k)) == nil {
+				t.Errorf("%s not committed", k)
+			}
+		}
+		if b.Get([]byte("bad")) != nil {
+			t.Error("a rejected request's write was committed")
+		}
+		return nil
+	})
+}
+
+func TestCommitterRefusesAfterClose(t *testing.T) {
+	c := newCommitter(openTestDB(t))
+	c.close()
+	if err := c.update(func(*bolt.Tx) error { return nil }); !errors.Is(err, errClosed) {
+		t.Fatalf("update after close = %v", err)
+	}
+}
