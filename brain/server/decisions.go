@@ -51,6 +51,7 @@ type decisionLog struct {
 	db  *bolt.DB
 	log zerolog.Logger
 
+	foldMu  sync.Mutex // one fold at a time, so a fold returns after every earlier decision is stored
 	mu      sync.Mutex
 	f       *os.File // current segment
 	segN    uint64   // number of the current segment
@@ -235,6 +236,8 @@ func (d *decisionLog) run() {
 // sealed segments. On failure the records stay pending and their segments
 // stay on disk, so the next fold (or the next start) retries them.
 func (d *decisionLog) fold() error {
+	d.foldMu.Lock()
+	defer d.foldMu.Unlock()
 	d.mu.Lock()
 	if len(d.pending) == 0 || d.f == nil {
 		d.mu.Unlock()
