@@ -82,10 +82,8 @@ func (s *Server) filter(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	val, err := json.Marshal(Decision{Time: now, AccountID: acctID, JobID: jobID, CandidateID: cand, Touch: touch, Checks: checks})
-	if err != nil {
-		return nil, err
-	}
+	val := appendDecision(make([]byte, 0, 1024), &Decision{Time: now, AccountID: acctID, JobID: jobID,
+		CandidateID: cand, Touch: touch, Checks: checks})
 	if err := s.decisions.add(acctID, val); err != nil {
 		return nil, err
 	}

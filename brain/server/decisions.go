@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
@@ -313,4 +314,92 @@ func (d *decisionLog) close() error {
 		d.f = nil
 	}
 	return err
+}
+
+// appendDecision appends d as JSON, the same document json.Marshal makes
+// (but for <, > and & left unescaped), without reflection: encoding the
+// decision was a tenth of a filter request's CPU.
+func appendDecision(b []byte, d *Decision) []byte {
+	b = append(b, `{"time":"`...)
+	b = d.Time.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","accountID":`...)
+	b = appendJSONString(b, d.AccountID)
+	b = append(b, `,"jobID":`...)
+	b = appendJSONString(b, d.JobID)
+	b = append(b, `,"candidateID":`...)
+	b = appendJSONString(b, d.CandidateID)
+	b = append(b, `,"touch":`...)
+	b = strconv.AppendBool(b, d.Touch)
+	b = append(b, `,"checks":`...)
+	if d.Checks == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, c := range d.Checks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"name":`...)
+			b = appendJSONString(b, c.Name)
+			b = append(b, `,"ok":`...)
+			b = strconv.AppendBool(b, c.OK)
+			b = append(b, `,"detail":`...)
+			b = appendJSONString(b, c.Detail)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD, and U+2028
+// and U+2029 escaped (as encoding/json does, for JavaScript readers).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

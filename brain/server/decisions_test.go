@@ -1,9 +1,12 @@
 package server
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 	bolt "go.etcd.io/bbolt"
@@ -127,5 +130,32 @@ func TestDecisionLogFoldKeepsLaterDecisions(t *testing.T) {
 	}
 	if got := storedDecisions(t, db); len(got) != 4 {
 		t.Fatalf("stored %d decisions; want 4", len(got))
+	}
+}
+
+// TestAppendDecisionMatchesEncodingJSON: the hand-written encoder makes a
+// document encoding/json decodes to the same decision, for awkward text
+// too (quotes, control characters, invalid UTF-8, U+2028, HTML).
+func TestAppendDecisionMatchesEncodingJSON(t *testing.T) {
+	at := time.Date(2026, 11, 30, 9, 58, 1, 123456789, time.FixedZone("CST", 8*3600))
+	for _, d := range []Decision{
+		{Time: at, AccountID: "account_boss_1", JobID: "job_boss_2", CandidateID: "42", Touch: true,
+			Checks: []Check{{Name: "degree", OK: true, Detail: "degree 硕士 >= 本科"}}},
+		{Time: at.UTC(), AccountID: "a\"b\\c", JobID: "j\n\t\r\x01\x1f", CandidateID: "bad\xffutf8\u2028\u2029<&>",
+			Checks: []Check{{Name: "x", Detail: `age unknown (ageDesc "")`}, {Name: "y", OK: true}}},
+		{Time: at, AccountID: "a"},
+	} {
+		var got, want Decision
+		raw := appendDecision(nil, &d)
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		std, _ := json.Marshal(d)
+		if err := json.Unmarshal(std, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || !got.Time.Equal(d.Time) {
+			t.Errorf("appendDecision = %s\ndecodes to %+v\nencoding/json decodes to %+v", raw, got, want)
+		}
 	}
 }
