@@ -205,7 +205,7 @@ func register(t target) (string, error) {
 	id := strconv.FormatInt(time.Now().Unix(), 10)
 	job := map[string]any{"platformType": "Boss", "platformID": "lbjob" + id, "jobName": "心理咨询师", "jobJD": "心理咨询",
 		"robotApi": "/chat/common", "jobConfig": map[string]any{
-			"filter_config": "no_condition_common_filter", "touch_msg": "您好，方便聊聊吗？",
+			"filter_config": "common_custom_service_filter", "touch_msg": "您好，方便聊聊吗？", "group_msg": "beijing",
 			"filter_args": benchConfig().Jobs[0].FilterArgs}}
 	var jd brain.JobIDData
 	if err := call(t, brain.PathJobRegister, job, &jd); err != nil {

@@ -82,6 +82,10 @@ type Request struct {
 type Bodies struct {
 	AccountID string
 	Base      int64
+	// Greeted are the candidate ids task_report reports, one per request
+	// in order (see FilteredIDs). The bot reports candidates it asked
+	// filter about, and the reference fails on others; empty: fresh ids.
+	Greeted []string
 	filterPre []byte
 	filterMid []byte
 	filterEnd []byte
@@ -150,11 +154,25 @@ func (b *Bodies) Make(e Endpoint, i int64) Request {
 		w.Close()
 		return Request{Body: buf.Bytes(), ContentType: w.FormDataContentType(), IdempotencyKey: "lb-result-" + id}
 	case TaskReport:
+		cand := "g" + id
+		if len(b.Greeted) > 0 {
+			cand = b.Greeted[(i-1)%int64(len(b.Greeted))]
+		}
 		body, _ := json.Marshal(brain.TaskReportRequest{AccountID: b.AccountID, TaskStatus: []brain.TaskStatus{{
-			TaskType: brain.TaskTypeBatchTouch, Details: brain.TaskDetails{CandidateList: []string{"g" + id}}}}})
+			TaskType: brain.TaskTypeBatchTouch, Details: brain.TaskDetails{CandidateList: []string{cand}}}}})
 		return Request{Body: body, ContentType: "application/json", IdempotencyKey: "lb-report-" + id}
 	}
 	panic("loadbench: unknown endpoint " + string(e))
+}
+
+// FilteredIDs returns the candidate ids of the filter requests numbered
+// answered (Result.Answered of a filter run with these bodies).
+func (b *Bodies) FilteredIDs(answered []int64) []string {
+	out := make([]string, len(answered))
+	for k, i := range answered {
+		out[k] = strconv.FormatInt(b.Base+i, 10)
+	}
+	return out
 }
 
 func (b *Bodies) poolID(i int64) string { return "c" + strconv.FormatInt(b.Base%1e6+i%ChatPool, 10) }
@@ -187,6 +205,8 @@ type Result struct {
 	P50, P99   time.Duration
 	// ServerCPU is the CPU time (user+system) the server's processes spent.
 	ServerCPU time.Duration
+	// Answered are the numbers of the requests answered with success.
+	Answered []int64
 }
 
 // ReqPerSec is the throughput of successful and failed answers alike.
@@ -245,6 +265,7 @@ func Run(ctx context.Context, client *http.Client, bodies *Bodies, e Endpoint, o
 		firstErr   atomic.Value
 		wg         sync.WaitGroup
 		lats       = make([][]time.Duration, opts.Conns)
+		oks        = make([][]int64, opts.Conns)
 	)
 	start := time.Now() // throughput is wall-clock by definition
 	for w := range opts.Conns {
@@ -267,6 +288,8 @@ func Run(ctx context.Context, client *http.Client, bodies *Bodies, e Endpoint, o
 					if errs.Add(1) == 1 {
 						firstErr.Store(err.Error())
 					}
+				} else {
+					oks[w] = append(oks[w], i)
 				}
 			}
 		}()
@@ -279,7 +302,10 @@ func Run(ctx context.Context, client *http.Client, bodies *Bodies, e Endpoint, o
 	}
 	all := slices.Concat(lats...)
 	slices.Sort(all)
-	res := Result{Endpoint: e, Requests: int64(len(all)), Errors: errs.Load(), Elapsed: elapsed, ServerCPU: cpu1 - cpu0}
+	answered := slices.Concat(oks...)
+	slices.Sort(answered)
+	res := Result{Endpoint: e, Requests: int64(len(all)), Errors: errs.Load(), Elapsed: elapsed, ServerCPU: cpu1 - cpu0,
+		Answered: answered}
 	if s, ok := firstErr.Load().(string); ok {
 		res.FirstError = s
 	}
