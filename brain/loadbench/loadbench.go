@@ -85,7 +85,7 @@ type Bodies struct {
 	// Greeted are the candidate ids task_report reports, one per request
 	// in order (see FilteredIDs). The bot reports candidates it asked
 	// filter about, and the reference fails on others; empty: fresh ids.
-	Greeted []string
+	Greeted   []string
 	filterPre []byte
 	filterMid []byte
 	filterEnd []byte
