@@ -215,7 +215,7 @@ func (s *Server) taskFetch(r *http.Request) (any, error) {
 			if !ok {
 				continue
 			}
-			reported := countPrefix(tx, bGreets, prefix(acct.AccountID, j, day))
+			reported := greetCount(tx, acct.AccountID, j, day)
 			sum, slots := rescaleTask(cfg, reported, now)
 			out.Task = append(out.Task, brain.Task{JobID: j, TaskType: brain.TaskTypeBatchTouch,
 				HelloSum: sum, TimeMount: slots, Filter: cfg.Filter, TouchMsg: cfg.TouchMsg})
@@ -263,7 +263,7 @@ func (s *Server) taskReport(r *http.Request) (any, error) {
 			for _, c := range ts.Details.CandidateList {
 				// One key per candidate and day: a candidate reported twice
 				// counts once.
-				if err := tx.Bucket(bGreets).Put(key(acct.AccountID, job.JobID, day, c), nil); err != nil {
+				if err := addGreet(tx, acct.AccountID, job.JobID, day, c); err != nil {
 					return nil, err
 				}
 				tk := key(job.JobID, c, acct.AccountID)

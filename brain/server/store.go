@@ -26,7 +26,8 @@ var (
 	bIdem      = []byte("idem")      // path\0acct\0key -> stored data JSON
 	bWechat    = []byte("wechat")    // acct\0seq -> wxTask
 	bAliases   = []byte("aliases")   // acct\0alias -> aliasRec
-	allBuckets = [][]byte{bJobs, bAccounts, bSessions, bTouched, bLatest, bGreets, bDecisions, bIdem, bWechat, bAliases}
+	bGreetN    = []byte("greetn")    // acct\0job\0YYYY-MM-DD -> uint64 count of that day's greets keys
+	allBuckets = [][]byte{bJobs, bAccounts, bSessions, bTouched, bLatest, bGreets, bDecisions, bIdem, bWechat, bAliases, bGreetN}
 )
 
 func key(parts ...string) []byte {
@@ -205,4 +206,36 @@ func cachedRecord[T any](tx *bolt.Tx, bucket []byte, id string) (*T, bool, error
 	decoded.m[k] = decodedEntry{raw: bytes.Clone(raw), v: v}
 	decoded.Unlock()
 	return v, true, nil
+}
+
+// Daily greeting counts. task/fetch needs "distinct candidates reported
+// today" for every account and job; counting the greets keys made each
+// fetch cost as much as the day's reports. The count is kept next to them,
+// in the same transaction as the key it counts. A day that has greets but
+// no count (written before counts existed) is counted once, when first
+// read or incremented.
+
+// greetCount returns the number of candidates reported for acct and job on day.
+func greetCount(tx *bolt.Tx, acct, job, day string) int {
+	if v := tx.Bucket(bGreetN).Get(key(acct, job, day)); len(v) == 8 {
+		return int(binary.BigEndian.Uint64(v))
+	}
+	return countPrefix(tx, bGreets, prefix(acct, job, day))
+}
+
+// addGreet records candidate cand as reported for acct and job on day;
+// a candidate reported twice the same day counts once.
+func addGreet(tx *bolt.Tx, acct, job, day, cand string) error {
+	k := key(acct, job, day, cand)
+	b := tx.Bucket(bGreets)
+	// The values are empty, and Get answers nil for an empty value as for
+	// a missing key: look the key up with a cursor.
+	if found, _ := b.Cursor().Seek(k); bytes.Equal(found, k) {
+		return nil
+	}
+	n := greetCount(tx, acct, job, day) // before the Put: a legacy day is counted without k
+	if err := b.Put(k, nil); err != nil {
+		return err
+	}
+	return tx.Bucket(bGreetN).Put(key(acct, job, day), binary.BigEndian.AppendUint64(nil, uint64(n+1)))
 }
