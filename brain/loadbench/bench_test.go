@@ -263,9 +263,24 @@ func pickTarget(tb testing.TB) target {
 func BenchmarkBrainHTTP(b *testing.B) {
 	t := pickTarget(b)
 	client := loadbench.NewClient(conns)
+	var chatBase int64 // Base of the last chat run: the conversations recall needs
 	for _, e := range loadbench.Endpoints {
 		b.Run(string(e), func(b *testing.B) {
 			bodies := loadbench.NewBodies(t.account, time.Now().UnixMicro())
+			switch e {
+			case loadbench.Chat:
+				chatBase = bodies.Base
+			case loadbench.RecallList, loadbench.RecallResult:
+				if chatBase == 0 { // chat was not selected: start the conversations
+					chatBase = bodies.Base
+					if _, err := loadbench.Run(context.Background(), client, bodies, loadbench.Chat,
+						loadbench.Options{BaseURL: t.url, Token: t.token, Conns: conns, Requests: loadbench.ChatPool}); err != nil {
+						b.Fatal(err)
+					}
+					b.ResetTimer()
+				}
+				bodies.PoolBase = chatBase
+			}
 			res, err := loadbench.Run(context.Background(), client, bodies, e,
 				loadbench.Options{BaseURL: t.url, Token: t.token, Conns: conns, Requests: int64(b.N), PIDs: t.pids})
 			if err != nil {

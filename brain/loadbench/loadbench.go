@@ -35,17 +35,20 @@ import (
 // Endpoint is one measured brain route.
 type Endpoint string
 
-// The endpoints the bot calls on every pass, in the order they are measured.
+// The endpoints the bot calls on its passes, in the order they are
+// measured: recall and task_report need the candidates of earlier runs.
 const (
-	Filter     Endpoint = "filter"
-	TaskFetch  Endpoint = "task_fetch"
-	Chat       Endpoint = "chat"
-	CVResult   Endpoint = "result"
-	TaskReport Endpoint = "task_report"
+	Filter       Endpoint = "filter"
+	TaskFetch    Endpoint = "task_fetch"
+	Chat         Endpoint = "chat"
+	CVResult     Endpoint = "result"
+	RecallList   Endpoint = "recall_list"
+	RecallResult Endpoint = "recall_result"
+	TaskReport   Endpoint = "task_report"
 )
 
 // Endpoints lists every measured endpoint.
-var Endpoints = []Endpoint{Filter, TaskFetch, Chat, CVResult, TaskReport}
+var Endpoints = []Endpoint{Filter, TaskFetch, Chat, CVResult, RecallList, RecallResult, TaskReport}
 
 // Path is the endpoint's URL path.
 func (e Endpoint) Path() string {
@@ -58,6 +61,10 @@ func (e Endpoint) Path() string {
 		return brain.PathChat
 	case CVResult:
 		return brain.PathResult
+	case RecallList:
+		return brain.PathRecallList
+	case RecallResult:
+		return brain.PathRecallResult
 	case TaskReport:
 		return brain.PathTaskReport
 	}
@@ -85,7 +92,11 @@ type Bodies struct {
 	// Greeted are the candidate ids task_report reports, one per request
 	// in order (see FilteredIDs). The bot reports candidates it asked
 	// filter about, and the reference fails on others; empty: fresh ids.
-	Greeted   []string
+	Greeted []string
+	// PoolBase picks the ChatPool candidates chat, result and the recall
+	// endpoints use (default Base): recall needs the conversations of an
+	// earlier chat run, so give it that run's Base.
+	PoolBase  int64
 	filterPre []byte
 	filterMid []byte
 	filterEnd []byte
@@ -93,7 +104,7 @@ type Bodies struct {
 
 // NewBodies prepares the request templates for account.
 func NewBodies(accountID string, base int64) *Bodies {
-	b := &Bodies{AccountID: accountID, Base: base}
+	b := &Bodies{AccountID: accountID, Base: base, PoolBase: base}
 	// A recommend-list item as BOSS serves it, trimmed to the fields both
 	// servers read (geekCard plus the show* lists the reference parses and
 	// the geek* lists the built-in brain reads). The id appears twice.
@@ -153,6 +164,16 @@ func (b *Bodies) Make(e Endpoint, i int64) Request {
 		}
 		w.Close()
 		return Request{Body: buf.Bytes(), ContentType: w.FormDataContentType(), IdempotencyKey: "lb-result-" + id}
+	case RecallList:
+		ids := make([]string, 10) // an inbox page
+		for k := range ids {
+			ids[k] = b.poolID(i + int64(k))
+		}
+		body, _ := json.Marshal(brain.RecallListRequest{AccountID: b.AccountID, CandidateIDs: ids})
+		return Request{Body: body, ContentType: "application/json"}
+	case RecallResult:
+		body, _ := json.Marshal(brain.RecallResultRequest{AccountID: b.AccountID, CandidateID: b.poolID(i)})
+		return Request{Body: body, ContentType: "application/json", IdempotencyKey: "lb-recall-" + id}
 	case TaskReport:
 		cand := "g" + id
 		if len(b.Greeted) > 0 {
@@ -175,7 +196,9 @@ func (b *Bodies) FilteredIDs(answered []int64) []string {
 	return out
 }
 
-func (b *Bodies) poolID(i int64) string { return "c" + strconv.FormatInt(b.Base%1e6+i%ChatPool, 10) }
+func (b *Bodies) poolID(i int64) string {
+	return "c" + strconv.FormatInt(b.PoolBase%1e6+i%ChatPool, 10)
+}
 
 // Options configures one closed-loop run.
 type Options struct {

@@ -81,6 +81,7 @@ func TestSideBySide(t *testing.T) {
 	all := map[key][]loadbench.Result{}
 	client := loadbench.NewClient(conns)
 	greeted := map[string][]string{} // per side: candidates its filter runs answered
+	chatted := map[string]int64{}    // per side: Base of its last chat run
 	for r := 1; r <= rounds; r++ {
 		for _, e := range eps {
 			for _, side := range []struct {
@@ -90,6 +91,9 @@ func TestSideBySide(t *testing.T) {
 				load := loadAvg()
 				bodies := loadbench.NewBodies(side.tg.account, time.Now().UnixMicro())
 				opts := loadbench.Options{BaseURL: side.tg.url, Token: side.tg.token, Conns: conns, Duration: dur, PIDs: side.tg.pids}
+				if (e == loadbench.RecallList || e == loadbench.RecallResult) && chatted[side.who] != 0 {
+					bodies.PoolBase = chatted[side.who]
+				}
 				if e == loadbench.TaskReport && len(greeted[side.who]) > 0 {
 					// Report each filtered candidate once, as the bot does
 					// (the reference rejects a second greeting of one
@@ -101,6 +105,9 @@ func TestSideBySide(t *testing.T) {
 				res, err := loadbench.Run(context.Background(), client, bodies, e, opts)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if e == loadbench.Chat {
+					chatted[side.who] = bodies.Base
 				}
 				if e == loadbench.Filter {
 					greeted[side.who] = append(greeted[side.who], bodies.FilteredIDs(res.Answered)...)
