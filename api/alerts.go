@@ -9,16 +9,16 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // alertStore is what the account-alert routes and the webhook delivery
 // need. Alerts themselves are recorded by the store's Heartbeat, in the
 // same transaction as the state change.
 type alertStore interface {
-	ListAlerts(accountKey string, page, pageSize int) ([]state.Alert, int, error)
-	DueAlerts(now time.Time, limit int) ([]state.Alert, error)
-	RecordAlertAttempt(id uint64, outcome, errMsg string, next time.Time) (state.Alert, error)
+	ListAlerts(accountKey string, page, pageSize int) ([]wire.Alert, int, error)
+	DueAlerts(now time.Time, limit int) ([]wire.Alert, error)
+	RecordAlertAttempt(id uint64, outcome, errMsg string, next time.Time) (wire.Alert, error)
 }
 
 func (s *Server) alertRoutes() []route {
@@ -66,10 +66,10 @@ func (c *AlertsConfig) applyEnv(getenv func(string) string) {
 
 // alertPage is the paged list of GET /api/alerts.
 type alertPage struct {
-	Total    int           `json:"total"`
-	Page     int           `json:"page"`
-	PageSize int           `json:"page_size"`
-	Results  []state.Alert `json:"results"`
+	Total    int          `json:"total"`
+	Page     int          `json:"page"`
+	PageSize int          `json:"page_size"`
+	Results  []wire.Alert `json:"results"`
 }
 
 func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
@@ -139,15 +139,15 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 			// The operator-facing log line; last_error stays out of the log
 			// (it is in GET /api/alerts) in case a page text leaks into it.
 			ev := s.log.Info() // recovered
-			if state.IsAlertState(al.State) {
+			if wire.IsAlertState(al.State) {
 				ev = s.log.Warn()
 			}
 			ev.Str("account", al.Account).Str("worker", al.WorkerID).Str("state", al.State).
 				Str("previous_state", al.PreviousState).Uint64("alert", al.ID).Msg("account alert")
 		}
-		outcome, msg, next := state.WebhookDelivered, "", time.Time{}
+		outcome, msg, next := wire.WebhookDelivered, "", time.Time{}
 		if cfg.WebhookURL == "" {
-			outcome, msg = state.WebhookSkipped, "no webhook configured"
+			outcome, msg = wire.WebhookSkipped, "no webhook configured"
 		} else if perr := postAlert(ctx, cfg, al); perr != nil {
 			if ctx.Err() != nil {
 				return delivered, ctx.Err() // shutting down: not the receiver's fault
@@ -169,7 +169,7 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 
 var alertHTTP = &http.Client{Timeout: alertPostTimeout}
 
-func postAlert(ctx context.Context, cfg AlertsConfig, al state.Alert) error {
+func postAlert(ctx context.Context, cfg AlertsConfig, al wire.Alert) error {
 	body, err := json.Marshal(AlertWebhookBody{Event: "account_alert", ID: al.ID, Account: al.Account, WorkerID: al.WorkerID,
 		State: al.State, PreviousState: al.PreviousState, LastError: al.LastError, At: al.At})
 	if err != nil {

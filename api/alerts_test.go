@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hunterbot/hunterbot/api"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/state"
 )
@@ -25,17 +26,17 @@ import (
 // beat sends one heartbeat as the test worker.
 func (e *env) beat(key, st, lastErr string) {
 	e.t.Helper()
-	b, _ := json.Marshal(api.HeartbeatRequest{Accounts: []state.AccountStatus{{Key: key, State: st, LastError: lastErr}}})
+	b, _ := json.Marshal(wire.HeartbeatRequest{Accounts: []wire.AccountStatus{{Key: key, State: st, LastError: lastErr}}})
 	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/heartbeat", string(b)); code != 200 {
 		e.t.Fatalf("heartbeat: %d %s", code, body)
 	}
 }
 
 type alertList struct {
-	Total    int           `json:"total"`
-	Page     int           `json:"page"`
-	PageSize int           `json:"page_size"`
-	Results  []state.Alert `json:"results"`
+	Total    int          `json:"total"`
+	Page     int          `json:"page"`
+	PageSize int          `json:"page_size"`
+	Results  []wire.Alert `json:"results"`
 }
 
 func (e *env) alerts(q string) alertList {
@@ -96,7 +97,7 @@ func TestAlertsOnStateChangeOnly(t *testing.T) {
 	}
 	// Newest first.
 	if a := l.Results[1]; a.State != "error" || a.PreviousState != "quota_reached" || a.LastError != "chromium crashed" ||
-		a.Account != "boss-a" || a.WorkerID != testWorker || a.Webhook != state.WebhookPending {
+		a.Account != "boss-a" || a.WorkerID != testWorker || a.Webhook != wire.WebhookPending {
 		t.Fatalf("newest = %+v", a)
 	}
 	l = e.alerts("?account=boss-a&page=3&page_size=2")
@@ -195,7 +196,7 @@ func TestAlertWebhookRetries(t *testing.T) {
 		t.Fatalf("delivered %d on a failing receiver", n)
 	}
 	a := e.alerts("").Results[0]
-	if a.Webhook != state.WebhookPending || a.Attempts != 1 || !strings.Contains(a.WebhookError, "503") || strings.Contains(a.WebhookError, "s3cret") {
+	if a.Webhook != wire.WebhookPending || a.Attempts != 1 || !strings.Contains(a.WebhookError, "503") || strings.Contains(a.WebhookError, "s3cret") {
 		t.Fatalf("after 1st failure: %+v", a)
 	}
 	// Not due before the 5s backoff.
@@ -240,7 +241,7 @@ func TestAlertWebhookRetries(t *testing.T) {
 		t.Fatalf("signature %q", rc.sigs[0])
 	}
 	a = e.alerts("").Results[0]
-	if a.Webhook != state.WebhookDelivered || a.Attempts != 3 || a.DeliveredAt == nil || a.WebhookError != "" {
+	if a.Webhook != wire.WebhookDelivered || a.Attempts != 3 || a.DeliveredAt == nil || a.WebhookError != "" {
 		t.Fatalf("after delivery: %+v", a)
 	}
 	// Delivered once: later passes send nothing.
@@ -267,7 +268,7 @@ func TestAlertWebhookGivesUp(t *testing.T) {
 	}
 	calls, _ := rc.snapshot()
 	a := e.alerts("").Results[0]
-	if calls != 10 || a.Attempts != 10 || a.Webhook != state.WebhookFailed || a.NextAttemptAt != nil {
+	if calls != 10 || a.Attempts != 10 || a.Webhook != wire.WebhookFailed || a.NextAttemptAt != nil {
 		t.Fatalf("calls %d, alert %+v", calls, a)
 	}
 
@@ -275,7 +276,7 @@ func TestAlertWebhookGivesUp(t *testing.T) {
 	if _, err := e.api.DeliverAlerts(context.Background(), api.AlertsConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	if a := e.alerts("").Results[0]; a.Webhook != state.WebhookSkipped || a.State != "running" || a.Attempts != 0 {
+	if a := e.alerts("").Results[0]; a.Webhook != wire.WebhookSkipped || a.State != "running" || a.Attempts != 0 {
 		t.Fatalf("no webhook: %+v", a)
 	}
 }
@@ -372,7 +373,7 @@ func TestAlertDeliveryLoopAndRestart(t *testing.T) {
 		t.Fatalf("bodies = %+v", bodies)
 	}
 	al, _, _ := db.ListAlerts("", 1, 10)
-	if len(al) != 1 || al[0].Webhook != state.WebhookDelivered || al[0].Attempts != 2 {
+	if len(al) != 1 || al[0].Webhook != wire.WebhookDelivered || al[0].Attempts != 2 {
 		t.Fatalf("stored = %+v", al)
 	}
 }

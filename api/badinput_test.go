@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // TestBadInput: every route rejects bad input with the right status, an
@@ -18,7 +18,7 @@ func TestBadInput(t *testing.T) {
 	if code, body := e.call("POST", "/api/followup-scripts", `{"config_id":1,"day_number":1,"content":"x"}`); code != 201 {
 		t.Fatalf("%d %s", code, body)
 	}
-	e.pushContacts(state.ContactInput{Account: "a1", CandidateID: "c1", Name: "张三"})
+	e.pushContacts(wire.ContactInput{Account: "a1", CandidateID: "c1", Name: "张三"})
 	big := `{"name":"` + strings.Repeat("x", 70<<10) + `"}`
 
 	tests := []struct {
@@ -157,7 +157,7 @@ func TestWorkerBadInput(t *testing.T) {
 			t.Errorf("%s %s %s: %d %s; want %d naming %q", tt.method, tt.path, tt.body, code, body, tt.status, tt.field)
 		}
 	}
-	if n := e.db.CountContacts(state.ContactFilter{}); n != 0 {
+	if n := e.db.CountContacts(wire.ContactFilter{}); n != 0 {
 		t.Errorf("a rejected batch stored %d contacts", n)
 	}
 	if accs, _ := e.db.ListAccounts(); len(accs) != 0 {

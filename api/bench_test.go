@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hunterbot/hunterbot/api"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/state"
 )
@@ -62,13 +63,13 @@ func buildBig() (*benchEnv, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const batch = 10_000
 	for i := 0; i < n; i += batch {
-		in := make([]state.ContactInput, 0, batch)
+		in := make([]wire.ContactInput, 0, batch)
 		for j := i; j < i+batch && j < n; j++ {
 			name := string(surnames[rng.IntN(len(surnames))]) + string(given[rng.IntN(len(given))])
 			if rng.IntN(2) == 0 {
 				name += string(given[rng.IntN(len(given))])
 			}
-			c := state.ContactInput{Account: "acct-" + strconv.Itoa(j%50), CandidateID: "geek-" + strconv.Itoa(j),
+			c := wire.ContactInput{Account: "acct-" + strconv.Itoa(j%50), CandidateID: "geek-" + strconv.Itoa(j),
 				Name: name, Position: jobs[rng.IntN(len(jobs))], Replied: rng.IntN(3) == 0, WechatExchanged: rng.IntN(5) == 0}
 			switch rng.IntN(3) {
 			case 0:

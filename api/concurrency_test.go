@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // TestConcurrentPushesAndQueries: workers push while operators page and
@@ -58,11 +58,11 @@ func TestConcurrentPushesAndQueries(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if n := e.db.CountContacts(state.ContactFilter{}); n != workers*batches*per {
+	if n := e.db.CountContacts(wire.ContactFilter{}); n != workers*batches*per {
 		t.Fatalf("contacts = %d, want %d", n, workers*batches*per)
 	}
 	yes := true
-	if n := e.db.CountContacts(state.ContactFilter{Replied: &yes}); n != workers*batches*per/2 {
+	if n := e.db.CountContacts(wire.ContactFilter{Replied: &yes}); n != workers*batches*per/2 {
 		t.Fatalf("replied = %d", n)
 	}
 }

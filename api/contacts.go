@@ -4,14 +4,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 type contactStore interface {
-	QueryContacts(f state.ContactFilter, page, pageSize int) ([]state.Contact, int, error)
-	EachContact(f state.ContactFilter, fn func(*state.Contact) error) error
-	CountContacts(f state.ContactFilter) int
+	QueryContacts(f wire.ContactFilter, page, pageSize int) ([]wire.Contact, int, error)
+	EachContact(f wire.ContactFilter, fn func(*wire.Contact) error) error
+	CountContacts(f wire.ContactFilter) int
 }
 
 // localLayout is seed 001's timestamp format (Asia/Shanghai, no zone).
@@ -39,7 +39,7 @@ type contactOut struct {
 
 func localTime(t time.Time) string { return t.In(clock.Shanghai).Format(localLayout) }
 
-func toContactOut(c *state.Contact) contactOut {
+func toContactOut(c *wire.Contact) contactOut {
 	o := contactOut{ID: c.ID, Name: c.Name, Position: c.Position, Contact: c.Contact, ReplyStatus: c.ReplyStatus,
 		WechatExchanged: c.WechatExchanged, AccountID: c.AccountID, WorkerID: c.WorkerID, Notes: c.Notes,
 		CreatedAt: localTime(c.CreatedAt), CandidateID: c.CandidateID, Phone: c.Phone, Wechat: c.Wechat,
@@ -59,8 +59,8 @@ type contactPage struct {
 }
 
 // contactFilter parses seed 001's filter parameters.
-func contactFilter(r *http.Request) (state.ContactFilter, error) {
-	var f state.ContactFilter
+func contactFilter(r *http.Request) (wire.ContactFilter, error) {
+	var f wire.ContactFilter
 	q := r.URL.Query()
 	f.Search = q.Get("search")
 	if len(f.Search) > 128 {
@@ -68,11 +68,11 @@ func contactFilter(r *http.Request) (state.ContactFilter, error) {
 	}
 	switch rs := q.Get("reply_status"); rs {
 	case "":
-	case state.ReplyYes, state.ReplyNo:
-		v := rs == state.ReplyYes
+	case wire.ReplyYes, wire.ReplyNo:
+		v := rs == wire.ReplyYes
 		f.Replied = &v
 	default:
-		return f, errBadRequest("reply_status", "must be %s or %s, got %q", state.ReplyYes, state.ReplyNo, rs)
+		return f, errBadRequest("reply_status", "must be %s or %s, got %q", wire.ReplyYes, wire.ReplyNo, rs)
 	}
 	var err error
 	if f.WechatExchanged, err = qBool(r, "wechat_exchanged"); err != nil {

@@ -14,8 +14,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/hunterbot/hunterbot/api"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 func sh(s string) *time.Time {
@@ -29,15 +29,15 @@ func sh(s string) *time.Time {
 // seedContacts stores the seed-001 example rows plus a few for filters.
 func seedContacts(e *env) {
 	e.pushContacts(
-		state.ContactInput{Account: "acct-1", CandidateID: "c1", Name: "张三", Position: "产品经理", Phone: "13800138000",
+		wire.ContactInput{Account: "acct-1", CandidateID: "c1", Name: "张三", Position: "产品经理", Phone: "13800138000",
 			Replied: true, WechatExchanged: true, Notes: "沟通顺畅，有意向", ContactedAt: sh("2024-03-01 10:30:00"), CreatedAt: sh("2024-03-01 10:00:00")},
-		state.ContactInput{Account: "acct-2", CandidateID: "c2", Name: "李四", Position: "前端工程师", Wechat: "lisi123",
+		wire.ContactInput{Account: "acct-2", CandidateID: "c2", Name: "李四", Position: "前端工程师", Wechat: "lisi123",
 			ContactedAt: sh("2024-03-02 14:20:00"), CreatedAt: sh("2024-03-02 14:00:00")},
 		// 23:59:59 Shanghai on the 2nd: inside end_date=2024-03-02.
-		state.ContactInput{Account: "acct-1", CandidateID: "c3", Name: "王五", Position: "产品经理助理", Phone: "13900139000",
+		wire.ContactInput{Account: "acct-1", CandidateID: "c3", Name: "王五", Position: "产品经理助理", Phone: "13900139000",
 			Replied: true, CreatedAt: sh("2024-03-02 23:59:59")},
 		// 00:00:00 Shanghai on the 3rd (16:00 UTC on the 2nd): outside.
-		state.ContactInput{Account: "acct-1", CandidateID: "c4", Name: `=HYPERLINK("http://x","y")`, Position: "Go开发",
+		wire.ContactInput{Account: "acct-1", CandidateID: "c4", Name: `=HYPERLINK("http://x","y")`, Position: "Go开发",
 			Contact: "+86 138 0000 0000", Notes: "@SUM(A1)", CreatedAt: sh("2024-03-03 00:00:00")},
 	)
 }
@@ -116,7 +116,7 @@ func TestSeed001Contacts(t *testing.T) {
 	}
 	// An upsert of an existing (account, candidate) updates, never duplicates,
 	// and the search index follows the new name.
-	res := e.pushContacts(state.ContactInput{Account: "acct-2", CandidateID: "c2", Name: "李四四", Replied: true})
+	res := e.pushContacts(wire.ContactInput{Account: "acct-2", CandidateID: "c2", Name: "李四四", Replied: true})
 	if res[0].ID != 2 || res[0].Created {
 		t.Fatalf("upsert = %+v", res)
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // apiError is an error with an HTTP status and, for 400s, the field at fault.
@@ -43,13 +43,13 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	var fe *state.FieldError
+	var fe *wire.FieldError
 	switch {
-	case errors.Is(err, state.ErrNotFound):
+	case errors.Is(err, wire.ErrNotFound):
 		return &apiError{Status: http.StatusNotFound, Msg: err.Error()}
 	case errors.As(err, &fe):
 		return &apiError{Status: http.StatusBadRequest, Field: fe.Field, Msg: fe.Msg}
-	case errors.Is(err, state.ErrUnauthorized):
+	case errors.Is(err, wire.ErrUnauthorized):
 		return &apiError{Status: http.StatusUnauthorized, Msg: "unauthorized"}
 	}
 	var mbe *http.MaxBytesError
@@ -303,7 +303,7 @@ func pathID(r *http.Request) (uint64, error) {
 	return n, nil
 }
 
-func isNotFound(err error) bool { return errors.Is(err, state.ErrNotFound) }
+func isNotFound(err error) bool { return errors.Is(err, wire.ErrNotFound) }
 
 // isNotFoundOf reports a not-found error about the given kind of object
 // (the store prefixes its errors with the object kind).

@@ -12,13 +12,13 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 type exportStore interface {
-	PutExport(e state.Export) error
-	CheckExport(filename, token string) (state.Export, error)
+	PutExport(e wire.Export) error
+	CheckExport(filename, token string) (wire.Export, error)
 	LiveExports() (map[string]bool, error)
 }
 
@@ -75,8 +75,8 @@ func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) error {
 		os.Remove(path)
 		return fmt.Errorf("export: %w", err)
 	}
-	token := state.NewSecret()
-	e := state.Export{Filename: name, TokenHash: state.HashToken(token), Records: n, User: userFrom(r),
+	token := randHex(32)
+	e := wire.Export{Filename: name, TokenHash: wire.HashToken(token), Records: n, User: userFrom(r),
 		CreatedAt: now.UTC(), ExpiresAt: now.Add(s.opt.ExportTTL).UTC()}
 	if err := s.store.PutExport(e); err != nil {
 		os.Remove(path)
@@ -95,7 +95,7 @@ func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) error {
 // WriteContactsXLSX streams contacts to an .xlsx at path (mode 0600) with
 // excelize's StreamWriter, so memory stays flat however many rows there
 // are. It returns the number of data rows.
-func WriteContactsXLSX(path string, each func(fn func(*state.Contact) error) error) (int, error) {
+func WriteContactsXLSX(path string, each func(fn func(*wire.Contact) error) error) (int, error) {
 	x := excelize.NewFile()
 	defer x.Close()
 	if err := x.SetSheetName("Sheet1", ExportSheet); err != nil {
@@ -127,7 +127,7 @@ func WriteContactsXLSX(path string, each func(fn func(*state.Contact) error) err
 	}
 	n := 0
 	row := make([]any, len(ExportHeader))
-	err = each(func(c *state.Contact) error {
+	err = each(func(c *wire.Contact) error {
 		n++
 		wechat := "否"
 		if c.WechatExchanged {
@@ -167,8 +167,8 @@ func WriteContactsXLSX(path string, each func(fn func(*state.Contact) error) err
 	return n, out.Close()
 }
 
-func (s *Server) writeExport(path string, f state.ContactFilter) (int, error) {
-	return WriteContactsXLSX(path, func(fn func(*state.Contact) error) error {
+func (s *Server) writeExport(path string, f wire.ContactFilter) (int, error) {
+	return WriteContactsXLSX(path, func(fn func(*wire.Contact) error) error {
 		return s.store.EachContact(f, fn)
 	})
 }

@@ -3,22 +3,22 @@ package api
 import (
 	"net/http"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 type followupStore interface {
-	ListConfigs(position *string, active *bool) ([]state.ConfigWithScripts, error)
-	GetConfig(id uint64) (state.ConfigWithScripts, error)
-	CreateConfig(p state.ConfigPatch) (state.FollowupConfig, error)
-	UpdateConfig(id uint64, p state.ConfigPatch) (state.ConfigWithScripts, error)
+	ListConfigs(position *string, active *bool) ([]wire.ConfigWithScripts, error)
+	GetConfig(id uint64) (wire.ConfigWithScripts, error)
+	CreateConfig(p wire.ConfigPatch) (wire.FollowupConfig, error)
+	UpdateConfig(id uint64, p wire.ConfigPatch) (wire.ConfigWithScripts, error)
 	DeleteConfig(id uint64) error
-	ListScripts(configID *uint64, day *int) ([]state.FollowupScript, error)
-	CreateScript(p state.ScriptPatch) (state.FollowupScript, error)
-	UpdateScript(id uint64, p state.ScriptPatch) (state.FollowupScript, error)
+	ListScripts(configID *uint64, day *int) ([]wire.FollowupScript, error)
+	CreateScript(p wire.ScriptPatch) (wire.FollowupScript, error)
+	UpdateScript(id uint64, p wire.ScriptPatch) (wire.FollowupScript, error)
 	DeleteScript(id uint64) error
-	ListRecords(f state.RecordFilter, page, pageSize int) ([]state.FollowupRecord, int, error)
-	QueueSend(contactID uint64, content string) (state.FollowupRecord, error)
-	FollowupSnapshot() (uint64, []state.ConfigWithScripts, error)
+	ListRecords(f wire.RecordFilter, page, pageSize int) ([]wire.FollowupRecord, int, error)
+	QueueSend(contactID uint64, content string) (wire.FollowupRecord, error)
+	FollowupSnapshot() (uint64, []wire.ConfigWithScripts, error)
 }
 
 // configBody is the POST/PUT body of /api/followup-configs.
@@ -28,8 +28,8 @@ type configBody struct {
 	IsActive *bool   `json:"is_active"`
 }
 
-func (b configBody) patch() state.ConfigPatch {
-	return state.ConfigPatch{Name: b.Name, Position: b.Position, IsActive: b.IsActive}
+func (b configBody) patch() wire.ConfigPatch {
+	return wire.ConfigPatch{Name: b.Name, Position: b.Position, IsActive: b.IsActive}
 }
 
 // scriptBody is the POST/PUT body of /api/followup-scripts.
@@ -42,8 +42,8 @@ type scriptBody struct {
 	IsActive      *bool   `json:"is_active"`
 }
 
-func (b scriptBody) patch() state.ScriptPatch {
-	return state.ScriptPatch{ConfigID: b.ConfigID, DayNumber: b.DayNumber, Content: b.Content,
+func (b scriptBody) patch() wire.ScriptPatch {
+	return wire.ScriptPatch{ConfigID: b.ConfigID, DayNumber: b.DayNumber, Content: b.Content,
 		IntervalHours: b.IntervalHours, Order: b.Order, IsActive: b.IsActive}
 }
 
@@ -96,7 +96,7 @@ func (s *Server) createConfig(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, state.ConfigWithScripts{FollowupConfig: c, Scripts: []state.FollowupScript{}})
+	writeJSON(w, http.StatusCreated, wire.ConfigWithScripts{FollowupConfig: c, Scripts: []wire.FollowupScript{}})
 	return nil
 }
 
@@ -136,7 +136,7 @@ func (s *Server) listScripts(w http.ResponseWriter, r *http.Request) error {
 	}
 	var day *int
 	if r.URL.Query().Get("day_number") != "" {
-		d, err := qInt(r, "day_number", 0, 0, state.MaxDayNumber)
+		d, err := qInt(r, "day_number", 0, 0, wire.MaxDayNumber)
 		if err != nil {
 			return err
 		}
@@ -197,14 +197,14 @@ func (s *Server) deleteScript(w http.ResponseWriter, r *http.Request) error {
 
 // recordPage is the seed-000 paged list shape.
 type recordPage struct {
-	Total    int                    `json:"total"`
-	Page     int                    `json:"page"`
-	PageSize int                    `json:"page_size"`
-	Results  []state.FollowupRecord `json:"results"`
+	Total    int                   `json:"total"`
+	Page     int                   `json:"page"`
+	PageSize int                   `json:"page_size"`
+	Results  []wire.FollowupRecord `json:"results"`
 }
 
 func (s *Server) listRecords(w http.ResponseWriter, r *http.Request) error {
-	var f state.RecordFilter
+	var f wire.RecordFilter
 	var err error
 	if f.ContactID, err = qUint(r, "contact_id"); err != nil {
 		return err

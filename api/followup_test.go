@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // TestSeed000Scenario runs the seed's curl scenarios 1-3 (bodies verbatim,
@@ -101,10 +101,10 @@ func TestSeed000Scenario(t *testing.T) {
 	}
 
 	// A worker owns contact 1 and reported one automatic follow-up.
-	e.pushContacts(state.ContactInput{Account: "acct-1", CandidateID: "cand-1", Name: "张三", Position: "Python开发"})
+	e.pushContacts(wire.ContactInput{Account: "acct-1", CandidateID: "cand-1", Name: "张三", Position: "Python开发"})
 	cfgID, scID := uint64(1), uint64(1)
 	sent := e.clk.Now()
-	if _, err := e.db.UpsertRecords(testWorker, []state.RecordInput{{UID: "r1", Account: "acct-1", CandidateID: "cand-1",
+	if _, err := e.db.UpsertRecords(testWorker, []wire.RecordInput{{UID: "r1", Account: "acct-1", CandidateID: "cand-1",
 		ConfigID: &cfgID, ScriptID: &scID, DayNumber: 1, Content: "您好，期待与您进一步沟通。", SentAt: &sent,
 		GotReply: true, ReplyContent: "好的，我的微信是 wx123456", RepliedAt: &sent}}); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hunterbot/hunterbot/api"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/state"
 )
@@ -152,7 +153,7 @@ func requireFields(t *testing.T, what string, obj map[string]any, fields ...stri
 }
 
 // pushContacts stores contacts as the test worker does.
-func (e *env) pushContacts(in ...state.ContactInput) []state.UpsertResult {
+func (e *env) pushContacts(in ...wire.ContactInput) []wire.UpsertResult {
 	e.t.Helper()
 	res, err := e.db.UpsertContacts(testWorker, in)
 	if err != nil {

@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/rules"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 // keywordRuleStore is what the keyword-rule routes need (seed 004).
@@ -23,12 +23,12 @@ type keywordRuleStore interface {
 	UpdateKeywordRule(id string, apply func(cur rules.Rule) (rules.Rule, error)) (rules.Rule, error)
 	DeleteKeywordRule(id string) error
 	KeywordRuleSnapshot() (uint64, []rules.Rule, error)
-	AddKeywordHits(worker string, in []state.KeywordHitInput) ([]state.KeywordHit, error)
-	ListKeywordHits(f state.KeywordHitFilter, cursor uint64, limit int) ([]state.KeywordHit, uint64, bool, error)
-	SetKeywordCallback(cb state.KeywordCallback) error
-	GetKeywordCallback() (state.KeywordCallback, error)
-	DueKeywordHits(now time.Time, limit int) ([]state.KeywordHit, error)
-	RecordKeywordHitAttempt(id uint64, delivered bool, errMsg string, next time.Time) (state.KeywordHit, error)
+	AddKeywordHits(worker string, in []wire.KeywordHitInput) ([]wire.KeywordHit, error)
+	ListKeywordHits(f wire.KeywordHitFilter, cursor uint64, limit int) ([]wire.KeywordHit, uint64, bool, error)
+	SetKeywordCallback(cb wire.KeywordCallback) error
+	GetKeywordCallback() (wire.KeywordCallback, error)
+	DueKeywordHits(now time.Time, limit int) ([]wire.KeywordHit, error)
+	RecordKeywordHitAttempt(id uint64, delivered bool, errMsg string, next time.Time) (wire.KeywordHit, error)
 }
 
 // Error codes of the seed-004 envelope {"errcode", "errmsg"}. 0 and -1 are
@@ -96,7 +96,7 @@ func (s *Server) keywordRuleRoutes() []route {
 
 // ruleErrOf maps the store's "no such rule" to a 404 naming the id.
 func ruleErrOf(err error) error {
-	if errors.Is(err, state.ErrNotFound) {
+	if errors.Is(err, wire.ErrNotFound) {
 		return errNotFound(err.Error())
 	}
 	return err
@@ -361,14 +361,6 @@ func (s *Server) deleteRuleCgi(w http.ResponseWriter, r *http.Request) error {
 	return s.deleteRule(w, in.RuleID)
 }
 
-// KeywordRuleSnapshot is GET /api/worker/keyword-rules: the whole rule set
-// and its version; workers compile it with rules.Compile and evaluate
-// locally.
-type KeywordRuleSnapshot struct {
-	Version uint64       `json:"version"`
-	Rules   []rules.Rule `json:"rules"`
-}
-
 func keywordETag(v uint64) string { return fmt.Sprintf(`"kr-%d"`, v) }
 
 func (s *Server) workerKeywordRules(w http.ResponseWriter, r *http.Request) error {
@@ -379,25 +371,15 @@ func (s *Server) workerKeywordRules(w http.ResponseWriter, r *http.Request) erro
 	if done, err := notModified(w, r, v, keywordETag(v)); done || err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, KeywordRuleSnapshot{Version: v, Rules: list})
+	writeJSON(w, http.StatusOK, wire.KeywordRuleSnapshot{Version: v, Rules: list})
 	return nil
-}
-
-// KeywordHitsRequest is POST /api/worker/keyword-hits.
-type KeywordHitsRequest struct {
-	Hits []state.KeywordHitInput `json:"hits"`
-}
-
-// KeywordHitsResponse answers it with the stored hits.
-type KeywordHitsResponse struct {
-	Hits []state.KeywordHit `json:"hits"`
 }
 
 // maxHitsPerPush bounds one worker batch.
 const maxHitsPerPush = 500
 
 func (s *Server) workerKeywordHits(w http.ResponseWriter, r *http.Request) error {
-	var in KeywordHitsRequest
+	var in wire.KeywordHitsRequest
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -408,16 +390,16 @@ func (s *Server) workerKeywordHits(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, KeywordHitsResponse{Hits: out})
+	writeJSON(w, http.StatusOK, wire.KeywordHitsResponse{Hits: out})
 	return nil
 }
 
 // HitListResponse is GET /api/keyword-hits.
 type HitListResponse struct {
 	Errcode
-	HitList    []state.KeywordHit `json:"hit_list"`
-	HasMore    bool               `json:"has_more"`
-	NextCursor string             `json:"next_cursor"`
+	HitList    []wire.KeywordHit `json:"hit_list"`
+	HasMore    bool              `json:"has_more"`
+	NextCursor string            `json:"next_cursor"`
 }
 
 func qTime(r *http.Request, name string) (time.Time, error) {
@@ -437,10 +419,10 @@ func qTime(r *http.Request, name string) (time.Time, error) {
 
 func (s *Server) listHits(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := state.KeywordHitFilter{RuleID: q.Get("rule_id"), AccountID: q.Get("account_id"),
+	f := wire.KeywordHitFilter{RuleID: q.Get("rule_id"), AccountID: q.Get("account_id"),
 		CandidateID: q.Get("candidate_id"), Callback: q.Get("callback")}
 	switch f.Callback {
-	case "", state.CallbackNone, state.CallbackPending, state.CallbackDelivered, state.CallbackFailed:
+	case "", wire.CallbackNone, wire.CallbackPending, wire.CallbackDelivered, wire.CallbackFailed:
 	default:
 		return errBadRequest("callback", "must be none, pending, delivered or failed")
 	}
@@ -451,7 +433,7 @@ func (s *Server) listHits(w http.ResponseWriter, r *http.Request) error {
 	if f.Until, err = qTime(r, "until"); err != nil {
 		return err
 	}
-	limit, err := qInt(r, "limit", 100, 1, state.MaxHitsPerPage)
+	limit, err := qInt(r, "limit", 100, 1, wire.MaxHitsPerPage)
 	if err != nil {
 		return err
 	}
@@ -491,7 +473,7 @@ func (s *Server) getCallback(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) putCallback(w http.ResponseWriter, r *http.Request) error {
-	var in state.KeywordCallback
+	var in wire.KeywordCallback
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
@@ -515,8 +497,8 @@ const (
 
 // HitCallbackBody is what the callback URL receives.
 type HitCallbackBody struct {
-	Event string           `json:"event"`
-	Hit   state.KeywordHit `json:"hit"`
+	Event string          `json:"event"`
+	Hit   wire.KeywordHit `json:"hit"`
 }
 
 // hitBackoff is the wait after the n-th failed attempt.
@@ -567,7 +549,7 @@ func (s *Server) DeliverKeywordHits(ctx context.Context) (int, error) {
 
 var hitHTTP = &http.Client{Timeout: 10 * time.Second}
 
-func (s *Server) postHit(ctx context.Context, cb state.KeywordCallback, h state.KeywordHit) error {
+func (s *Server) postHit(ctx context.Context, cb wire.KeywordCallback, h wire.KeywordHit) error {
 	body, err := json.Marshal(HitCallbackBody{Event: "keyword_hit", Hit: h})
 	if err != nil {
 		return err

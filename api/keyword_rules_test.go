@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/rules"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 // seedCreate is create_rule's request body from seed 004.
@@ -385,14 +385,14 @@ func TestKeywordRoutesNeedAuth(t *testing.T) {
 
 func TestWorkerKeywordRulesByVersion(t *testing.T) {
 	e := newEnv(t)
-	get := func(hdr, query string) (*http.Response, api.KeywordRuleSnapshot) {
+	get := func(hdr, query string) (*http.Response, wire.KeywordRuleSnapshot) {
 		req, _ := http.NewRequest("GET", e.srv.URL+"/api/worker/keyword-rules"+query, nil)
 		req.Header.Set("Authorization", "Bearer "+testWorkerTk)
 		if hdr != "" {
 			req.Header.Set("If-None-Match", hdr)
 		}
 		resp, b := e.do(req)
-		var snap api.KeywordRuleSnapshot
+		var snap wire.KeywordRuleSnapshot
 		if resp.StatusCode == 200 {
 			mustJSON(t, b, &snap)
 		}
@@ -455,8 +455,8 @@ func (h *hitSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.sigs = append(h.sigs, r.Header.Get("X-Hunterbot-Signature"))
 }
 
-func hitInput(msgID, ruleID, account, candidate string, at time.Time) state.KeywordHitInput {
-	return state.KeywordHitInput{RuleID: ruleID, Name: "联系方式", Semantics: []rules.Semantic{2}, Keywords: []string{},
+func hitInput(msgID, ruleID, account, candidate string, at time.Time) wire.KeywordHitInput {
+	return wire.KeywordHitInput{RuleID: ruleID, Name: "联系方式", Semantics: []rules.Semantic{2}, Keywords: []string{},
 		MsgID: msgID, Text: "电话13812345678", Direction: "received", AccountID: account, CandidateID: candidate, MsgTime: at}
 }
 
@@ -479,20 +479,20 @@ func TestKeywordHitsStoreListAndCallback(t *testing.T) {
 	}
 
 	now := e.clk.Now()
-	push := func(hits ...state.KeywordHitInput) api.KeywordHitsResponse {
-		body, _ := json.Marshal(api.KeywordHitsRequest{Hits: hits})
+	push := func(hits ...wire.KeywordHitInput) wire.KeywordHitsResponse {
+		body, _ := json.Marshal(wire.KeywordHitsRequest{Hits: hits})
 		code, b := e.callAs(testWorkerTk, "POST", "/api/worker/keyword-hits", string(body))
 		if code != 200 {
 			t.Fatalf("push: %d %s", code, b)
 		}
-		var r api.KeywordHitsResponse
+		var r wire.KeywordHitsResponse
 		mustJSON(t, b, &r)
 		return r
 	}
 	r1 := push(hitInput("m1", "kr1", "acc1", "geek1", now.Add(-3*time.Minute)),
 		hitInput("m2", "kr1", "acc1", "geek2", now.Add(-2*time.Minute)),
 		hitInput("m3", "kr2", "acc2", "geek1", now.Add(-time.Minute)))
-	if len(r1.Hits) != 3 || r1.Hits[0].Callback != state.CallbackPending || r1.Hits[0].WorkerID != testWorker {
+	if len(r1.Hits) != 3 || r1.Hits[0].Callback != wire.CallbackPending || r1.Hits[0].WorkerID != testWorker {
 		t.Fatalf("pushed: %+v", r1.Hits)
 	}
 	// a retried batch is idempotent
@@ -587,10 +587,10 @@ func TestKeywordHitCallbackGivesUp(t *testing.T) {
 	sink := &hitSink{failures: 1000}
 	cbSrv := httptest.NewServer(sink)
 	defer cbSrv.Close()
-	if err := e.db.SetKeywordCallback(state.KeywordCallback{URL: cbSrv.URL}); err != nil {
+	if err := e.db.SetKeywordCallback(wire.KeywordCallback{URL: cbSrv.URL}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.db.AddKeywordHits(testWorker, []state.KeywordHitInput{hitInput("m1", "kr1", "a", "g", e.clk.Now())}); err != nil {
+	if _, err := e.db.AddKeywordHits(testWorker, []wire.KeywordHitInput{hitInput("m1", "kr1", "a", "g", e.clk.Now())}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -600,11 +600,11 @@ func TestKeywordHitCallbackGivesUp(t *testing.T) {
 		}
 		e.clk.Advance(10 * time.Minute)
 	}
-	hits, _, _, err := e.db.ListKeywordHits(state.KeywordHitFilter{}, 0, 10)
+	hits, _, _, err := e.db.ListKeywordHits(wire.KeywordHitFilter{}, 0, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := hits[0]; h.Callback != state.CallbackFailed || h.Attempts != 8 || h.NextAttemptAt != nil {
+	if h := hits[0]; h.Callback != wire.CallbackFailed || h.Attempts != 8 || h.NextAttemptAt != nil {
 		t.Errorf("after giving up: %+v", h)
 	}
 }

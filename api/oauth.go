@@ -7,14 +7,14 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 type authStore interface {
 	CheckClient(id, secret string) error
 	CheckPassword(username, password string) error
-	IssueTokens(username, clientID string, accessTTL, refreshTTL time.Duration) (state.TokenPair, error)
-	Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.Duration) (state.TokenPair, error)
+	IssueTokens(username, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error)
+	Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error)
 	CheckAccessToken(token string) (string, error)
 	CheckWorkerToken(token string) (string, error)
 	PurgeExpiredTokens() (int, error)
@@ -64,12 +64,12 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if err := s.store.CheckClient(id, secret); err != nil {
-		if errors.Is(err, state.ErrUnauthorized) {
+		if errors.Is(err, wire.ErrUnauthorized) {
 			return errUnauthorized("invalid client credentials")
 		}
 		return err
 	}
-	var pair state.TokenPair
+	var pair wire.TokenPair
 	var err error
 	switch req.GrantType {
 	case "password":
@@ -80,7 +80,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 			return errBadRequest("password", "required")
 		}
 		if err := s.store.CheckPassword(req.Username, req.Password); err != nil {
-			if errors.Is(err, state.ErrUnauthorized) {
+			if errors.Is(err, wire.ErrUnauthorized) {
 				return errBadRequest("grant", "invalid username or password")
 			}
 			return err
@@ -91,7 +91,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 			return errBadRequest("refresh_token", "required")
 		}
 		pair, err = s.store.Refresh(req.RefreshToken, id, s.opt.AccessTokenTTL, s.opt.RefreshTokenTTL)
-		if errors.Is(err, state.ErrUnauthorized) {
+		if errors.Is(err, wire.ErrUnauthorized) {
 			return errBadRequest("grant", "invalid, expired or already used refresh token")
 		}
 	case "":

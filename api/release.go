@@ -5,17 +5,17 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // releaseStore is what the human-takeover routes need: queued worker
 // commands and the conversation statuses workers report.
 type releaseStore interface {
-	QueueRelease(accountKey, candidateID, note, requestedBy string) (state.Command, bool, error)
-	PendingCommands(workerID string) ([]state.Command, error)
-	AckCommand(workerID string, id uint64, done bool, reason string) (state.Command, error)
-	UpsertConversations(workerID string, in []state.ConversationStatus) ([]state.Conversation, error)
-	ListConversations(f state.ConversationFilter, page, pageSize int) ([]state.Conversation, int, error)
+	QueueRelease(accountKey, candidateID, note, requestedBy string) (wire.Command, bool, error)
+	PendingCommands(workerID string) ([]wire.Command, error)
+	AckCommand(workerID string, id uint64, done bool, reason string) (wire.Command, error)
+	UpsertConversations(workerID string, in []wire.ConversationStatus) ([]wire.Conversation, error)
+	ListConversations(f wire.ConversationFilter, page, pageSize int) ([]wire.Conversation, int, error)
 }
 
 func (s *Server) releaseRoutes() []route {
@@ -28,16 +28,11 @@ func (s *Server) releaseRoutes() []route {
 	}
 }
 
-// ReleaseRequest is the optional body of POST .../release.
-type ReleaseRequest struct {
-	Note string `json:"note"`
-}
-
 // releaseConversation queues a release command for the worker owning the
 // account: 202 with the command when it is new, 200 with the already open
 // one when a release of this conversation is still waiting.
 func (s *Server) releaseConversation(w http.ResponseWriter, r *http.Request) error {
-	var req ReleaseRequest
+	var req wire.ReleaseRequest
 	if err := decodeOptionalJSON(r, &req); err != nil {
 		return err
 	}
@@ -60,17 +55,17 @@ func (s *Server) releaseConversation(w http.ResponseWriter, r *http.Request) err
 
 // conversationPage is the paged list of GET /api/conversations.
 type conversationPage struct {
-	Total    int                  `json:"total"`
-	Page     int                  `json:"page"`
-	PageSize int                  `json:"page_size"`
-	Results  []state.Conversation `json:"results"`
+	Total    int                 `json:"total"`
+	Page     int                 `json:"page"`
+	PageSize int                 `json:"page_size"`
+	Results  []wire.Conversation `json:"results"`
 }
 
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := state.ConversationFilter{Account: q.Get("account"), Status: q.Get("status")}
-	if f.Status != "" && !state.ValidConversationStatus(f.Status) {
-		return errBadRequest("status", "must be one of %v, got %q", state.ConversationStatuses, f.Status)
+	f := wire.ConversationFilter{Account: q.Get("account"), Status: q.Get("status")}
+	if f.Status != "" && !wire.ValidConversationStatus(f.Status) {
+		return errBadRequest("status", "must be one of %v, got %q", wire.ConversationStatuses, f.Status)
 	}
 	page, size, err := qPage(r, 20, 1_000_000)
 	if err != nil {
@@ -84,24 +79,13 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// CommandsResponse is GET /api/worker/commands.
-type CommandsResponse struct {
-	Commands []state.Command `json:"commands"`
-}
-
 func (s *Server) workerCommands(w http.ResponseWriter, r *http.Request) error {
 	cmds, err := s.store.PendingCommands(workerFrom(r))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, CommandsResponse{Commands: cmds})
+	writeJSON(w, http.StatusOK, wire.CommandsResponse{Commands: cmds})
 	return nil
-}
-
-// CommandAckRequest is POST /api/worker/commands/{id}/ack.
-type CommandAckRequest struct {
-	Done   *bool  `json:"done"`
-	Reason string `json:"reason,omitempty"`
 }
 
 func (s *Server) workerCommandAck(w http.ResponseWriter, r *http.Request) error {
@@ -109,7 +93,7 @@ func (s *Server) workerCommandAck(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	var req CommandAckRequest
+	var req wire.CommandAckRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
@@ -124,18 +108,8 @@ func (s *Server) workerCommandAck(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// ConversationsRequest is the body of POST /api/worker/conversations.
-type ConversationsRequest struct {
-	Conversations []state.ConversationStatus `json:"conversations"`
-}
-
-// ConversationsResponse returns the stored conversations.
-type ConversationsResponse struct {
-	Results []state.Conversation `json:"results"`
-}
-
 func (s *Server) workerConversations(w http.ResponseWriter, r *http.Request) error {
-	var req ConversationsRequest
+	var req wire.ConversationsRequest
 	raw, err := io.ReadAll(r.Body) // bounded by MaxBytesReader
 	if err != nil {
 		return err
@@ -149,13 +123,13 @@ func (s *Server) workerConversations(w http.ResponseWriter, r *http.Request) err
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if len(req.Conversations) == 0 || len(req.Conversations) > MaxBatch {
-		return errBadRequest("conversations", "must hold 1 to %d items", MaxBatch)
+	if len(req.Conversations) == 0 || len(req.Conversations) > wire.MaxBatch {
+		return errBadRequest("conversations", "must hold 1 to %d items", wire.MaxBatch)
 	}
 	res, err := s.store.UpsertConversations(workerFrom(r), req.Conversations)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ConversationsResponse{Results: res})
+	writeJSON(w, http.StatusOK, wire.ConversationsResponse{Results: res})
 	return nil
 }

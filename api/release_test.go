@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/hunterbot/hunterbot/api"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/state"
 )
 
@@ -58,15 +58,15 @@ func TestReleaseCommandFlow(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("release: %d %s", code, body)
 	}
-	var cmd state.Command
+	var cmd wire.Command
 	mustJSON(t, body, &cmd)
 	if cmd.ID == 0 || cmd.Kind != "release" || cmd.Account != "boss-a" || cmd.CandidateID != "geek/1 x" ||
-		cmd.Status != state.CommandPending || cmd.Note != "talked to him by phone" || cmd.RequestedBy != testUser || cmd.AckedAt != nil {
+		cmd.Status != wire.CommandPending || cmd.Note != "talked to him by phone" || cmd.RequestedBy != testUser || cmd.AckedAt != nil {
 		t.Fatalf("command = %+v", cmd)
 	}
 	// Releasing again while open returns the same command, 200.
 	code, body = e.call("POST", path, "")
-	var again state.Command
+	var again wire.Command
 	mustJSON(t, body, &again)
 	if code != http.StatusOK || again.ID != cmd.ID {
 		t.Fatalf("second release: %d %s", code, body)
@@ -79,13 +79,13 @@ func TestReleaseCommandFlow(t *testing.T) {
 		t.Fatalf("release boss-b: %d %s", code, body)
 	}
 
-	pull := func(tok string) []state.Command {
+	pull := func(tok string) []wire.Command {
 		t.Helper()
 		code, body := e.callAs(tok, "GET", "/api/worker/commands", "")
 		if code != 200 {
 			t.Fatalf("commands: %d %s", code, body)
 		}
-		var out api.CommandsResponse
+		var out wire.CommandsResponse
 		mustJSON(t, body, &out)
 		return out.Commands
 	}
@@ -103,17 +103,17 @@ func TestReleaseCommandFlow(t *testing.T) {
 	wantErr(t, "foreign ack", code, body, 404, "")
 
 	code, body = e.callAs(testWorkerTk, "POST", ackPath, `{"done":true}`)
-	var acked state.Command
+	var acked wire.Command
 	mustJSON(t, body, &acked)
-	if code != 200 || acked.Status != state.CommandDone || acked.WorkerID != testWorker || acked.AckedAt == nil {
+	if code != 200 || acked.Status != wire.CommandDone || acked.WorkerID != testWorker || acked.AckedAt == nil {
 		t.Fatalf("ack: %d %s", code, body)
 	}
 	// Idempotent: a replayed ack (even with another outcome) keeps the first.
 	e.clk.Advance(time.Minute)
 	code, body = e.callAs(testWorkerTk, "POST", ackPath, `{"done":false,"reason":"late replay"}`)
-	var replay state.Command
+	var replay wire.Command
 	mustJSON(t, body, &replay)
-	if code != 200 || replay.Status != state.CommandDone || replay.Reason != "" || !replay.AckedAt.Equal(*acked.AckedAt) {
+	if code != 200 || replay.Status != wire.CommandDone || replay.Reason != "" || !replay.AckedAt.Equal(*acked.AckedAt) {
 		t.Fatalf("replayed ack: %d %s", code, body)
 	}
 	// A failed ack records the reason.
@@ -126,7 +126,7 @@ func TestReleaseCommandFlow(t *testing.T) {
 	}
 	// Once closed, a new release of the same conversation is a new command.
 	code, body = e.call("POST", path, "")
-	var fresh state.Command
+	var fresh wire.Command
 	mustJSON(t, body, &fresh)
 	if code != 202 || fresh.ID == cmd.ID {
 		t.Fatalf("release after close: %d %s", code, body)
@@ -194,7 +194,7 @@ func TestReleaseBadInput(t *testing.T) {
 	if cmds, _ := e.db.PendingCommands(testWorker); len(cmds) != 0 {
 		t.Fatalf("rejected releases queued %+v", cmds)
 	}
-	if _, total, _ := e.db.ListConversations(state.ConversationFilter{}, 1, 10); total != 0 {
+	if _, total, _ := e.db.ListConversations(wire.ConversationFilter{}, 1, 10); total != 0 {
 		t.Fatalf("rejected pushes stored %d conversations", total)
 	}
 }
@@ -208,42 +208,42 @@ func TestConversationStatuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	t0 := time.Date(2024, 3, 4, 8, 0, 0, 0, time.UTC)
-	push := func(tok string, body any) []state.Conversation {
+	push := func(tok string, body any) []wire.Conversation {
 		t.Helper()
 		b, _ := json.Marshal(body)
 		code, out := e.callAs(tok, "POST", "/api/worker/conversations", string(b))
 		if code != 200 {
 			t.Fatalf("push: %d %s", code, out)
 		}
-		var res api.ConversationsResponse
+		var res wire.ConversationsResponse
 		mustJSON(t, out, &res)
 		return res.Results
 	}
-	var batch []state.ConversationStatus
-	for i, st := range state.ConversationStatuses {
-		batch = append(batch, state.ConversationStatus{Account: "boss-a", CandidateID: "g" + string(rune('0'+i)), Name: "候选人", Status: st, UpdatedAt: t0})
+	var batch []wire.ConversationStatus
+	for i, st := range wire.ConversationStatuses {
+		batch = append(batch, wire.ConversationStatus{Account: "boss-a", CandidateID: "g" + string(rune('0'+i)), Name: "候选人", Status: st, UpdatedAt: t0})
 	}
-	batch = append(batch, state.ConversationStatus{Account: "boss-a", CandidateID: "gx", Status: state.ConvIntervened, UpdatedAt: t0})
-	res := push(testWorkerTk, api.ConversationsRequest{Conversations: batch})
+	batch = append(batch, wire.ConversationStatus{Account: "boss-a", CandidateID: "gx", Status: wire.ConvIntervened, UpdatedAt: t0})
+	res := push(testWorkerTk, wire.ConversationsRequest{Conversations: batch})
 	if len(res) != len(batch) || res[0].AccountID != 1 || res[0].WorkerID != testWorker || !res[0].UpdatedAt.Equal(t0) {
 		t.Fatalf("push result = %+v", res)
 	}
 	// Bare array body from another worker and account.
-	push(otherWorkerTk, []state.ConversationStatus{{Account: "boss-b", CandidateID: "g1", Status: state.ConvIntervened, UpdatedAt: t0}})
+	push(otherWorkerTk, []wire.ConversationStatus{{Account: "boss-b", CandidateID: "g1", Status: wire.ConvIntervened, UpdatedAt: t0}})
 
 	// A newer report wins; an older replay is ignored; the name is kept
 	// when the new report has none.
-	push(testWorkerTk, []state.ConversationStatus{{Account: "boss-a", CandidateID: "g2", Status: state.ConvInService, UpdatedAt: t0.Add(time.Minute)}})
-	res = push(testWorkerTk, []state.ConversationStatus{{Account: "boss-a", CandidateID: "g2", Status: state.ConvIntervened, UpdatedAt: t0}})
-	if res[0].Status != state.ConvInService || res[0].Name != "候选人" {
+	push(testWorkerTk, []wire.ConversationStatus{{Account: "boss-a", CandidateID: "g2", Status: wire.ConvInService, UpdatedAt: t0.Add(time.Minute)}})
+	res = push(testWorkerTk, []wire.ConversationStatus{{Account: "boss-a", CandidateID: "g2", Status: wire.ConvIntervened, UpdatedAt: t0}})
+	if res[0].Status != wire.ConvInService || res[0].Name != "候选人" {
 		t.Fatalf("older replay overwrote: %+v", res[0])
 	}
 
 	type page struct {
-		Total    int                  `json:"total"`
-		Page     int                  `json:"page"`
-		PageSize int                  `json:"page_size"`
-		Results  []state.Conversation `json:"results"`
+		Total    int                 `json:"total"`
+		Page     int                 `json:"page"`
+		PageSize int                 `json:"page_size"`
+		Results  []wire.Conversation `json:"results"`
 	}
 	list := func(q string) page {
 		t.Helper()
@@ -296,14 +296,14 @@ func TestReleaseSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Heartbeat("w1", []state.AccountStatus{{Key: "boss-a", State: "running"}}); err != nil {
+	if _, err := db.Heartbeat("w1", []wire.AccountStatus{{Key: "boss-a", State: "running"}}); err != nil {
 		t.Fatal(err)
 	}
 	cmd, created, err := db.QueueRelease("boss-a", "g1", "", "op")
 	if err != nil || !created {
 		t.Fatal(created, err)
 	}
-	if _, err := db.UpsertConversations("w1", []state.ConversationStatus{{Account: "boss-a", CandidateID: "g1", Status: state.ConvIntervened}}); err != nil {
+	if _, err := db.UpsertConversations("w1", []wire.ConversationStatus{{Account: "boss-a", CandidateID: "g1", Status: wire.ConvIntervened}}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -316,7 +316,7 @@ func TestReleaseSurvivesRestart(t *testing.T) {
 	if err != nil || len(cmds) != 1 || cmds[0].ID != cmd.ID {
 		t.Fatalf("after reopen: %+v %v", cmds, err)
 	}
-	convs, total, err := db.ListConversations(state.ConversationFilter{Status: state.ConvIntervened}, 1, 10)
+	convs, total, err := db.ListConversations(wire.ConversationFilter{Status: wire.ConvIntervened}, 1, 10)
 	if err != nil || total != 1 || convs[0].CandidateID != "g1" {
 		t.Fatalf("conversations after reopen: %+v %v", convs, err)
 	}

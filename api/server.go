@@ -22,11 +22,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hunterbot/hunterbot/internal/clock"
-	"github.com/hunterbot/hunterbot/state"
 )
 
-// Store is everything the server needs from persistence. *state.DB
-// implements it; a PostgreSQL backend would implement the same methods.
+// Store is everything the server needs from persistence. Its vocabulary
+// (records, inputs, filters, sentinel errors) lives in api/wire, so a
+// backend imports wire, never the other way round. *state.DB implements it
+// (checked in store_test.go); a PostgreSQL backend would implement the same
+// methods.
 // Extension point: a feature adding store methods defines its own small
 // interface in its file and embeds it here (one line).
 type Store interface {
@@ -40,8 +42,6 @@ type Store interface {
 	alertStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
-
-var _ Store = (*state.DB)(nil)
 
 // Options configure a Server. Store is required; the rest has defaults.
 type Options struct {

@@ -7,106 +7,64 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 type workerStore interface {
-	Heartbeat(workerID string, in []state.AccountStatus) ([]state.Account, error)
-	UpsertContacts(workerID string, in []state.ContactInput) ([]state.UpsertResult, error)
-	UpsertRecords(workerID string, in []state.RecordInput) ([]state.FollowupRecord, error)
-	PendingSends(workerID string) ([]state.Send, error)
-	AckSend(workerID string, id uint64, sent bool, sentAt *time.Time, errMsg string) (state.FollowupRecord, error)
-	ListAccounts() ([]state.Account, error)
-}
-
-// MaxBatch bounds the items of one worker push.
-const MaxBatch = 500
-
-// HeartbeatRequest is the body of /api/worker/register and /heartbeat.
-type HeartbeatRequest struct {
-	Version  string                `json:"version,omitempty"`
-	Accounts []state.AccountStatus `json:"accounts"`
-}
-
-// HeartbeatResponse tells the worker its id and its accounts' numeric ids.
-type HeartbeatResponse struct {
-	WorkerID string          `json:"worker_id"`
-	Accounts []state.Account `json:"accounts"`
+	Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Account, error)
+	UpsertContacts(workerID string, in []wire.ContactInput) ([]wire.UpsertResult, error)
+	UpsertRecords(workerID string, in []wire.RecordInput) ([]wire.FollowupRecord, error)
+	PendingSends(workerID string) ([]wire.Send, error)
+	AckSend(workerID string, id uint64, sent bool, sentAt *time.Time, errMsg string) (wire.FollowupRecord, error)
+	ListAccounts() ([]wire.Account, error)
 }
 
 func (s *Server) workerHeartbeat(w http.ResponseWriter, r *http.Request) error {
-	var req HeartbeatRequest
+	var req wire.HeartbeatRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if len(req.Accounts) > MaxBatch {
-		return errBadRequest("accounts", "at most %d per request", MaxBatch)
+	if len(req.Accounts) > wire.MaxBatch {
+		return errBadRequest("accounts", "at most %d per request", wire.MaxBatch)
 	}
 	accs, err := s.store.Heartbeat(workerFrom(r), req.Accounts)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, HeartbeatResponse{WorkerID: workerFrom(r), Accounts: accs})
+	writeJSON(w, http.StatusOK, wire.HeartbeatResponse{WorkerID: workerFrom(r), Accounts: accs})
 	return nil
 }
 
-// ContactsRequest is the body of POST /api/worker/contacts.
-type ContactsRequest struct {
-	Contacts []state.ContactInput `json:"contacts"`
-}
-
-// ContactsResponse lists the ids the contacts got.
-type ContactsResponse struct {
-	Results []state.UpsertResult `json:"results"`
-}
-
 func (s *Server) workerContacts(w http.ResponseWriter, r *http.Request) error {
-	var req ContactsRequest
+	var req wire.ContactsRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if len(req.Contacts) == 0 || len(req.Contacts) > MaxBatch {
-		return errBadRequest("contacts", "must hold 1 to %d items", MaxBatch)
+	if len(req.Contacts) == 0 || len(req.Contacts) > wire.MaxBatch {
+		return errBadRequest("contacts", "must hold 1 to %d items", wire.MaxBatch)
 	}
 	res, err := s.store.UpsertContacts(workerFrom(r), req.Contacts)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, ContactsResponse{Results: res})
+	writeJSON(w, http.StatusOK, wire.ContactsResponse{Results: res})
 	return nil
 }
 
-// RecordsRequest is the body of POST /api/worker/followup-records.
-type RecordsRequest struct {
-	Records []state.RecordInput `json:"records"`
-}
-
-// RecordsResponse returns the stored records.
-type RecordsResponse struct {
-	Results []state.FollowupRecord `json:"results"`
-}
-
 func (s *Server) workerRecords(w http.ResponseWriter, r *http.Request) error {
-	var req RecordsRequest
+	var req wire.RecordsRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if len(req.Records) == 0 || len(req.Records) > MaxBatch {
-		return errBadRequest("records", "must hold 1 to %d items", MaxBatch)
+	if len(req.Records) == 0 || len(req.Records) > wire.MaxBatch {
+		return errBadRequest("records", "must hold 1 to %d items", wire.MaxBatch)
 	}
 	res, err := s.store.UpsertRecords(workerFrom(r), req.Records)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, RecordsResponse{Results: res})
+	writeJSON(w, http.StatusOK, wire.RecordsResponse{Results: res})
 	return nil
-}
-
-// FollowupSnapshot is GET /api/worker/followup-configs: every config with
-// all scripts (inactive ones flagged) and the version they belong to.
-type FollowupSnapshot struct {
-	Version uint64                    `json:"version"`
-	Configs []state.ConfigWithScripts `json:"configs"`
 }
 
 func etagOf(v uint64) string { return fmt.Sprintf(`"fv-%d"`, v) }
@@ -121,7 +79,7 @@ func (s *Server) workerConfigs(w http.ResponseWriter, r *http.Request) error {
 	if done, err := notModified(w, r, v, etagOf(v)); done || err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, FollowupSnapshot{Version: v, Configs: cfgs})
+	writeJSON(w, http.StatusOK, wire.FollowupSnapshot{Version: v, Configs: cfgs})
 	return nil
 }
 
@@ -155,25 +113,13 @@ func matchETag(header, etag string) bool {
 	return false
 }
 
-// SendsResponse is GET /api/worker/sends.
-type SendsResponse struct {
-	Sends []state.Send `json:"sends"`
-}
-
 func (s *Server) workerSends(w http.ResponseWriter, r *http.Request) error {
 	sends, err := s.store.PendingSends(workerFrom(r))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, SendsResponse{Sends: sends})
+	writeJSON(w, http.StatusOK, wire.SendsResponse{Sends: sends})
 	return nil
-}
-
-// AckRequest is POST /api/worker/sends/{id}/ack.
-type AckRequest struct {
-	Status string     `json:"status"` // "sent" or "failed"
-	SentAt *time.Time `json:"sent_at,omitempty"`
-	Error  string     `json:"error,omitempty"`
 }
 
 func (s *Server) workerAck(w http.ResponseWriter, r *http.Request) error {
@@ -181,14 +127,14 @@ func (s *Server) workerAck(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req AckRequest
+	var req wire.AckRequest
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	if req.Status != state.StatusSent && req.Status != state.StatusFailed {
-		return errBadRequest("status", "must be %q or %q, got %q", state.StatusSent, state.StatusFailed, req.Status)
+	if req.Status != wire.StatusSent && req.Status != wire.StatusFailed {
+		return errBadRequest("status", "must be %q or %q, got %q", wire.StatusSent, wire.StatusFailed, req.Status)
 	}
-	rec, err := s.store.AckSend(workerFrom(r), id, req.Status == state.StatusSent, req.SentAt, req.Error)
+	rec, err := s.store.AckSend(workerFrom(r), id, req.Status == wire.StatusSent, req.SentAt, req.Error)
 	if err != nil {
 		return err
 	}

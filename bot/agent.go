@@ -12,11 +12,11 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot/cadence"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/pages"
 	"github.com/hunterbot/hunterbot/rules"
-	"github.com/hunterbot/hunterbot/state"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
@@ -72,8 +72,8 @@ type Agent struct {
 
 	mu        sync.Mutex
 	status    Status
-	manual    []state.Send      // manual sends queued by operators
-	commands  []state.Command   // operator commands to apply
+	manual    []wire.Send       // manual sends queued by operators
+	commands  []wire.Command    // operator commands to apply
 	followups *cadence.Snapshot // follow-up configs from the control plane
 	// lastRecall is when the brain was last asked whom to recall.
 	lastRecall time.Time

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
@@ -48,7 +48,7 @@ func (a *Agent) putConversation(tx *worker.Tx, c Conversation) error {
 	if c.Status == "" || c.Status == old.Status {
 		return nil
 	}
-	st := state.ConversationStatus{Account: a.cfg.ID, CandidateID: c.CandidateID, Name: c.Name, Status: c.Status,
+	st := wire.ConversationStatus{Account: a.cfg.ID, CandidateID: c.CandidateID, Name: c.Name, Status: c.Status,
 		UpdatedAt: tx.Now()}
 	key := fmt.Sprintf("control/conv/%s/%s/%s/%d", a.cfg.ID, c.CandidateID, c.Status, tx.Now().UnixNano())
 	return enqueueJSON(tx, key, TargetControl, KindConversation, a.cfg.ID, st, "")
@@ -56,15 +56,15 @@ func (a *Agent) putConversation(tx *worker.Tx, c Conversation) error {
 
 // SetManualSends hands the agent the manual sends the control plane has
 // queued for its account (the complete current list).
-func (a *Agent) SetManualSends(sends []state.Send) {
+func (a *Agent) SetManualSends(sends []wire.Send) {
 	a.mu.Lock()
-	a.manual = append([]state.Send(nil), sends...)
+	a.manual = append([]wire.Send(nil), sends...)
 	a.mu.Unlock()
 }
 
 // AddCommands hands the agent operator commands for its account; they are
 // applied at the start of its next cycle, in its own goroutine.
-func (a *Agent) AddCommands(cmds []state.Command) {
+func (a *Agent) AddCommands(cmds []wire.Command) {
 	a.mu.Lock()
 	for _, c := range cmds {
 		dup := false
@@ -161,7 +161,7 @@ func (a *Agent) manualPass(ctx context.Context) error {
 	return nil
 }
 
-func (a *Agent) sendManual(ctx context.Context, conv *Conversation, key string, ms state.Send) error {
+func (a *Agent) sendManual(ctx context.Context, conv *Conversation, key string, ms wire.Send) error {
 	msgs, err := a.Site.OpenConversation(ctx, conv.UID)
 	if err != nil {
 		return err

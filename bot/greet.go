@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/pages"
-	"github.com/hunterbot/hunterbot/state"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
@@ -286,8 +286,8 @@ func (a *Agent) confirmGreeting(cid, brainJob, name, note string) error {
 }
 
 // contactInput is the control plane's view of a conversation.
-func (a *Agent) contactInput(c Conversation) state.ContactInput {
-	return state.ContactInput{
+func (a *Agent) contactInput(c Conversation) wire.ContactInput {
+	return wire.ContactInput{
 		Account: a.cfg.ID, CandidateID: c.CandidateID, Name: c.Name, Position: c.Position,
 		Phone: c.Phone, Wechat: c.Wechat, Contact: c.contact(), Replied: c.Replied,
 		WechatExchanged: c.Wechat != "", ContactedAt: timePtr(c.GreetedAt),

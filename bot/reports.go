@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/brain"
-	"github.com/hunterbot/hunterbot/state"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
@@ -77,7 +77,7 @@ func enqueueResult(tx *worker.Tx, p resultPayload, cvPath string) error {
 // enqueueContact pushes the current state of a contact record to the
 // control plane. The key changes with the content, so every change is sent
 // once and replays are dropped by the control plane's upsert.
-func enqueueContact(tx *worker.Tx, in state.ContactInput) error {
+func enqueueContact(tx *worker.Tx, in wire.ContactInput) error {
 	key := "control/contact/" + in.Account + "/" + in.CandidateID + "/" +
 		digest(in.Name, in.Position, in.Phone, in.Wechat, in.Contact, in.Notes,
 			fmt.Sprint(in.Replied, in.WechatExchanged))
@@ -138,11 +138,11 @@ func BrainDeliverer(b BrainReporter) Deliverer {
 // ControlPusher is the part of the control-plane worker client the outbox
 // delivers with.
 type ControlPusher interface {
-	PushContacts(ctx context.Context, contacts []state.ContactInput) ([]state.UpsertResult, error)
-	PushRecords(ctx context.Context, records []state.RecordInput) ([]state.FollowupRecord, error)
-	PushConversations(ctx context.Context, convs []state.ConversationStatus) ([]state.Conversation, error)
-	AckSend(ctx context.Context, id uint64, sent bool, sentAt time.Time, reason string) (state.FollowupRecord, error)
-	AckCommand(ctx context.Context, id uint64, done bool, reason string) (state.Command, error)
+	PushContacts(ctx context.Context, contacts []wire.ContactInput) ([]wire.UpsertResult, error)
+	PushRecords(ctx context.Context, records []wire.RecordInput) ([]wire.FollowupRecord, error)
+	PushConversations(ctx context.Context, convs []wire.ConversationStatus) ([]wire.Conversation, error)
+	AckSend(ctx context.Context, id uint64, sent bool, sentAt time.Time, reason string) (wire.FollowupRecord, error)
+	AckCommand(ctx context.Context, id uint64, done bool, reason string) (wire.Command, error)
 }
 
 // ControlDeliverer delivers control-plane outbox items. A 4xx other than
@@ -152,23 +152,23 @@ func ControlDeliverer(c ControlPusher) Deliverer {
 		var err error
 		switch it.Kind {
 		case KindContact:
-			var in state.ContactInput
+			var in wire.ContactInput
 			if err := json.Unmarshal(it.Payload, &in); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
-			_, err = c.PushContacts(ctx, []state.ContactInput{in})
+			_, err = c.PushContacts(ctx, []wire.ContactInput{in})
 		case KindRecord:
-			var in state.RecordInput
+			var in wire.RecordInput
 			if err := json.Unmarshal(it.Payload, &in); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
-			_, err = c.PushRecords(ctx, []state.RecordInput{in})
+			_, err = c.PushRecords(ctx, []wire.RecordInput{in})
 		case KindConversation:
-			var in state.ConversationStatus
+			var in wire.ConversationStatus
 			if err := json.Unmarshal(it.Payload, &in); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
-			_, err = c.PushConversations(ctx, []state.ConversationStatus{in})
+			_, err = c.PushConversations(ctx, []wire.ConversationStatus{in})
 		case KindSendAck:
 			var ack sendAck
 			if err := json.Unmarshal(it.Payload, &ack); err != nil {

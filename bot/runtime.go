@@ -12,12 +12,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot/cadence"
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/pages"
-	"github.com/hunterbot/hunterbot/state"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
@@ -307,14 +307,14 @@ func (rt *Runtime) pull(ctx context.Context) {
 		rt.opts.Log.Info().Uint64("version", snap.Version).Int("configs", len(snap.Configs)).Msg("follow-up configs updated")
 	}
 	for _, a := range rt.agents {
-		var mine []state.Send
+		var mine []wire.Send
 		for _, s := range sends {
 			if s.Account == a.cfg.ID {
 				mine = append(mine, s)
 			}
 		}
 		a.SetManualSends(mine)
-		var myCmds []state.Command
+		var myCmds []wire.Command
 		for _, c := range cmds {
 			if c.Account == a.cfg.ID {
 				myCmds = append(myCmds, c)
@@ -325,10 +325,10 @@ func (rt *Runtime) pull(ctx context.Context) {
 }
 
 func (rt *Runtime) beat(ctx context.Context) {
-	statuses := make([]state.AccountStatus, 0, len(rt.agents))
+	statuses := make([]wire.AccountStatus, 0, len(rt.agents))
 	for _, a := range rt.agents {
 		s := a.Status()
-		statuses = append(statuses, state.AccountStatus{Key: s.Account, Name: s.Name, State: s.State, LastError: s.LastError,
+		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: s.State, LastError: s.LastError,
 			Counters: map[string]int64{"greeted": int64(s.Greeted), "planned": int64(s.Planned),
 				"replies": int64(s.Replies), "contacts": int64(s.Contacts)}})
 	}

@@ -2,39 +2,16 @@ package state
 
 import (
 	"fmt"
-	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
-// Account is one recruiter account as its worker last reported it. Key is
-// the worker-side account name (unique across the fleet); ID is the numeric
-// account_id seed 001 prints on contacts.
-type Account struct {
-	ID         uint64           `json:"id"`
-	Key        string           `json:"key"`
-	WorkerID   string           `json:"worker_id"`
-	Name       string           `json:"name"`
-	State      string           `json:"state"`
-	Counters   map[string]int64 `json:"counters"`
-	LastError  string           `json:"last_error"`
-	LastSeenAt *time.Time       `json:"last_seen_at"`
-	CreatedAt  time.Time        `json:"created_at"`
-}
-
-// AccountStatus is one account in a worker's register/heartbeat report.
-type AccountStatus struct {
-	Key       string           `json:"key"`
-	Name      string           `json:"name"`
-	State     string           `json:"state"`
-	Counters  map[string]int64 `json:"counters"`
-	LastError string           `json:"last_error"`
-}
-
 // ensureAccount returns the account with key, creating it for workerID.
-func (db *DB) ensureAccount(tx *bbolt.Tx, workerID, key string) (Account, error) {
+func (db *DB) ensureAccount(tx *bbolt.Tx, workerID, key string) (wire.Account, error) {
 	b, idx := tx.Bucket(bucketAccounts), tx.Bucket(bucketAccountsByKey)
-	var a Account
+	var a wire.Account
 	if id := idx.Get([]byte(key)); id != nil {
 		err := getJSON(b, id, &a)
 		return a, err
@@ -43,7 +20,7 @@ func (db *DB) ensureAccount(tx *bbolt.Tx, workerID, key string) (Account, error)
 	if err != nil {
 		return a, err
 	}
-	a = Account{ID: id, Key: key, WorkerID: workerID, Name: key, State: "unknown", Counters: map[string]int64{}, CreatedAt: db.now()}
+	a = wire.Account{ID: id, Key: key, WorkerID: workerID, Name: key, State: "unknown", Counters: map[string]int64{}, CreatedAt: db.now()}
 	if err := putJSON(b, u64(id), a); err != nil {
 		return a, err
 	}
@@ -52,7 +29,7 @@ func (db *DB) ensureAccount(tx *bbolt.Tx, workerID, key string) (Account, error)
 
 // Heartbeat records workerID's account statuses (register and heartbeat are
 // the same report) in one transaction and returns the stored accounts.
-func (db *DB) Heartbeat(workerID string, in []AccountStatus) ([]Account, error) {
+func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Account, error) {
 	for i, s := range in {
 		f := func(n string) string { return fmt.Sprintf("accounts[%d].%s", i, n) }
 		if err := validName(f("key"), s.Key, 64); err != nil {
@@ -76,7 +53,7 @@ func (db *DB) Heartbeat(workerID string, in []AccountStatus) ([]Account, error) 
 			}
 		}
 	}
-	out := make([]Account, 0, len(in))
+	out := make([]wire.Account, 0, len(in))
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		for _, s := range in {
 			a, err := db.ensureAccount(tx, workerID, s.Key)
@@ -112,11 +89,11 @@ func (db *DB) Heartbeat(workerID string, in []AccountStatus) ([]Account, error) 
 }
 
 // ListAccounts returns every account in id order.
-func (db *DB) ListAccounts() ([]Account, error) {
-	out := []Account{}
+func (db *DB) ListAccounts() ([]wire.Account, error) {
+	out := []wire.Account{}
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
-			var a Account
+			var a wire.Account
 			if err := jsonUnmarshal(v, &a); err != nil {
 				return err
 			}

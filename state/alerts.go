@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // Account alerts: a heartbeat that moves an account into a state an
@@ -19,65 +21,18 @@ var (
 // alertBuckets are created by schema migration 3 (with the release buckets).
 var alertBuckets = [][]byte{bucketAlerts, bucketAlertsByAccount, bucketAlertsPending}
 
-// Account states that raise an alert when an account enters them.
-const (
-	AccountRunning    = "running"
-	AccountPausedRisk = "paused_risk"
-	AccountNeedsLogin = "needs_login"
-	AccountQuota      = "quota_reached"
-	AccountError      = "error"
-)
-
-// AlertStates are the account states that raise an alert on entry.
-var AlertStates = []string{AccountPausedRisk, AccountNeedsLogin, AccountQuota, AccountError}
-
-// IsAlertState reports whether entering s raises an alert.
-func IsAlertState(s string) bool {
-	for _, v := range AlertStates {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
-// Webhook delivery states of an alert.
-const (
-	WebhookPending   = "pending"   // queued or being retried
-	WebhookDelivered = "delivered" // the webhook answered 2xx
-	WebhookFailed    = "failed"    // gave up after the last retry
-	WebhookSkipped   = "skipped"   // no webhook was configured when it came due
-)
-
-// Alert is one account state change an operator should know about.
-type Alert struct {
-	ID            uint64     `json:"id"`
-	AccountID     uint64     `json:"account_id"`
-	Account       string     `json:"account"`
-	WorkerID      string     `json:"worker_id"`
-	State         string     `json:"state"`
-	PreviousState string     `json:"previous_state"`
-	LastError     string     `json:"last_error"`
-	At            time.Time  `json:"at"`
-	Webhook       string     `json:"webhook"` // pending | delivered | failed | skipped
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
-	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
-	WebhookError  string     `json:"webhook_error,omitempty"`
-}
-
 // alertWorthy reports whether an account going from prev to its current
 // state must be reported: entering an alert state, or reaching running
 // while its latest alert is still an alert state (a recovery). Looking at
 // the latest alert rather than only prev makes error -> starting -> running
 // a recovery too.
-func alertWorthy(tx *bbolt.Tx, prev string, a Account) bool {
+func alertWorthy(tx *bbolt.Tx, prev string, a wire.Account) bool {
 	switch {
 	case prev == a.State:
 		return false
-	case IsAlertState(a.State):
+	case wire.IsAlertState(a.State):
 		return true
-	case a.State != AccountRunning:
+	case a.State != wire.AccountRunning:
 		return false
 	}
 	c := tx.Bucket(bucketAlertsByAccount).Cursor()
@@ -90,17 +45,17 @@ func alertWorthy(tx *bbolt.Tx, prev string, a Account) bool {
 	if k == nil || len(k) != 16 || btou(k[:8]) != a.ID {
 		return false // never alerted
 	}
-	var last Alert
+	var last wire.Alert
 	if getJSON(tx.Bucket(bucketAlerts), k[8:], &last) != nil {
 		return false
 	}
-	return IsAlertState(last.State)
+	return wire.IsAlertState(last.State)
 }
 
 // recordStateChange stores an alert when the account moved from prevState
 // into a state worth reporting. It runs inside the heartbeat's transaction
 // so the state and its alert are written together.
-func (db *DB) recordStateChange(tx *bbolt.Tx, prevState string, a Account) error {
+func (db *DB) recordStateChange(tx *bbolt.Tx, prevState string, a wire.Account) error {
 	if !alertWorthy(tx, prevState, a) {
 		return nil
 	}
@@ -110,8 +65,8 @@ func (db *DB) recordStateChange(tx *bbolt.Tx, prevState string, a Account) error
 		return err
 	}
 	now := db.now()
-	al := Alert{ID: id, AccountID: a.ID, Account: a.Key, WorkerID: a.WorkerID, State: a.State,
-		PreviousState: prevState, LastError: a.LastError, At: now, Webhook: WebhookPending, NextAttemptAt: &now}
+	al := wire.Alert{ID: id, AccountID: a.ID, Account: a.Key, WorkerID: a.WorkerID, State: a.State,
+		PreviousState: prevState, LastError: a.LastError, At: now, Webhook: wire.WebhookPending, NextAttemptAt: &now}
 	if err := putJSON(b, u64(id), al); err != nil {
 		return err
 	}
@@ -124,17 +79,17 @@ func (db *DB) recordStateChange(tx *bbolt.Tx, prevState string, a Account) error
 // ListAlerts returns a page of alerts, newest first, of one account (key)
 // or of all when accountKey is empty, and the total. An unknown account key
 // is ErrNotFound.
-func (db *DB) ListAlerts(accountKey string, page, pageSize int) ([]Alert, int, error) {
+func (db *DB) ListAlerts(accountKey string, page, pageSize int) ([]wire.Alert, int, error) {
 	if page < 1 || pageSize < 1 {
 		return nil, 0, fieldErr("page", "page and page_size must be positive")
 	}
-	out := []Alert{}
+	out := []wire.Alert{}
 	total, offset := 0, (page-1)*pageSize
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		ab := tx.Bucket(bucketAlerts)
 		take := func(id []byte) error {
 			if total >= offset && len(out) < pageSize {
-				var al Alert
+				var al wire.Alert
 				if err := getJSON(ab, id, &al); err != nil {
 					return err
 				}
@@ -176,13 +131,13 @@ func (db *DB) ListAlerts(accountKey string, page, pageSize int) ([]Alert, int, e
 
 // DueAlerts returns up to limit alerts whose webhook delivery is pending and
 // due at now, oldest first.
-func (db *DB) DueAlerts(now time.Time, limit int) ([]Alert, error) {
-	out := []Alert{}
+func (db *DB) DueAlerts(now time.Time, limit int) ([]wire.Alert, error) {
+	out := []wire.Alert{}
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		ab := tx.Bucket(bucketAlerts)
 		c := tx.Bucket(bucketAlertsPending).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
-			var al Alert
+			var al wire.Alert
 			if err := getJSON(ab, k, &al); err != nil {
 				return err
 			}
@@ -199,29 +154,29 @@ func (db *DB) DueAlerts(now time.Time, limit int) ([]Alert, error) {
 // WebhookDelivered, WebhookSkipped, or "" for a failure; a failure with a
 // zero next gives up (WebhookFailed), otherwise it is retried at next.
 // An alert that is no longer pending is returned unchanged.
-func (db *DB) RecordAlertAttempt(id uint64, outcome string, errMsg string, next time.Time) (Alert, error) {
-	var al Alert
+func (db *DB) RecordAlertAttempt(id uint64, outcome string, errMsg string, next time.Time) (wire.Alert, error) {
+	var al wire.Alert
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		ab := tx.Bucket(bucketAlerts)
 		if err := getJSON(ab, u64(id), &al); err != nil {
 			return fmt.Errorf("alert %d: %w", id, err)
 		}
-		if al.Webhook != WebhookPending {
+		if al.Webhook != wire.WebhookPending {
 			return nil
 		}
 		now := db.now()
 		settled := true
 		switch outcome {
-		case WebhookDelivered:
+		case wire.WebhookDelivered:
 			al.Attempts++
-			al.Webhook, al.DeliveredAt, al.NextAttemptAt, al.WebhookError = WebhookDelivered, &now, nil, ""
-		case WebhookSkipped:
-			al.Webhook, al.NextAttemptAt, al.WebhookError = WebhookSkipped, nil, errMsg
+			al.Webhook, al.DeliveredAt, al.NextAttemptAt, al.WebhookError = wire.WebhookDelivered, &now, nil, ""
+		case wire.WebhookSkipped:
+			al.Webhook, al.NextAttemptAt, al.WebhookError = wire.WebhookSkipped, nil, errMsg
 		case "":
 			al.Attempts++
 			al.WebhookError = errMsg
 			if next.IsZero() {
-				al.Webhook, al.NextAttemptAt = WebhookFailed, nil
+				al.Webhook, al.NextAttemptAt = wire.WebhookFailed, nil
 			} else {
 				n := next.UTC()
 				al.NextAttemptAt, settled = &n, false

@@ -2,7 +2,6 @@ package state
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
@@ -12,6 +11,8 @@ import (
 
 	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // User is an operator who logs in through /oauth/token (grant_type=password).
@@ -49,12 +50,6 @@ type Worker struct {
 	ID        string    `json:"id"`
 	TokenHash string    `json:"token_hash"` // hex sha256
 	CreatedAt time.Time `json:"created_at"`
-}
-
-// HashToken returns the hex SHA-256 under which a token is stored.
-func HashToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // NewSecret returns a random 32-byte hex string for tokens and secrets.
@@ -115,16 +110,16 @@ func (db *DB) CheckPassword(username, password string) error {
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketUsers), []byte(username), &u)
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, wire.ErrNotFound) {
 		// Spend the same time as a real check so usernames cannot be probed.
 		_ = bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(password))
-		return ErrUnauthorized
+		return wire.ErrUnauthorized
 	}
 	if err != nil {
 		return err
 	}
 	if bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) != nil {
-		return ErrUnauthorized
+		return wire.ErrUnauthorized
 	}
 	return nil
 }
@@ -163,29 +158,22 @@ func (db *DB) CheckClient(id, secret string) error {
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketClients), []byte(id), &c)
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, wire.ErrNotFound) {
 		_ = bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(secret))
-		return ErrUnauthorized
+		return wire.ErrUnauthorized
 	}
 	if err != nil {
 		return err
 	}
 	if bcrypt.CompareHashAndPassword(c.SecretHash, []byte(secret)) != nil {
-		return ErrUnauthorized
+		return wire.ErrUnauthorized
 	}
 	return nil
 }
 
-// TokenPair is what /oauth/token returns; the plain values exist only here.
-type TokenPair struct {
-	AccessToken  string
-	RefreshToken string
-	ExpiresIn    int // seconds
-}
-
 // IssueTokens creates a new access+refresh pair for username via clientID.
-func (db *DB) IssueTokens(username, clientID string, accessTTL, refreshTTL time.Duration) (TokenPair, error) {
-	var p TokenPair
+func (db *DB) IssueTokens(username, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
+	var p wire.TokenPair
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		var err error
 		p, err = db.issue(tx, username, clientID, accessTTL, refreshTTL)
@@ -194,14 +182,14 @@ func (db *DB) IssueTokens(username, clientID string, accessTTL, refreshTTL time.
 	return p, err
 }
 
-func (db *DB) issue(tx *bbolt.Tx, username, clientID string, accessTTL, refreshTTL time.Duration) (TokenPair, error) {
+func (db *DB) issue(tx *bbolt.Tx, username, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
 	now := db.clock.Now().UTC()
-	p := TokenPair{AccessToken: NewSecret(), RefreshToken: NewSecret(), ExpiresIn: int(accessTTL / time.Second)}
+	p := wire.TokenPair{AccessToken: NewSecret(), RefreshToken: NewSecret(), ExpiresIn: int(accessTTL / time.Second)}
 	b := tx.Bucket(bucketTokens)
-	if err := putJSON(b, []byte(HashToken(p.AccessToken)), Token{Kind: TokenAccess, Username: username, ClientID: clientID, ExpiresAt: now.Add(accessTTL)}); err != nil {
+	if err := putJSON(b, []byte(wire.HashToken(p.AccessToken)), Token{Kind: TokenAccess, Username: username, ClientID: clientID, ExpiresAt: now.Add(accessTTL)}); err != nil {
 		return p, err
 	}
-	if err := putJSON(b, []byte(HashToken(p.RefreshToken)), Token{Kind: TokenRefresh, Username: username, ClientID: clientID, ExpiresAt: now.Add(refreshTTL)}); err != nil {
+	if err := putJSON(b, []byte(wire.HashToken(p.RefreshToken)), Token{Kind: TokenRefresh, Username: username, ClientID: clientID, ExpiresAt: now.Add(refreshTTL)}); err != nil {
 		return p, err
 	}
 	return p, nil
@@ -210,20 +198,20 @@ func (db *DB) issue(tx *bbolt.Tx, username, clientID string, accessTTL, refreshT
 // Refresh rotates a refresh token: the old one is deleted and a new pair is
 // issued in the same transaction, so a reused refresh token is rejected.
 // The refresh token must belong to clientID.
-func (db *DB) Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.Duration) (TokenPair, error) {
-	var p TokenPair
+func (db *DB) Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
+	var p wire.TokenPair
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
-		key := []byte(HashToken(refreshToken))
+		key := []byte(wire.HashToken(refreshToken))
 		var t Token
 		if err := getJSON(b, key, &t); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return ErrUnauthorized
+			if errors.Is(err, wire.ErrNotFound) {
+				return wire.ErrUnauthorized
 			}
 			return err
 		}
 		if t.Kind != TokenRefresh || t.ClientID != clientID || !db.clock.Now().Before(t.ExpiresAt) {
-			return ErrUnauthorized
+			return wire.ErrUnauthorized
 		}
 		if err := b.Delete(key); err != nil {
 			return err
@@ -239,16 +227,16 @@ func (db *DB) Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.
 func (db *DB) CheckAccessToken(token string) (string, error) {
 	var t Token
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		return getJSON(tx.Bucket(bucketTokens), []byte(HashToken(token)), &t)
+		return getJSON(tx.Bucket(bucketTokens), []byte(wire.HashToken(token)), &t)
 	})
-	if errors.Is(err, ErrNotFound) {
-		return "", ErrUnauthorized
+	if errors.Is(err, wire.ErrNotFound) {
+		return "", wire.ErrUnauthorized
 	}
 	if err != nil {
 		return "", err
 	}
 	if t.Kind != TokenAccess || !db.clock.Now().Before(t.ExpiresAt) {
-		return "", ErrUnauthorized
+		return "", wire.ErrUnauthorized
 	}
 	return t.Username, nil
 }
@@ -291,7 +279,7 @@ func (db *DB) PutWorker(id, token string) error {
 	if len(token) < 16 {
 		return fieldErr("worker_token", "must be at least 16 characters")
 	}
-	h := HashToken(token)
+	h := wire.HashToken(token)
 	return db.bolt.Update(func(tx *bbolt.Tx) error {
 		wb, ib := tx.Bucket(bucketWorkers), tx.Bucket(bucketWorkersByToken)
 		var old Worker
@@ -312,20 +300,20 @@ func (db *DB) PutWorker(id, token string) error {
 
 // CheckWorkerToken returns the worker id a token belongs to.
 func (db *DB) CheckWorkerToken(token string) (string, error) {
-	h := HashToken(token)
+	h := wire.HashToken(token)
 	var id string
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketWorkersByToken).Get([]byte(h))
 		if v == nil {
-			return ErrUnauthorized
+			return wire.ErrUnauthorized
 		}
 		var w Worker
 		if err := getJSON(tx.Bucket(bucketWorkers), v, &w); err != nil {
-			return ErrUnauthorized
+			return wire.ErrUnauthorized
 		}
 		// Constant-time compare guards against a corrupted index entry.
 		if subtle.ConstantTimeCompare([]byte(w.TokenHash), []byte(h)) != 1 {
-			return ErrUnauthorized
+			return wire.ErrUnauthorized
 		}
 		id = w.ID
 		return nil

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // contactIndex is an in-memory index over all contacts so a filtered,
@@ -57,7 +59,7 @@ const (
 func newContactIndex() *contactIndex { return &contactIndex{} }
 
 // searchText builds a row's searchable bytes.
-func searchText(c *Contact) []byte {
+func searchText(c *wire.Contact) []byte {
 	var b bytes.Buffer
 	b.Grow(len(c.Name) + len(c.Position) + len(c.Contact) + 3)
 	writeFolded(&b, c.Name)
@@ -90,9 +92,9 @@ func FoldSearch(s string) string {
 	return b.String()
 }
 
-func flagsOf(c *Contact) uint8 {
+func flagsOf(c *wire.Contact) uint8 {
 	f := uint8(flagLive)
-	if c.ReplyStatus == ReplyYes {
+	if c.ReplyStatus == wire.ReplyYes {
 		f |= flagReplied
 	}
 	if c.WechatExchanged {
@@ -102,7 +104,7 @@ func flagsOf(c *Contact) uint8 {
 }
 
 // put inserts or replaces contact c (called on commit).
-func (ix *contactIndex) put(c *Contact) {
+func (ix *contactIndex) put(c *wire.Contact) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	ix.putLocked(c)
@@ -111,7 +113,7 @@ func (ix *contactIndex) put(c *Contact) {
 	}
 }
 
-func (ix *contactIndex) putLocked(c *Contact) {
+func (ix *contactIndex) putLocked(c *wire.Contact) {
 	i := int(c.ID - 1)
 	for len(ix.rows) <= i {
 		ix.rows = append(ix.rows, idxRow{seg: deadRow})
@@ -182,7 +184,7 @@ func (ix *contactIndex) trim() {
 // match returns the ids (ascending) of contacts matching f, skipping the
 // first offset matches and returning at most limit (limit<0: all), plus the
 // total number of matches.
-func (ix *contactIndex) match(f ContactFilter, offset, limit int) (ids []uint64, total int) {
+func (ix *contactIndex) match(f wire.ContactFilter, offset, limit int) (ids []uint64, total int) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	var from, to int64 = -1 << 62, 1 << 62

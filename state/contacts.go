@@ -6,69 +6,9 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
-
-// Reply statuses as seed 001 prints them.
-const (
-	ReplyYes = "已回复"
-	ReplyNo  = "未回复"
-)
-
-// Contact is a candidate a recruiter account has talked to (seed 001
-// contact record). The unique key is (AccountID, CandidateID).
-type Contact struct {
-	ID              uint64     `json:"id"`
-	AccountID       uint64     `json:"account_id"`
-	WorkerID        string     `json:"worker_id"`
-	CandidateID     string     `json:"candidate_id"`
-	Name            string     `json:"name"`
-	Position        string     `json:"position"`
-	Contact         string     `json:"contact"` // display value: phone, or "wechat:<id>"
-	Phone           string     `json:"phone"`
-	Wechat          string     `json:"wechat"`
-	ReplyStatus     string     `json:"reply_status"`
-	WechatExchanged bool       `json:"wechat_exchanged"`
-	Notes           string     `json:"notes"`
-	ContactedAt     *time.Time `json:"contacted_at"`
-	CreatedAt       time.Time  `json:"created_at"`
-	UpdatedAt       time.Time  `json:"updated_at"`
-}
-
-// ContactInput is one contact as a worker reports it. Pushing the same
-// (Account, CandidateID) again updates the contact: non-empty strings
-// replace, Replied and WechatExchanged only ever turn on (so a replayed old
-// report cannot undo a newer one), CreatedAt is kept from the first report.
-type ContactInput struct {
-	Account         string     `json:"account"` // the worker-side account key
-	CandidateID     string     `json:"candidate_id"`
-	Name            string     `json:"name"`
-	Position        string     `json:"position"`
-	Phone           string     `json:"phone"`
-	Wechat          string     `json:"wechat"`
-	Contact         string     `json:"contact"`
-	Notes           string     `json:"notes"`
-	Replied         bool       `json:"replied"`
-	WechatExchanged bool       `json:"wechat_exchanged"`
-	ContactedAt     *time.Time `json:"contacted_at"`
-	CreatedAt       *time.Time `json:"created_at"`
-}
-
-// UpsertResult tells the worker which id its contact got.
-type UpsertResult struct {
-	Account     string `json:"account"`
-	CandidateID string `json:"candidate_id"`
-	ID          uint64 `json:"id"`
-	Created     bool   `json:"created"`
-}
-
-// ContactFilter selects contacts (seed 001 query parameters). Zero values
-// mean "any"; From/To are inclusive bounds on CreatedAt.
-type ContactFilter struct {
-	Search          string
-	Replied         *bool
-	WechatExchanged *bool
-	From, To        time.Time
-}
 
 // Limits on contact fields.
 const (
@@ -76,7 +16,8 @@ const (
 	maxNotes = 2000
 )
 
-func (in *ContactInput) validate(i int) error {
+// validateContact checks the i-th contact of a worker push.
+func validateContact(in *wire.ContactInput, i int) error {
 	p := func(f string) string { return fmt.Sprintf("contacts[%d].%s", i, f) }
 	if err := validName(p("account"), in.Account, 64); err != nil {
 		return err
@@ -99,14 +40,14 @@ func (in *ContactInput) validate(i int) error {
 // UpsertContacts stores a batch of contacts reported by workerID in one
 // transaction: either all are stored or none. Unknown account keys are
 // registered on the fly so a report never fails for lack of a heartbeat.
-func (db *DB) UpsertContacts(workerID string, in []ContactInput) ([]UpsertResult, error) {
+func (db *DB) UpsertContacts(workerID string, in []wire.ContactInput) ([]wire.UpsertResult, error) {
 	for i := range in {
-		if err := in[i].validate(i); err != nil {
+		if err := validateContact(&in[i], i); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]UpsertResult, 0, len(in))
-	var changed []Contact
+	out := make([]wire.UpsertResult, 0, len(in))
+	var changed []wire.Contact
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		for _, ci := range in {
 			acc, err := db.ensureAccount(tx, workerID, ci.Account)
@@ -118,7 +59,7 @@ func (db *DB) UpsertContacts(workerID string, in []ContactInput) ([]UpsertResult
 				return err
 			}
 			changed = append(changed, c)
-			out = append(out, UpsertResult{Account: ci.Account, CandidateID: ci.CandidateID, ID: c.ID, Created: created})
+			out = append(out, wire.UpsertResult{Account: ci.Account, CandidateID: ci.CandidateID, ID: c.ID, Created: created})
 		}
 		tx.OnCommit(func() {
 			for i := range changed {
@@ -137,11 +78,11 @@ func contactKey(accountID uint64, candidate string) []byte {
 	return append(u64(accountID), candidate...)
 }
 
-func (db *DB) upsertContact(tx *bbolt.Tx, workerID string, accountID uint64, in ContactInput) (Contact, bool, error) {
+func (db *DB) upsertContact(tx *bbolt.Tx, workerID string, accountID uint64, in wire.ContactInput) (wire.Contact, bool, error) {
 	b, idx := tx.Bucket(bucketContacts), tx.Bucket(bucketContactsByKey)
 	key := contactKey(accountID, in.CandidateID)
 	now := db.now()
-	var c Contact
+	var c wire.Contact
 	created := false
 	if idb := idx.Get(key); idb != nil {
 		if err := getJSON(b, idb, &c); err != nil {
@@ -152,7 +93,7 @@ func (db *DB) upsertContact(tx *bbolt.Tx, workerID string, accountID uint64, in 
 		if err != nil {
 			return c, false, err
 		}
-		c = Contact{ID: id, AccountID: accountID, CandidateID: in.CandidateID, ReplyStatus: ReplyNo, CreatedAt: now}
+		c = wire.Contact{ID: id, AccountID: accountID, CandidateID: in.CandidateID, ReplyStatus: wire.ReplyNo, CreatedAt: now}
 		if in.CreatedAt != nil {
 			c.CreatedAt = in.CreatedAt.UTC().Truncate(time.Second)
 		}
@@ -182,7 +123,7 @@ func (db *DB) upsertContact(tx *bbolt.Tx, workerID string, accountID uint64, in 
 		}
 	}
 	if in.Replied {
-		c.ReplyStatus = ReplyYes
+		c.ReplyStatus = wire.ReplyYes
 	}
 	if in.WechatExchanged {
 		c.WechatExchanged = true
@@ -196,8 +137,8 @@ func (db *DB) upsertContact(tx *bbolt.Tx, workerID string, accountID uint64, in 
 }
 
 // GetContact returns one contact.
-func (db *DB) GetContact(id uint64) (Contact, error) {
-	var c Contact
+func (db *DB) GetContact(id uint64) (wire.Contact, error) {
+	var c wire.Contact
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		if err := getJSON(tx.Bucket(bucketContacts), u64(id), &c); err != nil {
 			return fmt.Errorf("contact %d: %w", id, err)
@@ -209,20 +150,20 @@ func (db *DB) GetContact(id uint64) (Contact, error) {
 
 // QueryContacts returns one page (1-based) of contacts matching f in id
 // order and the total number of matches.
-func (db *DB) QueryContacts(f ContactFilter, page, pageSize int) ([]Contact, int, error) {
+func (db *DB) QueryContacts(f wire.ContactFilter, page, pageSize int) ([]wire.Contact, int, error) {
 	if page < 1 || pageSize < 1 {
 		return nil, 0, fieldErr("page", "page and page_size must be positive")
 	}
 	offset := (page - 1) * pageSize
 	if offset/pageSize != page-1 { // overflow
-		return []Contact{}, 0, nil
+		return []wire.Contact{}, 0, nil
 	}
 	ids, total := db.contacts.match(f, offset, pageSize)
-	out := make([]Contact, 0, len(ids))
+	out := make([]wire.Contact, 0, len(ids))
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketContacts)
 		for _, id := range ids {
-			var c Contact
+			var c wire.Contact
 			if err := getJSON(b, u64(id), &c); err != nil {
 				return fmt.Errorf("contact %d: %w", id, err)
 			}
@@ -234,20 +175,20 @@ func (db *DB) QueryContacts(f ContactFilter, page, pageSize int) ([]Contact, int
 }
 
 // CountContacts returns how many contacts match f.
-func (db *DB) CountContacts(f ContactFilter) int {
+func (db *DB) CountContacts(f wire.ContactFilter) int {
 	_, total := db.contacts.match(f, 0, 0)
 	return total
 }
 
 // EachContact calls fn for every contact matching f in id order from one
 // consistent read transaction; fn's error stops the walk and is returned.
-func (db *DB) EachContact(f ContactFilter, fn func(*Contact) error) error {
+func (db *DB) EachContact(f wire.ContactFilter, fn func(*wire.Contact) error) error {
 	ids, _ := db.contacts.match(f, 0, -1)
 	return db.bolt.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketContacts)
-		var c Contact
+		var c wire.Contact
 		for _, id := range ids {
-			c = Contact{}
+			c = wire.Contact{}
 			if err := getJSON(b, u64(id), &c); err != nil {
 				return fmt.Errorf("contact %d: %w", id, err)
 			}
@@ -263,7 +204,7 @@ func (db *DB) loadContactIndex() error {
 	ix := newContactIndex()
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketContacts).ForEach(func(k, v []byte) error {
-			var c Contact
+			var c wire.Contact
 			if err := jsonUnmarshal(v, &c); err != nil {
 				return fmt.Errorf("state: contact %d: %w", btou(k), err)
 			}

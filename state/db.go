@@ -29,37 +29,22 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 )
 
-// Sentinel errors; callers check them with errors.Is.
+// Sentinel errors of the bbolt backend; callers check them with errors.Is.
+// The errors every Store backend shares (wire.ErrNotFound, wire.ErrInvalid,
+// wire.ErrUnauthorized) live in api/wire.
 var (
-	// ErrNotFound means the id or key does not exist.
-	ErrNotFound = errors.New("not found")
-	// ErrInvalid means the input was rejected; the wrapping error names the field.
-	ErrInvalid = errors.New("invalid input")
 	// ErrSchemaTooNew means the file was written by a newer hunterbot.
 	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
-	// ErrUnauthorized means credentials or a token did not check out.
-	ErrUnauthorized = errors.New("unauthorized")
 	// ErrLocked means another process holds the database file.
 	ErrLocked = errors.New("database is locked by another process")
 )
 
-// FieldError is an ErrInvalid that names the offending field.
-type FieldError struct {
-	Field string
-	Msg   string
-}
-
-// Error implements error.
-func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
-
-// Unwrap makes errors.Is(err, ErrInvalid) true.
-func (e *FieldError) Unwrap() error { return ErrInvalid }
-
 func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
+	return &wire.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
 // Options tune Open.
@@ -176,7 +161,7 @@ func putJSON(b *bbolt.Bucket, key []byte, v any) error {
 func getJSON(b *bbolt.Bucket, key []byte, v any) error {
 	data := b.Get(key)
 	if data == nil {
-		return ErrNotFound
+		return wire.ErrNotFound
 	}
 	return json.Unmarshal(data, v)
 }

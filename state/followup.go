@@ -4,66 +4,11 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
-)
 
-// FollowupConfig is a follow-up configuration (seed 000 follow_up_config).
-type FollowupConfig struct {
-	ID        uint64    `json:"id"`
-	Name      string    `json:"name"`
-	Position  string    `json:"position"`
-	IsActive  bool      `json:"is_active"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
-// FollowupScript is one script line of a config (seed 000 follow_up_script).
-// DayNumber 0 means "every day after the numbered ones".
-type FollowupScript struct {
-	ID            uint64    `json:"id"`
-	ConfigID      uint64    `json:"config_id"`
-	DayNumber     int       `json:"day_number"`
-	Content       string    `json:"content"`
-	IntervalHours int       `json:"interval_hours"`
-	Order         int       `json:"order"`
-	IsActive      bool      `json:"is_active"`
-	CreatedAt     time.Time `json:"created_at"`
-}
-
-// ConfigWithScripts is a config and its scripts in display order.
-type ConfigWithScripts struct {
-	FollowupConfig
-	Scripts []FollowupScript `json:"scripts"`
-}
-
-// ConfigPatch carries config fields; nil means "not given" (keep on update,
-// default on create).
-type ConfigPatch struct {
-	Name     *string
-	Position *string
-	IsActive *bool
-}
-
-// ScriptPatch carries script fields; nil means "not given".
-type ScriptPatch struct {
-	ConfigID      *uint64
-	DayNumber     *int
-	Content       *string
-	IntervalHours *int
-	Order         *int
-	IsActive      *bool
-}
-
-// Limits of follow-up fields (the seed's column sizes).
-const (
-	MaxConfigName    = 128
-	MaxPosition      = 64
-	MaxScriptContent = 2000
-	MaxDayNumber     = 365
-	MaxIntervalHours = 24 * 365
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 var keyFollowupVersion = []byte("followup_version")
@@ -103,13 +48,13 @@ func readFollowupVersion(tx *bbolt.Tx) uint64 {
 
 // CreateConfig validates and stores a new config. Name is required;
 // IsActive defaults to true.
-func (db *DB) CreateConfig(p ConfigPatch) (FollowupConfig, error) {
+func (db *DB) CreateConfig(p wire.ConfigPatch) (wire.FollowupConfig, error) {
 	if p.Name == nil {
-		return FollowupConfig{}, fieldErr("name", "required")
+		return wire.FollowupConfig{}, fieldErr("name", "required")
 	}
-	c := FollowupConfig{IsActive: true}
+	c := wire.FollowupConfig{IsActive: true}
 	if err := applyConfigPatch(&c, p); err != nil {
-		return FollowupConfig{}, err
+		return wire.FollowupConfig{}, err
 	}
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketConfigs)
@@ -127,17 +72,17 @@ func (db *DB) CreateConfig(p ConfigPatch) (FollowupConfig, error) {
 	return c, err
 }
 
-func applyConfigPatch(c *FollowupConfig, p ConfigPatch) error {
+func applyConfigPatch(c *wire.FollowupConfig, p wire.ConfigPatch) error {
 	if p.Name != nil {
 		name := strings.TrimSpace(*p.Name)
-		if err := checkText("name", name, 1, MaxConfigName); err != nil {
+		if err := checkText("name", name, 1, wire.MaxConfigName); err != nil {
 			return err
 		}
 		c.Name = name
 	}
 	if p.Position != nil {
 		pos := strings.TrimSpace(*p.Position)
-		if err := checkText("position", pos, 0, MaxPosition); err != nil {
+		if err := checkText("position", pos, 0, wire.MaxPosition); err != nil {
 			return err
 		}
 		c.Position = pos
@@ -149,11 +94,11 @@ func applyConfigPatch(c *FollowupConfig, p ConfigPatch) error {
 }
 
 // UpdateConfig applies the given fields to config id.
-func (db *DB) UpdateConfig(id uint64, p ConfigPatch) (ConfigWithScripts, error) {
-	var out ConfigWithScripts
+func (db *DB) UpdateConfig(id uint64, p wire.ConfigPatch) (wire.ConfigWithScripts, error) {
+	var out wire.ConfigWithScripts
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketConfigs)
-		var c FollowupConfig
+		var c wire.FollowupConfig
 		if err := getJSON(b, u64(id), &c); err != nil {
 			return fmt.Errorf("followup config %d: %w", id, err)
 		}
@@ -164,7 +109,7 @@ func (db *DB) UpdateConfig(id uint64, p ConfigPatch) (ConfigWithScripts, error) 
 		if err := putJSON(b, u64(id), c); err != nil {
 			return err
 		}
-		out = ConfigWithScripts{FollowupConfig: c, Scripts: scriptsOf(tx, id, nil)}
+		out = wire.ConfigWithScripts{FollowupConfig: c, Scripts: scriptsOf(tx, id, nil)}
 		return bumpFollowupVersion(tx)
 	})
 	return out, err
@@ -176,7 +121,7 @@ func (db *DB) DeleteConfig(id uint64) error {
 	return db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketConfigs)
 		if b.Get(u64(id)) == nil {
-			return fmt.Errorf("followup config %d: %w", id, ErrNotFound)
+			return fmt.Errorf("followup config %d: %w", id, wire.ErrNotFound)
 		}
 		for _, s := range scriptsOf(tx, id, nil) {
 			if err := deleteScript(tx, s); err != nil {
@@ -191,8 +136,8 @@ func (db *DB) DeleteConfig(id uint64) error {
 }
 
 // GetConfig returns one config with its scripts.
-func (db *DB) GetConfig(id uint64) (ConfigWithScripts, error) {
-	var out ConfigWithScripts
+func (db *DB) GetConfig(id uint64) (wire.ConfigWithScripts, error) {
+	var out wire.ConfigWithScripts
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		if err := getJSON(tx.Bucket(bucketConfigs), u64(id), &out.FollowupConfig); err != nil {
 			return fmt.Errorf("followup config %d: %w", id, err)
@@ -205,11 +150,11 @@ func (db *DB) GetConfig(id uint64) (ConfigWithScripts, error) {
 
 // ListConfigs returns configs (id order) with their scripts, filtered by an
 // exact position and/or is_active when given.
-func (db *DB) ListConfigs(position *string, active *bool) ([]ConfigWithScripts, error) {
-	out := []ConfigWithScripts{}
+func (db *DB) ListConfigs(position *string, active *bool) ([]wire.ConfigWithScripts, error) {
+	out := []wire.ConfigWithScripts{}
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketConfigs).ForEach(func(k, v []byte) error {
-			var c FollowupConfig
+			var c wire.FollowupConfig
 			if err := jsonUnmarshal(v, &c); err != nil {
 				return err
 			}
@@ -219,7 +164,7 @@ func (db *DB) ListConfigs(position *string, active *bool) ([]ConfigWithScripts, 
 			if active != nil && c.IsActive != *active {
 				return nil
 			}
-			out = append(out, ConfigWithScripts{FollowupConfig: c, Scripts: scriptsOf(tx, c.ID, nil)})
+			out = append(out, wire.ConfigWithScripts{FollowupConfig: c, Scripts: scriptsOf(tx, c.ID, nil)})
 			return nil
 		})
 	})
@@ -228,19 +173,19 @@ func (db *DB) ListConfigs(position *string, active *bool) ([]ConfigWithScripts, 
 
 // FollowupSnapshot returns the follow-up version and every config with all
 // its scripts (inactive ones included, flagged) for workers.
-func (db *DB) FollowupSnapshot() (uint64, []ConfigWithScripts, error) {
+func (db *DB) FollowupSnapshot() (uint64, []wire.ConfigWithScripts, error) {
 	var v uint64
-	var out []ConfigWithScripts
+	var out []wire.ConfigWithScripts
 	// Version and configs come from one transaction: a consistent pair.
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		v = readFollowupVersion(tx)
-		out = []ConfigWithScripts{}
+		out = []wire.ConfigWithScripts{}
 		return tx.Bucket(bucketConfigs).ForEach(func(k, val []byte) error {
-			var c FollowupConfig
+			var c wire.FollowupConfig
 			if err := jsonUnmarshal(val, &c); err != nil {
 				return err
 			}
-			out = append(out, ConfigWithScripts{FollowupConfig: c, Scripts: scriptsOf(tx, c.ID, nil)})
+			out = append(out, wire.ConfigWithScripts{FollowupConfig: c, Scripts: scriptsOf(tx, c.ID, nil)})
 			return nil
 		})
 	})
@@ -260,7 +205,7 @@ func (db *DB) FollowupVersion() (uint64, error) {
 
 // sortScripts orders scripts by day_number with day 0 ("from then on")
 // last, then by order, then id: the order a worker uses them in.
-func sortScripts(s []FollowupScript) {
+func sortScripts(s []wire.FollowupScript) {
 	day := func(d int) int {
 		if d == 0 {
 			return int(^uint(0) >> 1)
@@ -280,13 +225,13 @@ func sortScripts(s []FollowupScript) {
 }
 
 // scriptsOf returns config's scripts (optionally of one day), sorted.
-func scriptsOf(tx *bbolt.Tx, configID uint64, day *int) []FollowupScript {
-	out := []FollowupScript{}
+func scriptsOf(tx *bbolt.Tx, configID uint64, day *int) []wire.FollowupScript {
+	out := []wire.FollowupScript{}
 	sb := tx.Bucket(bucketScripts)
 	c := tx.Bucket(bucketScriptsByCfg).Cursor()
 	prefix := u64(configID)
 	for k, _ := c.Seek(prefix); k != nil && len(k) == 16 && btou(k[:8]) == configID; k, _ = c.Next() {
-		var s FollowupScript
+		var s wire.FollowupScript
 		if getJSON(sb, k[8:], &s) != nil {
 			continue
 		}
@@ -299,36 +244,36 @@ func scriptsOf(tx *bbolt.Tx, configID uint64, day *int) []FollowupScript {
 	return out
 }
 
-func deleteScript(tx *bbolt.Tx, s FollowupScript) error {
+func deleteScript(tx *bbolt.Tx, s wire.FollowupScript) error {
 	if err := tx.Bucket(bucketScriptsByCfg).Delete(pairKey(s.ConfigID, s.ID)); err != nil {
 		return err
 	}
 	return tx.Bucket(bucketScripts).Delete(u64(s.ID))
 }
 
-func applyScriptPatch(tx *bbolt.Tx, s *FollowupScript, p ScriptPatch) error {
+func applyScriptPatch(tx *bbolt.Tx, s *wire.FollowupScript, p wire.ScriptPatch) error {
 	if p.ConfigID != nil {
 		if tx.Bucket(bucketConfigs).Get(u64(*p.ConfigID)) == nil {
-			return fmt.Errorf("config_id %d: %w", *p.ConfigID, ErrNotFound)
+			return fmt.Errorf("config_id %d: %w", *p.ConfigID, wire.ErrNotFound)
 		}
 		s.ConfigID = *p.ConfigID
 	}
 	if p.DayNumber != nil {
-		if *p.DayNumber < 0 || *p.DayNumber > MaxDayNumber {
-			return fieldErr("day_number", "must be 0 (every day after) or 1..%d", MaxDayNumber)
+		if *p.DayNumber < 0 || *p.DayNumber > wire.MaxDayNumber {
+			return fieldErr("day_number", "must be 0 (every day after) or 1..%d", wire.MaxDayNumber)
 		}
 		s.DayNumber = *p.DayNumber
 	}
 	if p.Content != nil {
 		c := strings.TrimSpace(*p.Content)
-		if err := checkText("content", c, 1, MaxScriptContent); err != nil {
+		if err := checkText("content", c, 1, wire.MaxScriptContent); err != nil {
 			return err
 		}
 		s.Content = c
 	}
 	if p.IntervalHours != nil {
-		if *p.IntervalHours < 0 || *p.IntervalHours > MaxIntervalHours {
-			return fieldErr("interval_hours", "must be 0..%d", MaxIntervalHours)
+		if *p.IntervalHours < 0 || *p.IntervalHours > wire.MaxIntervalHours {
+			return fieldErr("interval_hours", "must be 0..%d", wire.MaxIntervalHours)
 		}
 		s.IntervalHours = *p.IntervalHours
 	}
@@ -346,16 +291,16 @@ func applyScriptPatch(tx *bbolt.Tx, s *FollowupScript, p ScriptPatch) error {
 
 // CreateScript stores a script. config_id, day_number and content are
 // required; interval_hours defaults to 24, order to 0, is_active to true.
-func (db *DB) CreateScript(p ScriptPatch) (FollowupScript, error) {
+func (db *DB) CreateScript(p wire.ScriptPatch) (wire.FollowupScript, error) {
 	switch {
 	case p.ConfigID == nil:
-		return FollowupScript{}, fieldErr("config_id", "required")
+		return wire.FollowupScript{}, fieldErr("config_id", "required")
 	case p.DayNumber == nil:
-		return FollowupScript{}, fieldErr("day_number", "required")
+		return wire.FollowupScript{}, fieldErr("day_number", "required")
 	case p.Content == nil:
-		return FollowupScript{}, fieldErr("content", "required")
+		return wire.FollowupScript{}, fieldErr("content", "required")
 	}
-	s := FollowupScript{IntervalHours: 24, IsActive: true}
+	s := wire.FollowupScript{IntervalHours: 24, IsActive: true}
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		if err := applyScriptPatch(tx, &s, p); err != nil {
 			return err
@@ -379,8 +324,8 @@ func (db *DB) CreateScript(p ScriptPatch) (FollowupScript, error) {
 
 // UpdateScript applies the given fields; moving to another config_id moves
 // its index entry in the same transaction.
-func (db *DB) UpdateScript(id uint64, p ScriptPatch) (FollowupScript, error) {
-	var s FollowupScript
+func (db *DB) UpdateScript(id uint64, p wire.ScriptPatch) (wire.FollowupScript, error) {
+	var s wire.FollowupScript
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketScripts)
 		if err := getJSON(b, u64(id), &s); err != nil {
@@ -410,7 +355,7 @@ func (db *DB) UpdateScript(id uint64, p ScriptPatch) (FollowupScript, error) {
 // DeleteScript removes a script.
 func (db *DB) DeleteScript(id uint64) error {
 	return db.bolt.Update(func(tx *bbolt.Tx) error {
-		var s FollowupScript
+		var s wire.FollowupScript
 		if err := getJSON(tx.Bucket(bucketScripts), u64(id), &s); err != nil {
 			return fmt.Errorf("followup script %d: %w", id, err)
 		}
@@ -423,18 +368,18 @@ func (db *DB) DeleteScript(id uint64) error {
 
 // ListScripts returns scripts filtered by config and/or day. An unknown
 // config_id gives ErrNotFound rather than an empty list.
-func (db *DB) ListScripts(configID *uint64, day *int) ([]FollowupScript, error) {
-	out := []FollowupScript{}
+func (db *DB) ListScripts(configID *uint64, day *int) ([]wire.FollowupScript, error) {
+	out := []wire.FollowupScript{}
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		if configID != nil {
 			if tx.Bucket(bucketConfigs).Get(u64(*configID)) == nil {
-				return fmt.Errorf("config_id %d: %w", *configID, ErrNotFound)
+				return fmt.Errorf("config_id %d: %w", *configID, wire.ErrNotFound)
 			}
 			out = scriptsOf(tx, *configID, day)
 			return nil
 		}
 		err := tx.Bucket(bucketScripts).ForEach(func(k, v []byte) error {
-			var s FollowupScript
+			var s wire.FollowupScript
 			if err := jsonUnmarshal(v, &s); err != nil {
 				return err
 			}

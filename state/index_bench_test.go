@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 var (
@@ -25,7 +27,7 @@ func bigIndex() *contactIndex {
 		ix := newContactIndex()
 		base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 		for i := 1; i <= 1_000_000; i++ {
-			c := Contact{ID: uint64(i), Name: string(sur[rng.IntN(len(sur))]) + string(giv[rng.IntN(len(giv))]) + string(giv[rng.IntN(len(giv))]),
+			c := wire.Contact{ID: uint64(i), Name: string(sur[rng.IntN(len(sur))]) + string(giv[rng.IntN(len(giv))]) + string(giv[rng.IntN(len(giv))]),
 				Position: jobs[rng.IntN(len(jobs))], CreatedAt: base.Add(time.Duration(i) * 31 * time.Second)}
 			switch rng.IntN(3) {
 			case 0:
@@ -34,7 +36,7 @@ func bigIndex() *contactIndex {
 				c.Contact = fmt.Sprintf("wechat:wx_%x", rng.Uint32())
 			}
 			if rng.IntN(3) == 0 {
-				c.ReplyStatus = ReplyYes
+				c.ReplyStatus = wire.ReplyYes
 			}
 			c.WechatExchanged = rng.IntN(5) == 0
 			ix.putLocked(&c)
@@ -47,7 +49,7 @@ func bigIndex() *contactIndex {
 func BenchmarkIndexQuery1M(b *testing.B) {
 	ix := bigIndex()
 	yes, no := true, false
-	narrow := ContactFilter{Search: "138", Replied: &yes, From: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 3, 7, 0, 0, 0, 0, time.UTC)}
+	narrow := wire.ContactFilter{Search: "138", Replied: &yes, From: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 3, 7, 0, 0, 0, 0, time.UTC)}
 	b.Run("138/one-week", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			ix.match(narrow, 0, 20)
@@ -60,7 +62,7 @@ func BenchmarkIndexQuery1M(b *testing.B) {
 				name = fmt.Sprintf("%s/wechat=%v", q, *wx)
 			}
 			b.Run(name, func(b *testing.B) {
-				f := ContactFilter{Search: q, Replied: &yes, WechatExchanged: wx,
+				f := wire.ContactFilter{Search: q, Replied: &yes, WechatExchanged: wx,
 					From: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 11, 30, 0, 0, 0, 0, time.UTC)}
 				for i := 0; i < b.N; i++ {
 					ix.match(f, 40, 20)

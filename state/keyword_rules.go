@@ -12,6 +12,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/rules"
 )
 
@@ -28,14 +29,11 @@ var (
 // keywordRuleBuckets are created by schema migration 2.
 var keywordRuleBuckets = [][]byte{bucketKeywordRules, bucketKeywordHits, bucketKeywordHitsByKey, bucketKeywordHitsPending}
 
-// MaxHitsPerPage bounds ListKeywordHits.
-const MaxHitsPerPage = 500
-
 // ruleErr turns a rules validation error into a FieldError (400 in the API).
 func ruleErr(err error) error {
 	var fe *rules.FieldError
 	if errors.As(err, &fe) {
-		return &FieldError{Field: fe.Field, Msg: fe.Msg}
+		return &wire.FieldError{Field: fe.Field, Msg: fe.Msg}
 	}
 	return err
 }
@@ -105,7 +103,7 @@ func (db *DB) GetKeywordRule(id string) (rules.Rule, error) {
 func getRule(tx *bbolt.Tx, id string, r *rules.Rule) error {
 	v := tx.Bucket(bucketKeywordRules).Get([]byte(id))
 	if v == nil {
-		return fmt.Errorf("keyword rule %q: %w", id, ErrNotFound)
+		return fmt.Errorf("keyword rule %q: %w", id, wire.ErrNotFound)
 	}
 	return json.Unmarshal(v, r)
 }
@@ -180,7 +178,7 @@ func (db *DB) DeleteKeywordRule(id string) error {
 	return db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketKeywordRules)
 		if b.Get([]byte(id)) == nil {
-			return fmt.Errorf("keyword rule %q: %w", id, ErrNotFound)
+			return fmt.Errorf("keyword rule %q: %w", id, wire.ErrNotFound)
 		}
 		if err := b.Delete([]byte(id)); err != nil {
 			return err
@@ -209,43 +207,8 @@ func (db *DB) KeywordRuleSnapshot() (uint64, []rules.Rule, error) {
 	return v, out, err
 }
 
-// Callback delivery states of a hit.
-const (
-	CallbackNone      = "none"      // no callback URL was configured when the hit arrived
-	CallbackPending   = "pending"   // queued or being retried
-	CallbackDelivered = "delivered" // the callback URL answered 2xx
-	CallbackFailed    = "failed"    // gave up after the last retry
-)
-
-// KeywordHitInput is one hit a worker evaluated locally.
-type KeywordHitInput struct {
-	RuleID      string           `json:"rule_id"`
-	Name        string           `json:"name"`
-	Keywords    []string         `json:"keywords"`
-	Semantics   []rules.Semantic `json:"semantics"`
-	MsgID       string           `json:"msg_id"`
-	Text        string           `json:"text"`
-	Direction   string           `json:"direction"` // sent | received
-	AccountID   string           `json:"account_id"`
-	JobID       int64            `json:"job_id,omitempty"`
-	CandidateID string           `json:"candidate_id"`
-	ChatID      string           `json:"chat_id,omitempty"`
-	MsgTime     time.Time        `json:"msg_time"`
-}
-
-// KeywordHit is a stored hit event.
-type KeywordHit struct {
-	ID uint64 `json:"id"`
-	KeywordHitInput
-	WorkerID      string     `json:"worker_id"`
-	CreatedAt     time.Time  `json:"created_at"`
-	Callback      string     `json:"callback"` // none | pending | delivered | failed
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
-	LastError     string     `json:"last_error,omitempty"`
-}
-
-func (in *KeywordHitInput) validate(i int) error {
+// validateHit checks the i-th hit of a worker push.
+func validateHit(in *wire.KeywordHitInput, i int) error {
 	p := fmt.Sprintf("hits[%d].", i)
 	switch {
 	case strings.TrimSpace(in.RuleID) == "":
@@ -273,13 +236,13 @@ func (in *KeywordHitInput) validate(i int) error {
 // stored for the same (worker, msg_id, rule_id) is returned unchanged, so a
 // worker may retry a batch. New hits are queued for the callback when one
 // is configured.
-func (db *DB) AddKeywordHits(worker string, in []KeywordHitInput) ([]KeywordHit, error) {
+func (db *DB) AddKeywordHits(worker string, in []wire.KeywordHitInput) ([]wire.KeywordHit, error) {
 	for i := range in {
-		if err := in[i].validate(i); err != nil {
+		if err := validateHit(&in[i], i); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]KeywordHit, 0, len(in))
+	out := make([]wire.KeywordHit, 0, len(in))
 	now := db.now()
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		cb, err := readCallback(tx)
@@ -292,7 +255,7 @@ func (db *DB) AddKeywordHits(worker string, in []KeywordHitInput) ([]KeywordHit,
 		for _, h := range in {
 			key := []byte(worker + "\x00" + h.MsgID + "\x00" + h.RuleID)
 			if id := byKey.Get(key); id != nil {
-				var old KeywordHit
+				var old wire.KeywordHit
 				if err := getJSON(hits, id, &old); err != nil {
 					return err
 				}
@@ -303,9 +266,9 @@ func (db *DB) AddKeywordHits(worker string, in []KeywordHitInput) ([]KeywordHit,
 			if err != nil {
 				return err
 			}
-			hit := KeywordHit{ID: seq, KeywordHitInput: h, WorkerID: worker, CreatedAt: now, Callback: CallbackNone}
+			hit := wire.KeywordHit{ID: seq, KeywordHitInput: h, WorkerID: worker, CreatedAt: now, Callback: wire.CallbackNone}
 			if cb.URL != "" {
-				hit.Callback = CallbackPending
+				hit.Callback = wire.CallbackPending
 				hit.NextAttemptAt = &now
 				if err := pending.Put(u64(seq), nil); err != nil {
 					return err
@@ -327,17 +290,8 @@ func (db *DB) AddKeywordHits(worker string, in []KeywordHitInput) ([]KeywordHit,
 	return out, nil
 }
 
-// KeywordHitFilter selects hits; zero fields match everything.
-type KeywordHitFilter struct {
-	RuleID      string
-	AccountID   string
-	CandidateID string
-	Callback    string
-	Since       time.Time // msg_time >= Since
-	Until       time.Time // msg_time <= Until
-}
-
-func (f *KeywordHitFilter) match(h *KeywordHit) bool {
+// matchHit reports whether h passes f.
+func matchHit(f *wire.KeywordHitFilter, h *wire.KeywordHit) bool {
 	return (f.RuleID == "" || h.RuleID == f.RuleID) && (f.AccountID == "" || h.AccountID == f.AccountID) &&
 		(f.CandidateID == "" || h.CandidateID == f.CandidateID) && (f.Callback == "" || h.Callback == f.Callback) &&
 		(f.Since.IsZero() || !h.MsgTime.Before(f.Since)) && (f.Until.IsZero() || !h.MsgTime.After(f.Until))
@@ -345,11 +299,11 @@ func (f *KeywordHitFilter) match(h *KeywordHit) bool {
 
 // ListKeywordHits pages matching hits, newest first, starting below cursor
 // (an id from a previous page; 0 for the first page).
-func (db *DB) ListKeywordHits(f KeywordHitFilter, cursor uint64, limit int) ([]KeywordHit, uint64, bool, error) {
-	if limit <= 0 || limit > MaxHitsPerPage {
+func (db *DB) ListKeywordHits(f wire.KeywordHitFilter, cursor uint64, limit int) ([]wire.KeywordHit, uint64, bool, error) {
+	if limit <= 0 || limit > wire.MaxHitsPerPage {
 		limit = 100
 	}
-	out := []KeywordHit{}
+	out := []wire.KeywordHit{}
 	more := false
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketKeywordHits).Cursor()
@@ -363,11 +317,11 @@ func (db *DB) ListKeywordHits(f KeywordHitFilter, cursor uint64, limit int) ([]K
 			}
 		}
 		for ; k != nil; k, v = c.Prev() {
-			var h KeywordHit
+			var h wire.KeywordHit
 			if err := json.Unmarshal(v, &h); err != nil {
 				return err
 			}
-			if !f.match(&h) {
+			if !matchHit(&f, &h) {
 				continue
 			}
 			if len(out) == limit {
@@ -385,14 +339,8 @@ func (db *DB) ListKeywordHits(f KeywordHitFilter, cursor uint64, limit int) ([]K
 	return out, next, more, err
 }
 
-// KeywordCallback is where hit events are POSTed.
-type KeywordCallback struct {
-	URL    string `json:"url"`              // empty: no callback
-	Secret string `json:"secret,omitempty"` // signs bodies (HMAC-SHA256) when set
-}
-
-func readCallback(tx *bbolt.Tx) (KeywordCallback, error) {
-	var cb KeywordCallback
+func readCallback(tx *bbolt.Tx) (wire.KeywordCallback, error) {
+	var cb wire.KeywordCallback
 	if v := tx.Bucket(bucketMeta).Get(keyKeywordCallback); v != nil {
 		if err := json.Unmarshal(v, &cb); err != nil {
 			return cb, err
@@ -403,7 +351,7 @@ func readCallback(tx *bbolt.Tx) (KeywordCallback, error) {
 
 // SetKeywordCallback stores the callback target; an empty URL disables
 // callbacks (hits already queued stay queued).
-func (db *DB) SetKeywordCallback(cb KeywordCallback) error {
+func (db *DB) SetKeywordCallback(cb wire.KeywordCallback) error {
 	if cb.URL != "" {
 		u, err := url.Parse(cb.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -423,8 +371,8 @@ func (db *DB) SetKeywordCallback(cb KeywordCallback) error {
 }
 
 // GetKeywordCallback returns the callback target.
-func (db *DB) GetKeywordCallback() (KeywordCallback, error) {
-	var cb KeywordCallback
+func (db *DB) GetKeywordCallback() (wire.KeywordCallback, error) {
+	var cb wire.KeywordCallback
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		var err error
 		cb, err = readCallback(tx)
@@ -435,13 +383,13 @@ func (db *DB) GetKeywordCallback() (KeywordCallback, error) {
 
 // DueKeywordHits returns up to limit queued hits whose next attempt is at or
 // before now, oldest first.
-func (db *DB) DueKeywordHits(now time.Time, limit int) ([]KeywordHit, error) {
-	var out []KeywordHit
+func (db *DB) DueKeywordHits(now time.Time, limit int) ([]wire.KeywordHit, error) {
+	var out []wire.KeywordHit
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		hits := tx.Bucket(bucketKeywordHits)
 		c := tx.Bucket(bucketKeywordHitsPending).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
-			var h KeywordHit
+			var h wire.KeywordHit
 			if err := getJSON(hits, k, &h); err != nil {
 				return err
 			}
@@ -456,8 +404,8 @@ func (db *DB) DueKeywordHits(now time.Time, limit int) ([]KeywordHit, error) {
 
 // RecordKeywordHitAttempt records one callback attempt: delivered, or
 // failed with errMsg and either a next attempt time or (next zero) give-up.
-func (db *DB) RecordKeywordHitAttempt(id uint64, delivered bool, errMsg string, next time.Time) (KeywordHit, error) {
-	var h KeywordHit
+func (db *DB) RecordKeywordHitAttempt(id uint64, delivered bool, errMsg string, next time.Time) (wire.KeywordHit, error) {
+	var h wire.KeywordHit
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		hits := tx.Bucket(bucketKeywordHits)
 		if err := getJSON(hits, u64(id), &h); err != nil {
@@ -467,14 +415,14 @@ func (db *DB) RecordKeywordHitAttempt(id uint64, delivered bool, errMsg string, 
 		h.LastError = errMsg
 		switch {
 		case delivered:
-			h.Callback, h.NextAttemptAt, h.LastError = CallbackDelivered, nil, ""
+			h.Callback, h.NextAttemptAt, h.LastError = wire.CallbackDelivered, nil, ""
 		case next.IsZero():
-			h.Callback, h.NextAttemptAt = CallbackFailed, nil
+			h.Callback, h.NextAttemptAt = wire.CallbackFailed, nil
 		default:
 			n := next.UTC()
-			h.Callback, h.NextAttemptAt = CallbackPending, &n
+			h.Callback, h.NextAttemptAt = wire.CallbackPending, &n
 		}
-		if h.Callback != CallbackPending {
+		if h.Callback != wire.CallbackPending {
 			if err := tx.Bucket(bucketKeywordHitsPending).Delete(u64(id)); err != nil {
 				return err
 			}

@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/rules"
 )
@@ -68,8 +69,8 @@ func TestKeywordRuleStore(t *testing.T) {
 		cur.Name = ""
 		return cur, nil
 	})
-	var fe *FieldError
-	if !errors.As(err, &fe) || fe.Field != "name" || !errors.Is(err, ErrInvalid) {
+	var fe *wire.FieldError
+	if !errors.As(err, &fe) || fe.Field != "name" || !errors.Is(err, wire.ErrInvalid) {
 		t.Fatalf("invalid update: %v", err)
 	}
 	if v2, set2, _ := db.KeywordRuleSnapshot(); v2 != 1 || set2[0].Name != "a" {
@@ -83,7 +84,7 @@ func TestKeywordRuleStore(t *testing.T) {
 	if err != nil || up.RuleID != a.RuleID || up.CreateTime != a.CreateTime || up.Name != "b" {
 		t.Errorf("update: %+v %v", up, err)
 	}
-	if _, err := db.GetKeywordRule("missing"); !errors.Is(err, ErrNotFound) {
+	if _, err := db.GetKeywordRule("missing"); !errors.Is(err, wire.ErrNotFound) {
 		t.Errorf("get missing: %v", err)
 	}
 	if err := db.DeleteKeywordRule(a.RuleID); err != nil {

@@ -6,59 +6,9 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
-
-// Record statuses.
-const (
-	StatusQueued = "queued" // manual send waiting for the worker
-	StatusSent   = "sent"
-	StatusFailed = "failed"
-)
-
-// FollowupRecord is one follow-up message sent to a contact (seed 000
-// follow_up_record). UID is the worker's idempotency key; manual sends get
-// "manual-<send id>".
-type FollowupRecord struct {
-	ID           uint64     `json:"id"`
-	UID          string     `json:"uid"`
-	ContactID    uint64     `json:"contact_id"`
-	ConfigID     *uint64    `json:"config_id"`
-	ScriptID     *uint64    `json:"script_id"`
-	DayNumber    int        `json:"day_number"`
-	Content      string     `json:"content"`
-	SentAt       *time.Time `json:"sent_at"`
-	GotReply     bool       `json:"got_reply"`
-	ReplyContent string     `json:"reply_content"`
-	RepliedAt    *time.Time `json:"replied_at"`
-	Status       string     `json:"status"`
-	Error        string     `json:"error,omitempty"`
-	AccountID    uint64     `json:"account_id"`
-	WorkerID     string     `json:"worker_id"`
-	CreatedAt    time.Time  `json:"created_at"`
-}
-
-// RecordInput is a follow-up record as a worker reports it; UID makes the
-// report idempotent. GotReply only ever turns on.
-type RecordInput struct {
-	UID          string     `json:"uid"`
-	Account      string     `json:"account"`
-	CandidateID  string     `json:"candidate_id"`
-	ConfigID     *uint64    `json:"config_id"`
-	ScriptID     *uint64    `json:"script_id"`
-	DayNumber    int        `json:"day_number"`
-	Content      string     `json:"content"`
-	SentAt       *time.Time `json:"sent_at"`
-	GotReply     bool       `json:"got_reply"`
-	ReplyContent string     `json:"reply_content"`
-	RepliedAt    *time.Time `json:"replied_at"`
-}
-
-// RecordFilter selects follow-up records; nil fields mean "any".
-type RecordFilter struct {
-	ContactID *uint64
-	ConfigID  *uint64
-	GotReply  *bool
-}
 
 func utcp(t *time.Time) *time.Time {
 	if t == nil {
@@ -71,7 +21,7 @@ func utcp(t *time.Time) *time.Time {
 // UpsertRecords stores a batch of worker-reported records in one
 // transaction. A record whose contact is not known yet creates a bare
 // contact, so an outbox never blocks on ordering.
-func (db *DB) UpsertRecords(workerID string, in []RecordInput) ([]FollowupRecord, error) {
+func (db *DB) UpsertRecords(workerID string, in []wire.RecordInput) ([]wire.FollowupRecord, error) {
 	for i, r := range in {
 		f := func(n string) string { return fmt.Sprintf("records[%d].%s", i, n) }
 		if err := checkText(f("uid"), r.UID, 1, maxShort); err != nil {
@@ -83,18 +33,18 @@ func (db *DB) UpsertRecords(workerID string, in []RecordInput) ([]FollowupRecord
 		if err := checkText(f("candidate_id"), r.CandidateID, 1, maxShort); err != nil {
 			return nil, err
 		}
-		if r.DayNumber < 0 || r.DayNumber > MaxDayNumber {
-			return nil, fieldErr(f("day_number"), "must be 0..%d", MaxDayNumber)
+		if r.DayNumber < 0 || r.DayNumber > wire.MaxDayNumber {
+			return nil, fieldErr(f("day_number"), "must be 0..%d", wire.MaxDayNumber)
 		}
-		if err := checkText(f("content"), r.Content, 0, MaxScriptContent); err != nil {
+		if err := checkText(f("content"), r.Content, 0, wire.MaxScriptContent); err != nil {
 			return nil, err
 		}
-		if err := checkText(f("reply_content"), r.ReplyContent, 0, MaxScriptContent); err != nil {
+		if err := checkText(f("reply_content"), r.ReplyContent, 0, wire.MaxScriptContent); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]FollowupRecord, 0, len(in))
-	var contacts []Contact
+	out := make([]wire.FollowupRecord, 0, len(in))
+	var contacts []wire.Contact
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		rb, uidx, cidx := tx.Bucket(bucketRecords), tx.Bucket(bucketRecordsByUID), tx.Bucket(bucketRecordsByCont)
 		for _, in := range in {
@@ -102,19 +52,19 @@ func (db *DB) UpsertRecords(workerID string, in []RecordInput) ([]FollowupRecord
 			if err != nil {
 				return err
 			}
-			var c Contact
+			var c wire.Contact
 			if id := tx.Bucket(bucketContactsByKey).Get(contactKey(acc.ID, in.CandidateID)); id != nil {
 				if err := getJSON(tx.Bucket(bucketContacts), id, &c); err != nil {
 					return err
 				}
 			} else {
-				c, _, err = db.upsertContact(tx, workerID, acc.ID, ContactInput{Account: in.Account, CandidateID: in.CandidateID})
+				c, _, err = db.upsertContact(tx, workerID, acc.ID, wire.ContactInput{Account: in.Account, CandidateID: in.CandidateID})
 				if err != nil {
 					return err
 				}
 				contacts = append(contacts, c)
 			}
-			var r FollowupRecord
+			var r wire.FollowupRecord
 			if id := uidx.Get([]byte(in.UID)); id != nil {
 				if err := getJSON(rb, id, &r); err != nil {
 					return err
@@ -124,7 +74,7 @@ func (db *DB) UpsertRecords(workerID string, in []RecordInput) ([]FollowupRecord
 				if err != nil {
 					return err
 				}
-				r = FollowupRecord{ID: id, UID: in.UID, ContactID: c.ID, Status: StatusSent, CreatedAt: db.now()}
+				r = wire.FollowupRecord{ID: id, UID: in.UID, ContactID: c.ID, Status: wire.StatusSent, CreatedAt: db.now()}
 				if err := uidx.Put([]byte(in.UID), u64(id)); err != nil {
 					return err
 				}
@@ -149,7 +99,7 @@ func (db *DB) UpsertRecords(workerID string, in []RecordInput) ([]FollowupRecord
 				r.Content = in.Content
 			}
 			if in.SentAt != nil {
-				r.SentAt, r.Status = utcp(in.SentAt), StatusSent
+				r.SentAt, r.Status = utcp(in.SentAt), wire.StatusSent
 			}
 			if in.GotReply {
 				r.GotReply = true
@@ -180,17 +130,17 @@ func (db *DB) UpsertRecords(workerID string, in []RecordInput) ([]FollowupRecord
 
 // ListRecords returns a page of records matching f, newest id last, and
 // the total.
-func (db *DB) ListRecords(f RecordFilter, page, pageSize int) ([]FollowupRecord, int, error) {
+func (db *DB) ListRecords(f wire.RecordFilter, page, pageSize int) ([]wire.FollowupRecord, int, error) {
 	if page < 1 || pageSize < 1 {
 		return nil, 0, fieldErr("page", "page and page_size must be positive")
 	}
-	out := []FollowupRecord{}
+	out := []wire.FollowupRecord{}
 	total := 0
 	offset := (page - 1) * pageSize
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		rb := tx.Bucket(bucketRecords)
 		take := func(v []byte) error {
-			var r FollowupRecord
+			var r wire.FollowupRecord
 			if err := jsonUnmarshal(v, &r); err != nil {
 				return err
 			}
@@ -224,8 +174,8 @@ func (db *DB) ListRecords(f RecordFilter, page, pageSize int) ([]FollowupRecord,
 }
 
 // GetRecord returns one record.
-func (db *DB) GetRecord(id uint64) (FollowupRecord, error) {
-	var r FollowupRecord
+func (db *DB) GetRecord(id uint64) (wire.FollowupRecord, error) {
+	var r wire.FollowupRecord
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		if err := getJSON(tx.Bucket(bucketRecords), u64(id), &r); err != nil {
 			return fmt.Errorf("followup record %d: %w", id, err)
@@ -235,40 +185,23 @@ func (db *DB) GetRecord(id uint64) (FollowupRecord, error) {
 	return r, err
 }
 
-// Send is a manual message queued for the worker that owns the contact.
-type Send struct {
-	ID          uint64     `json:"id"`
-	RecordID    uint64     `json:"record_id"`
-	RecordUID   string     `json:"record_uid"`
-	ContactID   uint64     `json:"contact_id"`
-	AccountID   uint64     `json:"account_id"`
-	Account     string     `json:"account"`
-	CandidateID string     `json:"candidate_id"`
-	WorkerID    string     `json:"worker_id"`
-	Content     string     `json:"content"`
-	Status      string     `json:"status"`
-	Error       string     `json:"error,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	SentAt      *time.Time `json:"sent_at"`
-}
-
 func pendingKey(worker string, id uint64) []byte {
 	return append(append([]byte(worker), 0), u64(id)...)
 }
 
 // QueueSend queues content for the worker owning contactID and creates the
 // follow-up record (status queued, sent_at null) in the same transaction.
-func (db *DB) QueueSend(contactID uint64, content string) (FollowupRecord, error) {
-	if err := checkText("content", content, 1, MaxScriptContent); err != nil {
-		return FollowupRecord{}, err
+func (db *DB) QueueSend(contactID uint64, content string) (wire.FollowupRecord, error) {
+	if err := checkText("content", content, 1, wire.MaxScriptContent); err != nil {
+		return wire.FollowupRecord{}, err
 	}
-	var r FollowupRecord
+	var r wire.FollowupRecord
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
-		var c Contact
+		var c wire.Contact
 		if err := getJSON(tx.Bucket(bucketContacts), u64(contactID), &c); err != nil {
 			return fmt.Errorf("contact_id %d: %w", contactID, err)
 		}
-		var a Account
+		var a wire.Account
 		if err := getJSON(tx.Bucket(bucketAccounts), u64(c.AccountID), &a); err != nil {
 			return fmt.Errorf("account %d of contact %d: %w", c.AccountID, contactID, err)
 		}
@@ -282,10 +215,10 @@ func (db *DB) QueueSend(contactID uint64, content string) (FollowupRecord, error
 			return err
 		}
 		now := db.now()
-		r = FollowupRecord{ID: rid, UID: "manual-" + strconv.FormatUint(sid, 10), ContactID: c.ID, Content: content,
-			Status: StatusQueued, AccountID: a.ID, WorkerID: a.WorkerID, CreatedAt: now}
-		s := Send{ID: sid, RecordID: rid, RecordUID: r.UID, ContactID: c.ID, AccountID: a.ID, Account: a.Key,
-			CandidateID: c.CandidateID, WorkerID: a.WorkerID, Content: content, Status: StatusQueued, CreatedAt: now}
+		r = wire.FollowupRecord{ID: rid, UID: "manual-" + strconv.FormatUint(sid, 10), ContactID: c.ID, Content: content,
+			Status: wire.StatusQueued, AccountID: a.ID, WorkerID: a.WorkerID, CreatedAt: now}
+		s := wire.Send{ID: sid, RecordID: rid, RecordUID: r.UID, ContactID: c.ID, AccountID: a.ID, Account: a.Key,
+			CandidateID: c.CandidateID, WorkerID: a.WorkerID, Content: content, Status: wire.StatusQueued, CreatedAt: now}
 		if err := putJSON(rb, u64(rid), r); err != nil {
 			return err
 		}
@@ -304,14 +237,14 @@ func (db *DB) QueueSend(contactID uint64, content string) (FollowupRecord, error
 }
 
 // PendingSends returns workerID's queued sends, oldest first.
-func (db *DB) PendingSends(workerID string) ([]Send, error) {
-	out := []Send{}
+func (db *DB) PendingSends(workerID string) ([]wire.Send, error) {
+	out := []wire.Send{}
 	prefix := append([]byte(workerID), 0)
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		sb := tx.Bucket(bucketSends)
 		c := tx.Bucket(bucketSendsPending).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
-			var s Send
+			var s wire.Send
 			if err := getJSON(sb, k[len(prefix):], &s); err != nil {
 				return err
 			}
@@ -325,21 +258,21 @@ func (db *DB) PendingSends(workerID string) ([]Send, error) {
 // AckSend records the worker's outcome of send id: sent (with sentAt) or
 // failed (with errMsg). Acking again with the same outcome is a no-op; a
 // send of another worker is ErrNotFound.
-func (db *DB) AckSend(workerID string, id uint64, sent bool, sentAt *time.Time, errMsg string) (FollowupRecord, error) {
+func (db *DB) AckSend(workerID string, id uint64, sent bool, sentAt *time.Time, errMsg string) (wire.FollowupRecord, error) {
 	if err := checkText("error", errMsg, 0, maxNotes); err != nil {
-		return FollowupRecord{}, err
+		return wire.FollowupRecord{}, err
 	}
-	var r FollowupRecord
+	var r wire.FollowupRecord
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		sb, rb := tx.Bucket(bucketSends), tx.Bucket(bucketRecords)
-		var s Send
+		var s wire.Send
 		if err := getJSON(sb, u64(id), &s); err != nil || s.WorkerID != workerID {
-			return fmt.Errorf("send %d: %w", id, ErrNotFound)
+			return fmt.Errorf("send %d: %w", id, wire.ErrNotFound)
 		}
 		if err := getJSON(rb, u64(s.RecordID), &r); err != nil {
 			return err
 		}
-		if s.Status != StatusQueued {
+		if s.Status != wire.StatusQueued {
 			return nil // already acked: idempotent
 		}
 		if sent {
@@ -347,11 +280,11 @@ func (db *DB) AckSend(workerID string, id uint64, sent bool, sentAt *time.Time, 
 			if sentAt != nil {
 				t = sentAt.UTC().Truncate(time.Second)
 			}
-			s.Status, s.SentAt = StatusSent, &t
-			r.Status, r.SentAt = StatusSent, &t
+			s.Status, s.SentAt = wire.StatusSent, &t
+			r.Status, r.SentAt = wire.StatusSent, &t
 		} else {
-			s.Status, s.Error = StatusFailed, errMsg
-			r.Status, r.Error = StatusFailed, errMsg
+			s.Status, s.Error = wire.StatusFailed, errMsg
+			r.Status, r.Error = wire.StatusFailed, errMsg
 		}
 		if err := putJSON(sb, u64(id), s); err != nil {
 			return err

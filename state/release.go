@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // Worker commands (human-takeover release) and conversation statuses.
@@ -27,7 +29,7 @@ func indexConversationsByStatus(tx *bbolt.Tx) error {
 		return err
 	}
 	return tx.Bucket(bucketConversations).ForEach(func(k, v []byte) error {
-		var c Conversation
+		var c wire.Conversation
 		if err := jsonUnmarshal(v, &c); err != nil {
 			return err
 		}
@@ -42,95 +44,13 @@ func statusKey(status string, convKey []byte) []byte {
 // releaseBuckets are created by schema migration 3 (with the alert buckets).
 var releaseBuckets = [][]byte{bucketCommands, bucketCommandsPending, bucketConversations}
 
-// Command kinds.
-const (
-	// CommandRelease hands a conversation a human took over back to the bot.
-	CommandRelease = "release"
-)
-
-// Command statuses.
-const (
-	CommandPending = "pending" // waiting for the worker
-	CommandDone    = "done"    // the worker carried it out
-	CommandFailed  = "failed"  // the worker could not (reason says why)
-)
-
-// Conversation statuses a worker reports (seed 002's member statuses).
-const (
-	ConvNotReached  = "NOT_REACHED"
-	ConvInService   = "IN_SERVICE"
-	ConvIntervened  = "CUSTOMER_SERVICE_INTERVENES"
-	ConvComplete    = "COMPLETE_SERVICE"
-	ConvTerminated  = "TERMINATE_SERVICE"
-	ConvTimeoutDone = "TIMEOUT_COMPLETE_SERVICE"
-	ConvIgnore      = "IGNORE"
-)
-
-// ConversationStatuses lists every valid conversation status.
-var ConversationStatuses = []string{ConvNotReached, ConvInService, ConvIntervened, ConvComplete,
-	ConvTerminated, ConvTimeoutDone, ConvIgnore}
-
-// ValidConversationStatus reports whether s is one of ConversationStatuses.
-func ValidConversationStatus(s string) bool {
-	for _, v := range ConversationStatuses {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
-// Command is an operator's instruction queued for the worker that owns the
-// account. The worker pulls open commands and acknowledges each one.
-type Command struct {
-	ID          uint64     `json:"id"`
-	Kind        string     `json:"kind"`
-	AccountID   uint64     `json:"account_id"`
-	Account     string     `json:"account"`
-	CandidateID string     `json:"candidate_id"`
-	Note        string     `json:"note,omitempty"`
-	RequestedBy string     `json:"requested_by,omitempty"`
-	Status      string     `json:"status"`
-	Reason      string     `json:"reason,omitempty"`
-	WorkerID    string     `json:"worker_id,omitempty"` // the worker that acknowledged it
-	CreatedAt   time.Time  `json:"created_at"`
-	AckedAt     *time.Time `json:"acked_at"`
-}
-
-// ConversationStatus is one conversation's status as a worker reports it.
-type ConversationStatus struct {
-	Account     string    `json:"account"`
-	CandidateID string    `json:"candidate_id"`
-	Name        string    `json:"name"`
-	Status      string    `json:"status"`
-	UpdatedAt   time.Time `json:"updated_at"`
-}
-
-// Conversation is the stored status of one conversation.
-type Conversation struct {
-	AccountID   uint64    `json:"account_id"`
-	Account     string    `json:"account"`
-	CandidateID string    `json:"candidate_id"`
-	Name        string    `json:"name"`
-	Status      string    `json:"status"`
-	UpdatedAt   time.Time `json:"updated_at"`  // when the worker saw the status change
-	WorkerID    string    `json:"worker_id"`   // the worker that reported it
-	ReportedAt  time.Time `json:"reported_at"` // when the control plane stored it
-}
-
-// ConversationFilter selects conversations; empty fields mean "any".
-type ConversationFilter struct {
-	Account string
-	Status  string
-}
-
 // accountByKey loads the account with key or returns a not-found error
 // naming it.
-func accountByKey(tx *bbolt.Tx, key string) (Account, error) {
-	var a Account
+func accountByKey(tx *bbolt.Tx, key string) (wire.Account, error) {
+	var a wire.Account
 	id := tx.Bucket(bucketAccountsByKey).Get([]byte(key))
 	if id == nil {
-		return a, fmt.Errorf("account %q: %w", key, ErrNotFound)
+		return a, fmt.Errorf("account %q: %w", key, wire.ErrNotFound)
 	}
 	return a, getJSON(tx.Bucket(bucketAccounts), id, &a)
 }
@@ -139,7 +59,7 @@ func accountByKey(tx *bbolt.Tx, key string) (Account, error) {
 // candidateID) for the worker that owns the account. An open release for
 // the same conversation is returned instead of queueing a second one
 // (created is then false). An unknown account is ErrNotFound.
-func (db *DB) QueueRelease(accountKey, candidateID, note, requestedBy string) (cmd Command, created bool, err error) {
+func (db *DB) QueueRelease(accountKey, candidateID, note, requestedBy string) (cmd wire.Command, created bool, err error) {
 	if err := checkText("candidate_id", candidateID, 1, maxShort); err != nil {
 		return cmd, false, err
 	}
@@ -155,11 +75,11 @@ func (db *DB) QueueRelease(accountKey, candidateID, note, requestedBy string) (c
 		prefix := u64(a.ID)
 		c := open.Cursor()
 		for k, _ := c.Seek(prefix); k != nil && len(k) == 16 && btou(k[:8]) == a.ID; k, _ = c.Next() {
-			var old Command
+			var old wire.Command
 			if err := getJSON(cb, k[8:], &old); err != nil {
 				return err
 			}
-			if old.Kind == CommandRelease && old.CandidateID == candidateID {
+			if old.Kind == wire.CommandRelease && old.CandidateID == candidateID {
 				cmd = old
 				return nil
 			}
@@ -168,8 +88,8 @@ func (db *DB) QueueRelease(accountKey, candidateID, note, requestedBy string) (c
 		if err != nil {
 			return err
 		}
-		cmd = Command{ID: id, Kind: CommandRelease, AccountID: a.ID, Account: a.Key, CandidateID: candidateID,
-			Note: note, RequestedBy: requestedBy, Status: CommandPending, CreatedAt: db.now()}
+		cmd = wire.Command{ID: id, Kind: wire.CommandRelease, AccountID: a.ID, Account: a.Key, CandidateID: candidateID,
+			Note: note, RequestedBy: requestedBy, Status: wire.CommandPending, CreatedAt: db.now()}
 		if err := putJSON(cb, u64(id), cmd); err != nil {
 			return err
 		}
@@ -182,8 +102,8 @@ func (db *DB) QueueRelease(accountKey, candidateID, note, requestedBy string) (c
 // PendingCommands returns the open commands of every account workerID
 // currently owns, oldest first. Commands follow the account: if another
 // worker took the account over, that worker gets them.
-func (db *DB) PendingCommands(workerID string) ([]Command, error) {
-	out := []Command{}
+func (db *DB) PendingCommands(workerID string) ([]wire.Command, error) {
+	out := []wire.Command{}
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		cb, open := tx.Bucket(bucketCommands), tx.Bucket(bucketCommandsPending)
 		c := open.Cursor()
@@ -197,7 +117,7 @@ func (db *DB) PendingCommands(workerID string) ([]Command, error) {
 			aid := btou(k[:8])
 			w, ok := owner[aid]
 			if !ok {
-				var a Account
+				var a wire.Account
 				if err := getJSON(tx.Bucket(bucketAccounts), k[:8], &a); err != nil {
 					return err
 				}
@@ -206,7 +126,7 @@ func (db *DB) PendingCommands(workerID string) ([]Command, error) {
 			if w != workerID {
 				continue
 			}
-			var cmd Command
+			var cmd wire.Command
 			if err := getJSON(cb, k[8:], &cmd); err != nil {
 				return err
 			}
@@ -221,33 +141,33 @@ func (db *DB) PendingCommands(workerID string) ([]Command, error) {
 // AckCommand records workerID's outcome of command id. Acknowledging a
 // closed command again returns it unchanged (idempotent). A command of an
 // account the worker does not own is ErrNotFound.
-func (db *DB) AckCommand(workerID string, id uint64, done bool, reason string) (Command, error) {
+func (db *DB) AckCommand(workerID string, id uint64, done bool, reason string) (wire.Command, error) {
 	if err := checkText("reason", reason, 0, maxNotes); err != nil {
-		return Command{}, err
+		return wire.Command{}, err
 	}
-	var cmd Command
+	var cmd wire.Command
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		cb := tx.Bucket(bucketCommands)
 		if err := getJSON(cb, u64(id), &cmd); err != nil {
 			return fmt.Errorf("command %d: %w", id, err)
 		}
-		var a Account
+		var a wire.Account
 		if err := getJSON(tx.Bucket(bucketAccounts), u64(cmd.AccountID), &a); err != nil {
 			return err
 		}
-		if cmd.Status != CommandPending {
+		if cmd.Status != wire.CommandPending {
 			if cmd.WorkerID != workerID {
-				return fmt.Errorf("command %d: %w", id, ErrNotFound)
+				return fmt.Errorf("command %d: %w", id, wire.ErrNotFound)
 			}
 			return nil // already acknowledged by this worker
 		}
 		if a.WorkerID != workerID {
-			return fmt.Errorf("command %d: %w", id, ErrNotFound)
+			return fmt.Errorf("command %d: %w", id, wire.ErrNotFound)
 		}
 		now := db.now()
-		cmd.Status, cmd.Reason, cmd.WorkerID, cmd.AckedAt = CommandFailed, reason, workerID, &now
+		cmd.Status, cmd.Reason, cmd.WorkerID, cmd.AckedAt = wire.CommandFailed, reason, workerID, &now
 		if done {
-			cmd.Status = CommandDone
+			cmd.Status = wire.CommandDone
 		}
 		if err := putJSON(cb, u64(id), cmd); err != nil {
 			return err
@@ -261,7 +181,7 @@ func (db *DB) AckCommand(workerID string, id uint64, done bool, reason string) (
 // transaction. An older report (updated_at before the stored one) does not
 // overwrite a newer one, so an outbox may replay batches in any order.
 // Unknown account keys are registered for workerID, like other pushes.
-func (db *DB) UpsertConversations(workerID string, in []ConversationStatus) ([]Conversation, error) {
+func (db *DB) UpsertConversations(workerID string, in []wire.ConversationStatus) ([]wire.Conversation, error) {
 	for i, s := range in {
 		f := func(n string) string { return fmt.Sprintf("conversations[%d].%s", i, n) }
 		if err := validName(f("account"), s.Account, 64); err != nil {
@@ -273,11 +193,11 @@ func (db *DB) UpsertConversations(workerID string, in []ConversationStatus) ([]C
 		if err := checkText(f("name"), s.Name, 0, maxShort); err != nil {
 			return nil, err
 		}
-		if !ValidConversationStatus(s.Status) {
-			return nil, fieldErr(f("status"), "must be one of %v, got %q", ConversationStatuses, s.Status)
+		if !wire.ValidConversationStatus(s.Status) {
+			return nil, fieldErr(f("status"), "must be one of %v, got %q", wire.ConversationStatuses, s.Status)
 		}
 	}
-	out := make([]Conversation, 0, len(in))
+	out := make([]wire.Conversation, 0, len(in))
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b, idx := tx.Bucket(bucketConversations), tx.Bucket(bucketConversationsByStatus)
 		now := db.now()
@@ -291,7 +211,7 @@ func (db *DB) UpsertConversations(workerID string, in []ConversationStatus) ([]C
 				upd = now
 			}
 			key := contactKey(a.ID, s.CandidateID)
-			var cur Conversation
+			var cur wire.Conversation
 			if err := getJSON(b, key, &cur); err == nil && cur.UpdatedAt.After(upd) {
 				out = append(out, cur) // a newer report is already stored
 				continue
@@ -308,7 +228,7 @@ func (db *DB) UpsertConversations(workerID string, in []ConversationStatus) ([]C
 			if err := idx.Put(statusKey(s.Status, key), nil); err != nil {
 				return err
 			}
-			cur = Conversation{AccountID: a.ID, Account: a.Key, CandidateID: s.CandidateID, Name: name,
+			cur = wire.Conversation{AccountID: a.ID, Account: a.Key, CandidateID: s.CandidateID, Name: name,
 				Status: s.Status, UpdatedAt: upd, WorkerID: workerID, ReportedAt: now}
 			if err := putJSON(b, key, cur); err != nil {
 				return err
@@ -326,14 +246,14 @@ func (db *DB) UpsertConversations(workerID string, in []ConversationStatus) ([]C
 // ListConversations returns a page of conversations matching f in
 // (account id, candidate id) order, and the total. An unknown account key
 // is ErrNotFound rather than an empty page.
-func (db *DB) ListConversations(f ConversationFilter, page, pageSize int) ([]Conversation, int, error) {
+func (db *DB) ListConversations(f wire.ConversationFilter, page, pageSize int) ([]wire.Conversation, int, error) {
 	if page < 1 || pageSize < 1 {
 		return nil, 0, fieldErr("page", "page and page_size must be positive")
 	}
-	if f.Status != "" && !ValidConversationStatus(f.Status) {
-		return nil, 0, fieldErr("status", "must be one of %v, got %q", ConversationStatuses, f.Status)
+	if f.Status != "" && !wire.ValidConversationStatus(f.Status) {
+		return nil, 0, fieldErr("status", "must be one of %v, got %q", wire.ConversationStatuses, f.Status)
 	}
-	out := []Conversation{}
+	out := []wire.Conversation{}
 	total, offset := 0, (page-1)*pageSize
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketConversations)
@@ -355,7 +275,7 @@ func (db *DB) ListConversations(f ConversationFilter, page, pageSize int) ([]Con
 		}
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			if total >= offset && len(out) < pageSize {
-				var cv Conversation
+				var cv wire.Conversation
 				if err := getJSON(b, k[skip:], &cv); err != nil {
 					return err
 				}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // benchConversations fills a store with n conversations over 20 accounts,
@@ -19,13 +21,13 @@ func benchConversations(b *testing.B, n int) *DB {
 	}
 	b.Cleanup(func() { db.Close() })
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	batch := make([]ConversationStatus, 0, 500)
+	batch := make([]wire.ConversationStatus, 0, 500)
 	for i := 0; i < n; i++ {
-		st := ConvInService
+		st := wire.ConvInService
 		if i%100 == 0 {
-			st = ConvIntervened
+			st = wire.ConvIntervened
 		}
-		batch = append(batch, ConversationStatus{Account: fmt.Sprintf("boss-%02d", i%20), CandidateID: fmt.Sprintf("geek-%07d", i),
+		batch = append(batch, wire.ConversationStatus{Account: fmt.Sprintf("boss-%02d", i%20), CandidateID: fmt.Sprintf("geek-%07d", i),
 			Name: "候选人", Status: st, UpdatedAt: t0})
 		if len(batch) == cap(batch) || i == n-1 {
 			if _, err := db.UpsertConversations("w1", batch); err != nil {
@@ -44,14 +46,14 @@ func BenchmarkListConversations(b *testing.B) {
 	db := benchConversations(b, 100_000)
 	b.Run("status", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if _, total, err := db.ListConversations(ConversationFilter{Status: ConvIntervened}, 1, 20); err != nil || total != 1000 {
+			if _, total, err := db.ListConversations(wire.ConversationFilter{Status: wire.ConvIntervened}, 1, 20); err != nil || total != 1000 {
 				b.Fatal(total, err)
 			}
 		}
 	})
 	b.Run("account", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			if _, total, err := db.ListConversations(ConversationFilter{Account: "boss-07"}, 1, 20); err != nil || total != 5000 {
+			if _, total, err := db.ListConversations(wire.ConversationFilter{Account: "boss-07"}, 1, 20); err != nil || total != 5000 {
 				b.Fatal(total, err)
 			}
 		}
@@ -62,14 +64,14 @@ func BenchmarkListConversations(b *testing.B) {
 // transaction) of status updates.
 func BenchmarkUpsertConversations(b *testing.B) {
 	db := benchConversations(b, 10_000)
-	batch := make([]ConversationStatus, 500)
+	batch := make([]wire.ConversationStatus, 500)
 	t := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t = t.Add(time.Second)
 		for j := range batch {
-			batch[j] = ConversationStatus{Account: fmt.Sprintf("boss-%02d", j%20), CandidateID: fmt.Sprintf("geek-%07d", (i*500+j)%10_000),
-				Status: ConvComplete, UpdatedAt: t}
+			batch[j] = wire.ConversationStatus{Account: fmt.Sprintf("boss-%02d", j%20), CandidateID: fmt.Sprintf("geek-%07d", (i*500+j)%10_000),
+				Status: wire.ConvComplete, UpdatedAt: t}
 		}
 		if _, err := db.UpsertConversations("w1", batch); err != nil {
 			b.Fatal(err)

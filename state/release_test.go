@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 )
 
@@ -45,7 +46,7 @@ func TestMigrationFromV2(t *testing.T) {
 	if v, _ := db.Version(); v != SchemaVersion() || v < 4 {
 		t.Fatalf("schema %d after migration, want %d", v, SchemaVersion())
 	}
-	if _, err := db.Heartbeat("w1", []AccountStatus{{Key: "a", State: AccountPausedRisk}}); err != nil {
+	if _, err := db.Heartbeat("w1", []wire.AccountStatus{{Key: "a", State: wire.AccountPausedRisk}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, total, err := db.ListAlerts("a", 1, 10); err != nil || total != 1 {
@@ -74,8 +75,8 @@ func TestMigrationFromV3(t *testing.T) {
 				return err
 			}
 		}
-		for i, st := range []string{ConvIntervened, ConvInService, ConvIntervened} {
-			c := Conversation{AccountID: 1, Account: "a", CandidateID: fmt.Sprint("g", i), Status: st}
+		for i, st := range []string{wire.ConvIntervened, wire.ConvInService, wire.ConvIntervened} {
+			c := wire.Conversation{AccountID: 1, Account: "a", CandidateID: fmt.Sprint("g", i), Status: st}
 			if err := putJSON(tx.Bucket(bucketConversations), contactKey(1, c.CandidateID), c); err != nil {
 				return err
 			}
@@ -91,7 +92,7 @@ func TestMigrationFromV3(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	got, total, err := db.ListConversations(ConversationFilter{Status: ConvIntervened}, 1, 10)
+	got, total, err := db.ListConversations(wire.ConversationFilter{Status: wire.ConvIntervened}, 1, 10)
 	if err != nil || total != 2 || got[0].CandidateID != "g0" || got[1].CandidateID != "g2" {
 		t.Fatalf("after migration: %+v %d %v", got, total, err)
 	}

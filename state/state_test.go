@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 )
 
@@ -106,29 +107,29 @@ func TestMigrationsRunOnceAndInOrder(t *testing.T) {
 
 func TestUpsertIsAllOrNothing(t *testing.T) {
 	db, _, _ := openTest(t)
-	if _, err := db.UpsertContacts("w", []ContactInput{{Account: "a", CandidateID: "1", Name: "甲"}}); err != nil {
+	if _, err := db.UpsertContacts("w", []wire.ContactInput{{Account: "a", CandidateID: "1", Name: "甲"}}); err != nil {
 		t.Fatal(err)
 	}
 	// A record whose uid belongs to another contact fails inside the
 	// transaction after a new bare contact was created: nothing remains.
-	if _, err := db.UpsertRecords("w", []RecordInput{{UID: "u1", Account: "a", CandidateID: "1"}}); err != nil {
+	if _, err := db.UpsertRecords("w", []wire.RecordInput{{UID: "u1", Account: "a", CandidateID: "1"}}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := db.UpsertRecords("w", []RecordInput{{UID: "u2", Account: "a", CandidateID: "1"}, {UID: "u1", Account: "b", CandidateID: "9"}})
-	if !errors.Is(err, ErrInvalid) {
+	_, err := db.UpsertRecords("w", []wire.RecordInput{{UID: "u2", Account: "a", CandidateID: "1"}, {UID: "u1", Account: "b", CandidateID: "9"}})
+	if !errors.Is(err, wire.ErrInvalid) {
 		t.Fatalf("err = %v", err)
 	}
-	if n := db.CountContacts(ContactFilter{}); n != 1 {
+	if n := db.CountContacts(wire.ContactFilter{}); n != 1 {
 		t.Fatalf("contacts after failed batch = %d", n)
 	}
-	if _, total, _ := db.ListRecords(RecordFilter{}, 1, 10); total != 1 {
+	if _, total, _ := db.ListRecords(wire.RecordFilter{}, 1, 10); total != 1 {
 		t.Fatalf("records after failed batch = %d", total)
 	}
 	if accs, _ := db.ListAccounts(); len(accs) != 1 {
 		t.Fatalf("accounts after failed batch = %d", len(accs))
 	}
 	// The next contact still gets the next id (the rolled-back sequence is reused).
-	res, err := db.UpsertContacts("w", []ContactInput{{Account: "a", CandidateID: "2"}})
+	res, err := db.UpsertContacts("w", []wire.ContactInput{{Account: "a", CandidateID: "2"}})
 	if err != nil || res[0].ID != 2 {
 		t.Fatalf("next = %+v %v", res, err)
 	}
@@ -155,22 +156,22 @@ func TestContactIndexMatchesBruteForce(t *testing.T) {
 	ix := newContactIndex()
 	rng := rand.New(rand.NewPCG(7, 7))
 	words := []string{"张三", "李四", "产品经理", "Go开发", "wechat:ABC", "13800138000", "王五", "abc", "前端"}
-	all := map[uint64]*Contact{}
+	all := map[uint64]*wire.Contact{}
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	for step := 0; step < 60000; step++ {
 		id := uint64(rng.IntN(20000) + 1)
-		c := &Contact{ID: id, Name: words[rng.IntN(len(words))] + strings.Repeat("x", rng.IntN(3000)*rng.IntN(2)),
+		c := &wire.Contact{ID: id, Name: words[rng.IntN(len(words))] + strings.Repeat("x", rng.IntN(3000)*rng.IntN(2)),
 			Position: words[rng.IntN(len(words))], Contact: words[rng.IntN(len(words))],
 			CreatedAt: base.Add(time.Duration(id) * time.Minute)}
 		if rng.IntN(2) == 0 {
-			c.ReplyStatus = ReplyYes
+			c.ReplyStatus = wire.ReplyYes
 		}
 		c.WechatExchanged = rng.IntN(3) == 0
 		all[id] = c
 		ix.put(c)
 	}
 	yes, no := true, false
-	filters := []ContactFilter{{}, {Search: "张三"}, {Search: "abc"}, {Search: "ABC"}, {Search: "经理"}, {Search: "xxx"},
+	filters := []wire.ContactFilter{{}, {Search: "张三"}, {Search: "abc"}, {Search: "ABC"}, {Search: "经理"}, {Search: "xxx"},
 		{Search: "1380", Replied: &yes}, {Replied: &no, WechatExchanged: &yes},
 		{From: base.Add(100 * time.Minute), To: base.Add(500 * time.Minute), Search: "开发"},
 		{Replied: &yes, WechatExchanged: &yes, From: base.Add(1000 * time.Minute), Search: "张"}}
@@ -196,14 +197,14 @@ func TestContactIndexMatchesBruteForce(t *testing.T) {
 	}
 }
 
-func ref(c *Contact, f ContactFilter) bool {
+func ref(c *wire.Contact, f wire.ContactFilter) bool {
 	if s := FoldSearch(f.Search); s != "" {
 		hay := strings.ToLower(c.Name) + "\x01" + strings.ToLower(c.Position) + "\x01" + strings.ToLower(c.Contact)
 		if !strings.Contains(hay, s) {
 			return false
 		}
 	}
-	if f.Replied != nil && (c.ReplyStatus == ReplyYes) != *f.Replied {
+	if f.Replied != nil && (c.ReplyStatus == wire.ReplyYes) != *f.Replied {
 		return false
 	}
 	if f.WechatExchanged != nil && c.WechatExchanged != *f.WechatExchanged {
@@ -220,7 +221,7 @@ func ref(c *Contact, f ContactFilter) bool {
 
 func TestIndexRebuiltOnOpen(t *testing.T) {
 	db, _, path := openTest(t)
-	if _, err := db.UpsertContacts("w", []ContactInput{{Account: "a", CandidateID: "1", Name: "张三"}, {Account: "a", CandidateID: "2", Name: "李四"}}); err != nil {
+	if _, err := db.UpsertContacts("w", []wire.ContactInput{{Account: "a", CandidateID: "1", Name: "张三"}, {Account: "a", CandidateID: "2", Name: "李四"}}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -229,7 +230,7 @@ func TestIndexRebuiltOnOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	cs, total, err := db2.QueryContacts(ContactFilter{Search: "李"}, 1, 10)
+	cs, total, err := db2.QueryContacts(wire.ContactFilter{Search: "李"}, 1, 10)
 	if err != nil || total != 1 || cs[0].Name != "李四" {
 		t.Fatalf("after reopen: %+v %d %v", cs, total, err)
 	}

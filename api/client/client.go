@@ -17,8 +17,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
-	"github.com/hunterbot/hunterbot/api"
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // ErrUnauthorized is wrapped by errors for 401 answers (bad or expired
@@ -103,43 +102,43 @@ func NewWorker(baseURL, token string, timeout time.Duration) *Worker {
 }
 
 // Register reports the worker's accounts at start-up and returns their ids.
-func (w *Worker) Register(ctx context.Context, accounts []state.AccountStatus) (api.HeartbeatResponse, error) {
+func (w *Worker) Register(ctx context.Context, accounts []wire.AccountStatus) (wire.HeartbeatResponse, error) {
 	return w.beat(ctx, "/api/worker/register", accounts)
 }
 
 // Heartbeat reports account states, counters and last errors.
-func (w *Worker) Heartbeat(ctx context.Context, accounts []state.AccountStatus) (api.HeartbeatResponse, error) {
+func (w *Worker) Heartbeat(ctx context.Context, accounts []wire.AccountStatus) (wire.HeartbeatResponse, error) {
 	return w.beat(ctx, "/api/worker/heartbeat", accounts)
 }
 
-func (w *Worker) beat(ctx context.Context, path string, accounts []state.AccountStatus) (api.HeartbeatResponse, error) {
-	var out api.HeartbeatResponse
+func (w *Worker) beat(ctx context.Context, path string, accounts []wire.AccountStatus) (wire.HeartbeatResponse, error) {
+	var out wire.HeartbeatResponse
 	if accounts == nil {
-		accounts = []state.AccountStatus{}
+		accounts = []wire.AccountStatus{}
 	}
-	err := check(w.r.R().SetContext(ctx).SetBody(api.HeartbeatRequest{Accounts: accounts}).SetResult(&out).Post(path))
+	err := check(w.r.R().SetContext(ctx).SetBody(wire.HeartbeatRequest{Accounts: accounts}).SetResult(&out).Post(path))
 	return out, err
 }
 
 // PushContacts upserts contacts (idempotent on account + candidate_id).
-func (w *Worker) PushContacts(ctx context.Context, contacts []state.ContactInput) ([]state.UpsertResult, error) {
-	var out api.ContactsResponse
-	err := check(w.r.R().SetContext(ctx).SetBody(api.ContactsRequest{Contacts: contacts}).SetResult(&out).Post("/api/worker/contacts"))
+func (w *Worker) PushContacts(ctx context.Context, contacts []wire.ContactInput) ([]wire.UpsertResult, error) {
+	var out wire.ContactsResponse
+	err := check(w.r.R().SetContext(ctx).SetBody(wire.ContactsRequest{Contacts: contacts}).SetResult(&out).Post("/api/worker/contacts"))
 	return out.Results, err
 }
 
 // PushRecords upserts follow-up records (idempotent on uid).
-func (w *Worker) PushRecords(ctx context.Context, records []state.RecordInput) ([]state.FollowupRecord, error) {
-	var out api.RecordsResponse
-	err := check(w.r.R().SetContext(ctx).SetBody(api.RecordsRequest{Records: records}).SetResult(&out).Post("/api/worker/followup-records"))
+func (w *Worker) PushRecords(ctx context.Context, records []wire.RecordInput) ([]wire.FollowupRecord, error) {
+	var out wire.RecordsResponse
+	err := check(w.r.R().SetContext(ctx).SetBody(wire.RecordsRequest{Records: records}).SetResult(&out).Post("/api/worker/followup-records"))
 	return out.Results, err
 }
 
 // FollowupConfigs fetches the follow-up configs unless the server's
 // version equals have (pass 0 the first time). changed is false (and snap
 // nil) when the worker's copy is current.
-func (w *Worker) FollowupConfigs(ctx context.Context, have uint64) (snap *api.FollowupSnapshot, changed bool, err error) {
-	var out api.FollowupSnapshot
+func (w *Worker) FollowupConfigs(ctx context.Context, have uint64) (snap *wire.FollowupSnapshot, changed bool, err error) {
+	var out wire.FollowupSnapshot
 	req := w.r.R().SetContext(ctx).SetResult(&out)
 	if have > 0 {
 		req.SetHeader("If-None-Match", fmt.Sprintf(`"fv-%d"`, have))
@@ -155,20 +154,20 @@ func (w *Worker) FollowupConfigs(ctx context.Context, have uint64) (snap *api.Fo
 }
 
 // PendingSends returns manual messages queued for this worker.
-func (w *Worker) PendingSends(ctx context.Context) ([]state.Send, error) {
-	var out api.SendsResponse
+func (w *Worker) PendingSends(ctx context.Context) ([]wire.Send, error) {
+	var out wire.SendsResponse
 	err := check(w.r.R().SetContext(ctx).SetResult(&out).Get("/api/worker/sends"))
 	return out.Sends, err
 }
 
 // AckSend reports a queued send as sent (at sentAt) or failed (with
 // reason). Acking twice is harmless.
-func (w *Worker) AckSend(ctx context.Context, id uint64, sent bool, sentAt time.Time, reason string) (state.FollowupRecord, error) {
-	body := api.AckRequest{Status: state.StatusFailed, Error: reason}
+func (w *Worker) AckSend(ctx context.Context, id uint64, sent bool, sentAt time.Time, reason string) (wire.FollowupRecord, error) {
+	body := wire.AckRequest{Status: wire.StatusFailed, Error: reason}
 	if sent {
-		body = api.AckRequest{Status: state.StatusSent, SentAt: &sentAt}
+		body = wire.AckRequest{Status: wire.StatusSent, SentAt: &sentAt}
 	}
-	var out state.FollowupRecord
+	var out wire.FollowupRecord
 	err := check(w.r.R().SetContext(ctx).SetBody(body).SetResult(&out).Post("/api/worker/sends/" + strconv.FormatUint(id, 10) + "/ack"))
 	return out, err
 }
@@ -241,8 +240,8 @@ func (o *Operator) Download(ctx context.Context, downloadURL string, w io.Writer
 }
 
 // Accounts lists the fleet's accounts with their last reported status.
-func (o *Operator) Accounts(ctx context.Context) ([]state.Account, error) {
-	var out []state.Account
+func (o *Operator) Accounts(ctx context.Context) ([]wire.Account, error) {
+	var out []wire.Account
 	err := check(o.r.R().SetContext(ctx).SetResult(&out).Get("/api/accounts"))
 	return out, err
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/state"
 )
@@ -55,28 +56,28 @@ func TestWorkerFlow(t *testing.T) {
 	db, clk, base := setup(t)
 	w := client.NewWorker(base, workerToken, 5*time.Second)
 
-	reg, err := w.Register(ctx, []state.AccountStatus{{Key: "boss-a", Name: "招聘A", State: "running"}})
+	reg, err := w.Register(ctx, []wire.AccountStatus{{Key: "boss-a", Name: "招聘A", State: "running"}})
 	if err != nil || reg.WorkerID != "w1" || len(reg.Accounts) != 1 || reg.Accounts[0].ID != 1 {
 		t.Fatalf("register = %+v, %v", reg, err)
 	}
-	in := []state.ContactInput{{Account: "boss-a", CandidateID: "geek-1", Name: "张三", Position: "Go开发", Phone: "13800138000"}}
+	in := []wire.ContactInput{{Account: "boss-a", CandidateID: "geek-1", Name: "张三", Position: "Go开发", Phone: "13800138000"}}
 	for i := 0; i < 2; i++ { // an outbox replay must not duplicate
 		res, err := w.PushContacts(ctx, in)
 		if err != nil || len(res) != 1 || res[0].ID != 1 || res[0].Created != (i == 0) {
 			t.Fatalf("push %d = %+v, %v", i, res, err)
 		}
 	}
-	if n := db.CountContacts(state.ContactFilter{}); n != 1 {
+	if n := db.CountContacts(wire.ContactFilter{}); n != 1 {
 		t.Fatalf("contacts = %d", n)
 	}
 	sent := clk.Now()
 	for i := 0; i < 2; i++ {
-		recs, err := w.PushRecords(ctx, []state.RecordInput{{UID: "boss-a/geek-1/1", Account: "boss-a", CandidateID: "geek-1", DayNumber: 1, Content: "您好", SentAt: &sent}})
+		recs, err := w.PushRecords(ctx, []wire.RecordInput{{UID: "boss-a/geek-1/1", Account: "boss-a", CandidateID: "geek-1", DayNumber: 1, Content: "您好", SentAt: &sent}})
 		if err != nil || len(recs) != 1 || recs[0].ID != 1 || recs[0].ContactID != 1 {
 			t.Fatalf("records %d = %+v, %v", i, recs, err)
 		}
 	}
-	if _, total, _ := db.ListRecords(state.RecordFilter{}, 1, 10); total != 1 {
+	if _, total, _ := db.ListRecords(wire.RecordFilter{}, 1, 10); total != 1 {
 		t.Fatalf("records total = %d", total)
 	}
 
@@ -86,7 +87,7 @@ func TestWorkerFlow(t *testing.T) {
 		t.Fatalf("first pull: %+v %v %v", snap, changed, err)
 	}
 	name := "Go"
-	if _, err := db.CreateConfig(state.ConfigPatch{Name: &name}); err != nil {
+	if _, err := db.CreateConfig(wire.ConfigPatch{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
 	snap, changed, err = w.FollowupConfigs(ctx, snap.Version)
@@ -108,7 +109,7 @@ func TestWorkerFlow(t *testing.T) {
 	at := clk.Now().Add(time.Minute)
 	sendID := sends[0].ID
 	rec, err := w.AckSend(ctx, sendID, true, at, "")
-	if err != nil || rec.SentAt == nil || !rec.SentAt.Equal(at) || rec.Status != state.StatusSent {
+	if err != nil || rec.SentAt == nil || !rec.SentAt.Equal(at) || rec.Status != wire.StatusSent {
 		t.Fatalf("ack = %+v, %v", rec, err)
 	}
 	if sends, _ := w.PendingSends(ctx); len(sends) != 0 {
@@ -119,7 +120,7 @@ func TestWorkerFlow(t *testing.T) {
 	}
 
 	// Heartbeat updates the operator view.
-	if _, err := w.Heartbeat(ctx, []state.AccountStatus{{Key: "boss-a", State: "paused", LastError: "verify page", Counters: map[string]int64{"greeted": 12}}}); err != nil {
+	if _, err := w.Heartbeat(ctx, []wire.AccountStatus{{Key: "boss-a", State: "paused", LastError: "verify page", Counters: map[string]int64{"greeted": 12}}}); err != nil {
 		t.Fatal(err)
 	}
 	op := client.NewOperator(base, 5*time.Second)
@@ -132,7 +133,7 @@ func TestWorkerFlow(t *testing.T) {
 	}
 
 	// Errors: bad input is a permanent 4xx naming the field; bad token is 401.
-	_, err = w.PushContacts(ctx, []state.ContactInput{{Account: "boss-a"}})
+	_, err = w.PushContacts(ctx, []wire.ContactInput{{Account: "boss-a"}})
 	var ce *client.Error
 	if !errors.As(err, &ce) || ce.Status != 400 || ce.Field != "contacts[0].candidate_id" || ce.Temporary() {
 		t.Fatalf("bad push: %v", err)
@@ -148,7 +149,7 @@ func TestWorkerFlow(t *testing.T) {
 func TestOperatorExportAndBackup(t *testing.T) {
 	ctx := context.Background()
 	db, _, base := setup(t)
-	if _, err := db.UpsertContacts("w1", []state.ContactInput{{Account: "a", CandidateID: "1", Name: "张三"}, {Account: "a", CandidateID: "2", Name: "李四", Replied: true}}); err != nil {
+	if _, err := db.UpsertContacts("w1", []wire.ContactInput{{Account: "a", CandidateID: "1", Name: "张三"}, {Account: "a", CandidateID: "2", Name: "李四", Replied: true}}); err != nil {
 		t.Fatal(err)
 	}
 	op := client.NewOperator(base, 5*time.Second)
@@ -189,7 +190,7 @@ func TestOperatorExportAndBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b2.Close()
-	if n := b2.CountContacts(state.ContactFilter{}); n != 2 {
+	if n := b2.CountContacts(wire.ContactFilter{}); n != 2 {
 		t.Fatalf("backup has %d contacts", n)
 	}
 	if v, err := b2.Version(); err != nil || v != state.SchemaVersion() {

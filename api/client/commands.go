@@ -5,24 +5,23 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/hunterbot/hunterbot/api"
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // Commands returns the open commands (kind "release": hand a conversation a
 // human took over back to the bot) for the accounts this worker owns,
 // oldest first. Acknowledge each with AckCommand once carried out.
-func (w *Worker) Commands(ctx context.Context) ([]state.Command, error) {
-	var out api.CommandsResponse
+func (w *Worker) Commands(ctx context.Context) ([]wire.Command, error) {
+	var out wire.CommandsResponse
 	err := check(w.r.R().SetContext(ctx).SetResult(&out).Get("/api/worker/commands"))
 	return out.Commands, err
 }
 
 // AckCommand reports command id as done, or not done with reason.
 // Acknowledging twice is harmless (the first outcome stays).
-func (w *Worker) AckCommand(ctx context.Context, id uint64, done bool, reason string) (state.Command, error) {
-	var out state.Command
-	err := check(w.r.R().SetContext(ctx).SetBody(api.CommandAckRequest{Done: &done, Reason: reason}).
+func (w *Worker) AckCommand(ctx context.Context, id uint64, done bool, reason string) (wire.Command, error) {
+	var out wire.Command
+	err := check(w.r.R().SetContext(ctx).SetBody(wire.CommandAckRequest{Done: &done, Reason: reason}).
 		SetResult(&out).Post("/api/worker/commands/" + strconv.FormatUint(id, 10) + "/ack"))
 	return out, err
 }
@@ -30,9 +29,9 @@ func (w *Worker) AckCommand(ctx context.Context, id uint64, done bool, reason st
 // PushConversations reports conversation statuses (1..api.MaxBatch per
 // call). Replays are harmless: an older updated_at never overwrites a newer
 // stored status.
-func (w *Worker) PushConversations(ctx context.Context, convs []state.ConversationStatus) ([]state.Conversation, error) {
-	var out api.ConversationsResponse
-	err := check(w.r.R().SetContext(ctx).SetBody(api.ConversationsRequest{Conversations: convs}).
+func (w *Worker) PushConversations(ctx context.Context, convs []wire.ConversationStatus) ([]wire.Conversation, error) {
+	var out wire.ConversationsResponse
+	err := check(w.r.R().SetContext(ctx).SetBody(wire.ConversationsRequest{Conversations: convs}).
 		SetResult(&out).Post("/api/worker/conversations"))
 	return out.Results, err
 }
@@ -40,19 +39,19 @@ func (w *Worker) PushConversations(ctx context.Context, convs []state.Conversati
 // Release asks the worker owning account to hand conversation candidateID
 // back to the bot. It returns the queued command (an already open release
 // of the same conversation is returned as is).
-func (o *Operator) Release(ctx context.Context, account, candidateID, note string) (state.Command, error) {
-	var out state.Command
-	err := check(o.r.R().SetContext(ctx).SetBody(api.ReleaseRequest{Note: note}).SetResult(&out).
+func (o *Operator) Release(ctx context.Context, account, candidateID, note string) (wire.Command, error) {
+	var out wire.Command
+	err := check(o.r.R().SetContext(ctx).SetBody(wire.ReleaseRequest{Note: note}).SetResult(&out).
 		Post("/api/accounts/" + url.PathEscape(account) + "/conversations/" + url.PathEscape(candidateID) + "/release"))
 	return out, err
 }
 
 // ConversationPage is a page of GET /api/conversations.
 type ConversationPage struct {
-	Total    int                  `json:"total"`
-	Page     int                  `json:"page"`
-	PageSize int                  `json:"page_size"`
-	Results  []state.Conversation `json:"results"`
+	Total    int                 `json:"total"`
+	Page     int                 `json:"page"`
+	PageSize int                 `json:"page_size"`
+	Results  []wire.Conversation `json:"results"`
 }
 
 // Conversations lists conversation statuses, filtered by account key and/or
@@ -83,10 +82,10 @@ func pageQuery(account, status string, page, pageSize int) url.Values {
 
 // AlertPage is a page of GET /api/alerts (newest first).
 type AlertPage struct {
-	Total    int           `json:"total"`
-	Page     int           `json:"page"`
-	PageSize int           `json:"page_size"`
-	Results  []state.Alert `json:"results"`
+	Total    int          `json:"total"`
+	Page     int          `json:"page"`
+	PageSize int          `json:"page_size"`
+	Results  []wire.Alert `json:"results"`
 }
 
 // Alerts lists account alerts (state changes into paused_risk,

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/rules"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 // TestWorkerKeywordRules pulls the rule set by version, evaluates a message
@@ -41,7 +41,7 @@ func TestWorkerKeywordRules(t *testing.T) {
 	if len(hits) != 1 || hits[0].RuleID != r.RuleID {
 		t.Fatalf("local hits %+v", hits)
 	}
-	in := []state.KeywordHitInput{{RuleID: hits[0].RuleID, Name: hits[0].Name, Keywords: hits[0].Keywords, Semantics: hits[0].Semantics,
+	in := []wire.KeywordHitInput{{RuleID: hits[0].RuleID, Name: hits[0].Name, Keywords: hits[0].Keywords, Semantics: hits[0].Semantics,
 		MsgID: "mid-1", Text: "我的电话 138 1234 5678", Direction: "received", AccountID: "boss-a", CandidateID: "geek-1", MsgTime: clk.Now()}}
 	for i := 0; i < 2; i++ {
 		out, err := w.PushKeywordHits(ctx, in)
@@ -49,7 +49,7 @@ func TestWorkerKeywordRules(t *testing.T) {
 			t.Fatalf("push %d = %+v, %v", i, out, err)
 		}
 	}
-	if _, err := w.PushKeywordHits(ctx, []state.KeywordHitInput{{RuleID: "x"}}); err == nil {
+	if _, err := w.PushKeywordHits(ctx, []wire.KeywordHitInput{{RuleID: "x"}}); err == nil {
 		t.Error("invalid hit accepted")
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 // DefaultReplyWait is the seed's wait-for-reply window after first contact.
@@ -133,10 +133,10 @@ func (s Step) UID(account, candidateID string) string {
 }
 
 // RecordInput is the follow_up_record for this step sent at sentAt.
-func (s Step) RecordInput(account, candidateID string, sentAt time.Time) state.RecordInput {
+func (s Step) RecordInput(account, candidateID string, sentAt time.Time) wire.RecordInput {
 	cfg, scr := s.ConfigID, s.ScriptID
 	at := sentAt
-	return state.RecordInput{UID: s.UID(account, candidateID), Account: account, CandidateID: candidateID,
+	return wire.RecordInput{UID: s.UID(account, candidateID), Account: account, CandidateID: candidateID,
 		ConfigID: &cfg, ScriptID: &scr, DayNumber: s.DayNumber, Content: s.Content, SentAt: &at}
 }
 

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 // Script is one follow-up message of a config (seed 000 follow_up_script).
@@ -44,7 +44,7 @@ type Snapshot struct {
 // FromState converts the control plane's snapshot (api.FollowupSnapshot's
 // Version and Configs) into a Snapshot, field for field. Inactive configs
 // and scripts are kept; Choose and Next skip them.
-func FromState(version uint64, cfgs []state.ConfigWithScripts) Snapshot {
+func FromState(version uint64, cfgs []wire.ConfigWithScripts) Snapshot {
 	out := Snapshot{Version: version, Configs: make([]Config, 0, len(cfgs))}
 	for _, c := range cfgs {
 		cfg := Config{ID: c.ID, Name: c.Name, Position: c.Position, IsActive: c.IsActive,

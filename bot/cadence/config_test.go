@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hunterbot/hunterbot/state"
+	"github.com/hunterbot/hunterbot/api/wire"
 )
 
 func TestChoose(t *testing.T) {
@@ -64,13 +64,13 @@ func TestChoose(t *testing.T) {
 
 func TestFromState(t *testing.T) {
 	created := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
-	in := []state.ConfigWithScripts{{
-		FollowupConfig: state.FollowupConfig{ID: 4, Name: "Python开发复聊配置", Position: "Python开发", IsActive: true, CreatedAt: created},
-		Scripts: []state.FollowupScript{
+	in := []wire.ConfigWithScripts{{
+		FollowupConfig: wire.FollowupConfig{ID: 4, Name: "Python开发复聊配置", Position: "Python开发", IsActive: true, CreatedAt: created},
+		Scripts: []wire.FollowupScript{
 			{ID: 9, ConfigID: 4, DayNumber: 0, Content: "您好,如果您感兴趣可以随时联系我。", IntervalHours: 72, Order: 1, IsActive: true, CreatedAt: created},
 			{ID: 7, ConfigID: 4, DayNumber: 2, Content: "第二天", IntervalHours: 24, Order: 3, IsActive: false},
 		},
-	}, {FollowupConfig: state.FollowupConfig{ID: 5, Name: "通用", IsActive: false}}}
+	}, {FollowupConfig: wire.FollowupConfig{ID: 5, Name: "通用", IsActive: false}}}
 	got := FromState(12, in)
 	want := Snapshot{Version: 12, Configs: []Config{
 		{ID: 4, Name: "Python开发复聊配置", Position: "Python开发", IsActive: true, Scripts: []Script{

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot/cadence"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/state"
@@ -48,15 +49,15 @@ func TestControlPlaneRoundTrip(t *testing.T) {
 	str := func(s string) *string { return &s }
 	num := func(n int) *int { return &n }
 	yes, no := true, false
-	generic, err := db.CreateConfig(state.ConfigPatch{Name: str("通用复聊"), Position: str("")})
+	generic, err := db.CreateConfig(wire.ConfigPatch{Name: str("通用复聊"), Position: str("")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	py, err := db.CreateConfig(state.ConfigPatch{Name: str("Python开发复聊配置"), Position: str("Python开发"), IsActive: &yes})
+	py, err := db.CreateConfig(wire.ConfigPatch{Name: str("Python开发复聊配置"), Position: str("Python开发"), IsActive: &yes})
 	if err != nil {
 		t.Fatal(err)
 	}
-	scripts := []state.ScriptPatch{
+	scripts := []wire.ScriptPatch{
 		{ConfigID: &py.ID, DayNumber: num(1), Content: str("后续沟通会更及时,您方便留一下您的微信号吗?我这边加您。"), IntervalHours: num(24), Order: num(1), IsActive: &yes},
 		{ConfigID: &py.ID, DayNumber: num(2), Content: str("您好,不知道您是否方便留个联系方式?"), IntervalHours: num(24), Order: num(1), IsActive: &yes},
 		{ConfigID: &py.ID, DayNumber: num(2), Content: str("(停用)"), IntervalHours: num(0), Order: num(0), IsActive: &no},
@@ -96,7 +97,7 @@ func TestControlPlaneRoundTrip(t *testing.T) {
 	win := cadence.Window{QuietStart: "22:00", QuietEnd: "08:00", Loc: clock.Shanghai, DailyCap: 50}
 	st := cadence.State{FirstContactAt: clk.Now(), LastSentAt: clk.Now()}
 	end := clk.Now().Add(10 * 24 * time.Hour)
-	var records []state.RecordInput
+	var records []wire.RecordInput
 	var got []string
 	for {
 		step, ok := cadence.Next(cfg, st, win, 0, clk.Now())
@@ -130,14 +131,14 @@ func TestControlPlaneRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	stored, total, err := db.ListRecords(state.RecordFilter{ConfigID: &py.ID}, 1, 100)
+	stored, total, err := db.ListRecords(wire.RecordFilter{ConfigID: &py.ID}, 1, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if total != len(records) {
 		t.Fatalf("%d records stored after pushing %d twice, want %d", total, len(records), len(records))
 	}
-	byUID := map[string]state.FollowupRecord{}
+	byUID := map[string]wire.FollowupRecord{}
 	for _, r := range stored {
 		byUID[r.UID] = r
 	}

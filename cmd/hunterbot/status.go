@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/config"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 func init() {
@@ -182,7 +182,7 @@ func runStatus(ctx context.Context, args []string) error {
 }
 
 // newestSeen returns the latest last_seen_at, or def when none was seen.
-func newestSeen(accounts []state.Account, def time.Time) time.Time {
+func newestSeen(accounts []wire.Account, def time.Time) time.Time {
 	var newest *time.Time
 	for _, a := range accounts {
 		if a.LastSeenAt != nil && (newest == nil || a.LastSeenAt.After(*newest)) {
@@ -197,7 +197,7 @@ func newestSeen(accounts []state.Account, def time.Time) time.Time {
 
 // fetchAccounts logs in as needed and lists the accounts, turning
 // transport and auth failures into one clear line.
-func fetchAccounts(ctx context.Context, base string, creds operatorCreds, timeout time.Duration) ([]state.Account, error) {
+func fetchAccounts(ctx context.Context, base string, creds operatorCreds, timeout time.Duration) ([]wire.Account, error) {
 	op := client.NewOperator(base, timeout)
 	if creds.Token != "" {
 		op.SetToken(creds.Token)
@@ -209,7 +209,7 @@ func fetchAccounts(ctx context.Context, base string, creds operatorCreds, timeou
 		return nil, explainControlErr(err, base, creds.Source, false)
 	}
 	if accounts == nil {
-		accounts = []state.Account{}
+		accounts = []wire.Account{}
 	}
 	return accounts, nil
 }
@@ -238,7 +238,7 @@ func explainControlErr(err error, base, source string, login bool) error {
 
 // writeStatusTable prints one line per account. now decides staleness and
 // the "last seen" ages.
-func writeStatusTable(w io.Writer, accounts []state.Account, now time.Time, staleAfter time.Duration) error {
+func writeStatusTable(w io.Writer, accounts []wire.Account, now time.Time, staleAfter time.Duration) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tSTATE\tWORKER\tGREETED/PLAN\tREPLIES\tCONTACTS\tLAST SEEN\tLAST ERROR")
 	for _, a := range accounts {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/internal/config"
 	"github.com/hunterbot/hunterbot/state"
@@ -106,12 +107,12 @@ func TestStatusTableFromHeartbeats(t *testing.T) {
 	ctx := context.Background()
 	// acct-old beats, then 5 minutes pass (the manual clock catches up with
 	// the wall clock) and only acct-live and acct-risk beat.
-	if _, err := e.wk.Register(ctx, []state.AccountStatus{{Key: "acct-old", State: "running",
+	if _, err := e.wk.Register(ctx, []wire.AccountStatus{{Key: "acct-old", State: "running",
 		Counters: map[string]int64{"greeted": 3, "planned": 9}}}); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(5 * time.Minute)
-	_, err := e.wk.Heartbeat(ctx, []state.AccountStatus{
+	_, err := e.wk.Heartbeat(ctx, []wire.AccountStatus{
 		{Key: "acct-live", Name: "张三", State: "running", Counters: map[string]int64{"greeted": 12, "planned": 40, "replies": 5, "contacts": 2}},
 		{Key: "acct-risk", State: "paused_risk", LastError: "pages: risk page\n(verify)", Counters: map[string]int64{"greeted": 1, "planned": 40}},
 	})
@@ -151,7 +152,7 @@ func TestStatusTableFromHeartbeats(t *testing.T) {
 func TestStatusJSONWithToken(t *testing.T) {
 	e := newStatusEnv(t)
 	e.clk.Advance(5 * time.Minute)
-	if _, err := e.wk.Heartbeat(context.Background(), []state.AccountStatus{{Key: "a1", State: "needs_login",
+	if _, err := e.wk.Heartbeat(context.Background(), []wire.AccountStatus{{Key: "a1", State: "needs_login",
 		Counters: map[string]int64{"greeted": 7}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestStatusJSONWithToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []state.Account
+	var got []wire.Account
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("--json output is not an account list: %v\n%s", err, out)
 	}
@@ -180,11 +181,11 @@ func TestStatusUsesDemoJSON(t *testing.T) {
 	// The demo's clock is simulated: far from the wall clock. Ages and
 	// staleness are then relative to the newest heartbeat.
 	e.clk.Set(time.Date(2024, 3, 4, 9, 0, 0, 0, time.UTC))
-	if _, err := e.wk.Heartbeat(context.Background(), []state.AccountStatus{{Key: "demo-old", State: "running"}}); err != nil {
+	if _, err := e.wk.Heartbeat(context.Background(), []wire.AccountStatus{{Key: "demo-old", State: "running"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(3 * time.Minute)
-	if _, err := e.wk.Heartbeat(context.Background(), []state.AccountStatus{{Key: "demo-acct", State: "quota_reached"}}); err != nil {
+	if _, err := e.wk.Heartbeat(context.Background(), []wire.AccountStatus{{Key: "demo-acct", State: "quota_reached"}}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -295,7 +296,7 @@ func TestWriteStatusTableEdgeCases(t *testing.T) {
 	now := time.Date(2026, 1, 2, 10, 0, 0, 0, time.UTC)
 	recent := now.Add(-90 * time.Second)
 	var buf bytes.Buffer
-	err := writeStatusTable(&buf, []state.Account{
+	err := writeStatusTable(&buf, []wire.Account{
 		{Key: "never", State: ""},
 		{Key: "fresh", State: "running", LastSeenAt: &recent, LastError: strings.Repeat("x", 200)},
 	}, now, 2*time.Minute)

@@ -1,0 +1,29 @@
+package wire
+
+import (
+	"time"
+)
+
+// Account is one recruiter account as its worker last reported it. Key is
+// the worker-side account name (unique across the fleet); ID is the numeric
+// account_id seed 001 prints on contacts.
+type Account struct {
+	ID         uint64           `json:"id"`
+	Key        string           `json:"key"`
+	WorkerID   string           `json:"worker_id"`
+	Name       string           `json:"name"`
+	State      string           `json:"state"`
+	Counters   map[string]int64 `json:"counters"`
+	LastError  string           `json:"last_error"`
+	LastSeenAt *time.Time       `json:"last_seen_at"`
+	CreatedAt  time.Time        `json:"created_at"`
+}
+
+// AccountStatus is one account in a worker's register/heartbeat report.
+type AccountStatus struct {
+	Key       string           `json:"key"`
+	Name      string           `json:"name"`
+	State     string           `json:"state"`
+	Counters  map[string]int64 `json:"counters"`
+	LastError string           `json:"last_error"`
+}
