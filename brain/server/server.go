@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -56,6 +57,9 @@ type Server struct {
 
 	commit    *committer   // group commits of every write request
 	decisions *decisionLog // write-behind log of filter decisions
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New opens (or creates) <DataDir>/brain.db, registers the configured jobs
@@ -118,11 +122,14 @@ func New(opts Options) (*Server, error) {
 
 // Close folds the pending filter decisions into the store, finishes the
 // queued writes and closes the store. Call it after the HTTP server has
-// stopped serving.
+// stopped serving; later calls return the first call's result.
 func (s *Server) Close() error {
-	derr := s.decisions.close()
-	s.commit.close()
-	return errors.Join(derr, s.db.Close())
+	s.closeOnce.Do(func() {
+		derr := s.decisions.close()
+		s.commit.close()
+		s.closeErr = errors.Join(derr, s.db.Close())
+	})
+	return s.closeErr
 }
 
 // Handler is the HTTP API: every seed-003 route (POST), GET /debug/decisions
