@@ -87,12 +87,19 @@ func (c *committer) run() {
 	}
 }
 
-// gatherWait bounds how long a group waits for the writers of the last one
-// to come back; a fraction of one commit (two fdatasyncs, about 1 ms here).
-const gatherWait = 500 * time.Microsecond
+// A group smaller than its target keeps waiting while writers keep
+// arriving (each within gatherWait of the previous one), gatherMax at most
+// (one commit, two fdatasyncs, takes about 1 ms on this disk). On a
+// busy machine the writers of the last group come back late and one by one;
+// a single fixed wait would either cut them off or keep the early ones
+// waiting for nobody.
+const (
+	gatherWait = 300 * time.Microsecond
+	gatherMax  = 2 * time.Millisecond
+)
 
-// gather adds the queued requests to group, then waits up to gatherWait
-// for more while the group is smaller than target.
+// gather adds the queued requests to group, then, while the group is
+// smaller than target, waits for more (see gatherWait).
 func (c *committer) gather(group []*txReq, target int) []*txReq {
 	for len(group) < maxGroup {
 		select {
@@ -109,8 +116,10 @@ func (c *committer) gather(group []*txReq, target int) []*txReq {
 	if len(group) >= target {
 		return group
 	}
-	timer := time.NewTimer(gatherWait)
-	defer timer.Stop()
+	deadline := time.NewTimer(gatherMax)
+	defer deadline.Stop()
+	idle := time.NewTimer(gatherWait)
+	defer idle.Stop()
 	for len(group) < target {
 		select {
 		case r, ok := <-c.reqs:
@@ -118,7 +127,10 @@ func (c *committer) gather(group []*txReq, target int) []*txReq {
 				return group
 			}
 			group = append(group, r)
-		case <-timer.C:
+			idle.Reset(gatherWait)
+		case <-idle.C:
+			return group
+		case <-deadline.C:
 			return group
 		}
 	}
