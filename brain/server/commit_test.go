@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -111,5 +112,40 @@ func TestCommitterRefusesAfterClose(t *testing.T) {
 	c.close()
 	if err := c.update(func(*bolt.Tx) error { return nil }); !errors.Is(err, errClosed) {
 		t.Fatalf("update after close = %v", err)
+	}
+}
+
+// TestCommitterSharesOneCommit: writers that queue while a commit is in
+// progress are all committed by the next single transaction.
+func TestCommitterSharesOneCommit(t *testing.T) {
+	c := newCommitter(openTestDB(t))
+	defer c.close()
+	started, release := make(chan struct{}), make(chan struct{})
+	go c.update(func(*bolt.Tx) error {
+		close(started)
+		<-release
+		return nil
+	})
+	<-started
+	const n = 20
+	ids := make(chan int, n)
+	for range n {
+		go func() {
+			c.update(func(tx *bolt.Tx) error {
+				ids <- tx.ID()
+				return tx.Bucket([]byte("b")).Put([]byte(strconv.Itoa(tx.ID())), nil)
+			})
+		}()
+	}
+	for len(c.reqs) < n {
+		runtime.Gosched()
+	}
+	close(release)
+	seen := map[int]bool{}
+	for range n {
+		seen[<-ids] = true
+	}
+	if len(seen) != 1 {
+		t.Fatalf("%d queued writers were committed by %d transactions; want 1", n, len(seen))
 	}
 }
