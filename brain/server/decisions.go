@@ -59,7 +59,7 @@ type decisionLog struct {
 	sealed  []string // segments whose records are all in pending
 	pending []pendingDecision
 	seq     uint64 // last sequence number handed out
-	err     error  // sticky append error: the segment is unusable
+	broken  bool   // a write failed: the current segment may end in a torn record
 
 	kick chan struct{}
 	stop chan struct{}
@@ -190,19 +190,22 @@ func readSegment(path string) ([]pendingDecision, error) {
 func (d *decisionLog) add(acct string, val []byte) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.err != nil {
-		return d.err
-	}
 	if d.f == nil {
 		return errClosed
+	}
+	if d.broken {
+		if err := d.rotateLocked(); err != nil {
+			return fmt.Errorf("decision log: %w", err)
+		}
 	}
 	seq := d.seq + 1
 	k := seqKey(acct, seq)
 	if _, err := d.f.Write(appendRecord(nil, k, val)); err != nil {
-		// A short write leaves a torn record that ends the segment at
-		// replay; nothing after it could be read back, so stop appending.
-		d.err = fmt.Errorf("decision log: %w", err)
-		return d.err
+		// A short write leaves a torn record, which ends the segment at
+		// replay: nothing may follow it, so the next decision starts a
+		// new segment. This one is answered with the error.
+		d.broken = true
+		return fmt.Errorf("decision log: %w", err)
 	}
 	d.seq = seq
 	d.pending = append(d.pending, pendingDecision{key: k, val: val})
@@ -212,6 +215,19 @@ func (d *decisionLog) add(acct string, val []byte) error {
 		default:
 		}
 	}
+	return nil
+}
+
+// rotateLocked seals the current segment (its records are all pending)
+// and starts the next one. d.mu is held.
+func (d *decisionLog) rotateLocked() error {
+	nf, err := d.create(d.segN + 1)
+	if err != nil {
+		return err
+	}
+	d.f.Close()
+	d.sealed = append(d.sealed, filepath.Join(d.dir, segmentName(d.segN)))
+	d.f, d.segN, d.broken = nf, d.segN+1, false
 	return nil
 }
 
@@ -244,19 +260,12 @@ func (d *decisionLog) fold() error {
 		d.mu.Unlock()
 		return nil
 	}
+	if err := d.rotateLocked(); err != nil {
+		d.mu.Unlock()
+		return err
+	}
 	batch := d.pending
 	d.pending = nil
-	if d.err == nil {
-		nf, err := d.create(d.segN + 1)
-		if err != nil {
-			d.pending = batch
-			d.mu.Unlock()
-			return err
-		}
-		d.f.Close()
-		d.sealed = append(d.sealed, filepath.Join(d.dir, segmentName(d.segN)))
-		d.f, d.segN = nf, d.segN+1
-	}
 	sealed := d.sealed
 	d.sealed = nil
 	d.mu.Unlock()

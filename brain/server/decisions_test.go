@@ -159,3 +159,38 @@ func TestAppendDecisionMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestDecisionLogRecoversFromAFailedWrite: a failed append is answered
+// with an error, the next decision goes to a fresh segment (a torn record
+// would hide anything after it at replay), and every acknowledged decision
+// reaches the store.
+func TestDecisionLogRecoversFromAFailedWrite(t *testing.T) {
+	dir := t.TempDir()
+	db := openDecisionsDB(t, dir)
+	defer db.Close()
+	d, err := openDecisionLog(dir, db, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	if err := d.add("acct", []byte(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	d.f.Close() // the next write fails, as on a full or failing disk
+	if err := d.add("acct", []byte(`{"n":"lost"}`)); err == nil {
+		t.Fatal("a failed write was acknowledged")
+	}
+	if err := d.add("acct", []byte(`{"n":2}`)); err != nil {
+		t.Fatalf("after a failed write: %v", err)
+	}
+	if err := d.fold(); err != nil {
+		t.Fatal(err)
+	}
+	got := storedDecisions(t, db)
+	if len(got) != 2 || got[string(seqKey("acct", 1))] != `{"n":1}` || got[string(seqKey("acct", 2))] != `{"n":2}` {
+		t.Fatalf("stored = %q; want the two acknowledged decisions", got)
+	}
+	if segs, _, _ := listSegments(dir); len(segs) != 1 {
+		t.Fatalf("segments after the fold: %v; want only the current one", segs)
+	}
+}
