@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -35,6 +36,12 @@ type committer struct {
 
 	mu     sync.RWMutex // held for sending; Close takes it to close reqs
 	closed bool
+
+	// keepTail's state, used by the committer goroutine only.
+	file    *os.File // a second descriptor of the store, for the zeros
+	used    int64    // bbolt's high-water mark after the last commit
+	tailEnd int64    // end of the zeros written
+	tailErr error    // last failure to extend the file (tried again later)
 }
 
 type txReq struct {
@@ -71,6 +78,10 @@ func (c *committer) close() {
 	}
 	c.mu.Unlock()
 	<-c.done
+	if c.file != nil {
+		c.file.Close()
+		c.file = nil
+	}
 }
 
 func (c *committer) run() {
@@ -79,6 +90,9 @@ func (c *committer) run() {
 	for r := range c.reqs {
 		group := c.gather([]*txReq{r}, target)
 		c.commit(group)
+		if err := c.keepTail(); err != nil {
+			c.tailErr = err // tried again after the next commit
+		}
 		// The writers of this group plus those who queued meanwhile are
 		// the current concurrency: they will be back shortly, and
 		// without waiting for them two halves of the writers would take
@@ -147,6 +161,7 @@ func (c *committer) commit(group []*txReq) {
 					return err
 				}
 			}
+			c.used = tx.Size() // before the commit's own allocations: keepTail checks again
 			return nil
 		})
 		switch {
@@ -177,4 +192,60 @@ func safeCall(fn func(tx *bolt.Tx) error, tx *bolt.Tx) (err error) {
 		}
 	}()
 	return fn(tx)
+}
+
+// The file's tail. bbolt grows its file with ftruncate, so the pages a
+// commit appends land in holes, and the commit's fdatasync must then also
+// journal the new blocks: on this machine's ext4 disk, under load, 2–5 ms
+// instead of 0.7–1 ms for rewriting allocated blocks. keepTail keeps
+// tailMin to tailChunk bytes of written zeros past the end of bbolt's data,
+// so appended pages are rewrites. It runs in a write transaction (rolled
+// back), so no commit can grow or write the file meanwhile, and it only
+// writes past the file's end, where bbolt has nothing: pages at or beyond
+// the high-water mark are never read.
+const (
+	tailMin   = 2 << 20
+	tailChunk = 8 << 20
+)
+
+var errRollback = errors.New("rollback")
+
+func (c *committer) keepTail() error {
+	if c.tailEnd-c.used >= tailMin {
+		return nil // known from the last commit: nothing to do
+	}
+	if c.file == nil {
+		f, err := os.OpenFile(c.db.Path(), os.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		c.file = f
+	}
+	err := c.db.Update(func(tx *bolt.Tx) error {
+		st, err := c.file.Stat()
+		if err != nil {
+			return err
+		}
+		used := tx.Size()
+		end := max(st.Size(), used)
+		c.used, c.tailEnd = used, end
+		if end-used >= tailMin {
+			return errRollback
+		}
+		zeros := make([]byte, 1<<20)
+		for ; end < used+tailChunk; end += int64(len(zeros)) {
+			if _, err := c.file.WriteAt(zeros, end); err != nil {
+				return err
+			}
+		}
+		if err := c.file.Sync(); err != nil {
+			return err
+		}
+		c.tailEnd = end
+		return errRollback
+	})
+	if errors.Is(err, errRollback) {
+		return nil
+	}
+	return err
 }
