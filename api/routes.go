@@ -68,6 +68,7 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.keywordRuleRoutes()...)
 	rs = append(rs, s.releaseRoutes()...)
 	rs = append(rs, s.alertRoutes()...)
+	rs = append(rs, s.replayRoutes()...) // replay.go
 	return rs
 }
 

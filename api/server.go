@@ -40,6 +40,7 @@ type Store interface {
 	keywordRuleStore
 	releaseStore
 	alertStore
+	replayStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 

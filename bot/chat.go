@@ -23,6 +23,10 @@ const (
 	StepFinish       = "finish"
 	StepAlgoAbnormal = "algo_abnormal"
 	StepNeedEnsure   = "need_ensure"
+	// StepNeedContactNoWechat (reference v3.0) asks for a contact other
+	// than WeChat; StepInit carries text like normal_chat.
+	StepNeedContactNoWechat = brain.StepNeedContactNoWechat
+	StepInit                = brain.StepInit
 )
 
 // chatPass reads the chat list and handles every conversation whose last
@@ -385,11 +389,13 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 		// The brain is down: try again on a later pass.
 		a.Log.Warn().Err(err).Str("candidate", conv.CandidateID).Msg("brain chat failed")
 		conv.RetryAt = a.Clock.Now().Add(2 * time.Minute)
+		a.chatRefused(conv, err) // parking.go
 		return true, a.saveConversation(*conv)
 	}
+	conv.BrainRefusals = 0
 	lines := h.segments(reply.NextStepContent)
 	switch reply.NextStep {
-	case StepNormalChat, StepNeedContact:
+	case StepNormalChat, StepNeedContact, StepNeedContactNoWechat, StepInit:
 		if len(lines) == 0 {
 			a.Log.Warn().Str("candidate", conv.CandidateID).Str("step", reply.NextStep).Msg("brain returned no text; sending nothing")
 		}
@@ -417,8 +423,8 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 				return true, err
 			}
 		}
-		if reply.NextStep == StepNeedContact {
-			if err := a.requestContacts(ctx, conv, lastUser); err != nil {
+		if reply.NextStep == StepNeedContact || reply.NextStep == StepNeedContactNoWechat {
+			if err := a.requestContacts(ctx, conv, lastUser, reply.NextStep == StepNeedContactNoWechat); err != nil {
 				return true, err
 			}
 		}
@@ -460,7 +466,7 @@ func (a *Agent) spaceReply(ctx context.Context, conv *Conversation, h Hosting) e
 func toBrainHistory(items []HistoryItem) []brain.ChatMessage {
 	out := make([]brain.ChatMessage, len(items))
 	for i, it := range items {
-		out[i] = brain.ChatMessage{Speaker: string(it.Speaker), Msg: it.Msg, Time: it.Time}
+		out[i] = brain.ChatMessage{Speaker: string(it.Speaker), Msg: it.Msg, Time: brain.MsgTime(it.Time)}
 	}
 	return out
 }
@@ -566,8 +572,23 @@ func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Tur
 }
 
 // requestContacts clicks the configured toolbar requests once each.
-func (a *Agent) requestContacts(ctx context.Context, conv *Conversation, after int64) error {
-	for _, k := range a.cfg.ContactRequests {
+//
+// noWechat (the reference's need_contact_without_wx) leaves out the WeChat
+// request; when nothing else is configured it asks for the phone.
+func (a *Agent) requestContacts(ctx context.Context, conv *Conversation, after int64, noWechat bool) error {
+	kinds := a.cfg.ContactRequests
+	if noWechat {
+		kinds = nil
+		for _, k := range a.cfg.ContactRequests {
+			if pages.Exchange(k) != pages.ExchangeWechat {
+				kinds = append(kinds, k)
+			}
+		}
+		if len(kinds) == 0 {
+			kinds = []string{string(pages.ExchangePhone)}
+		}
+	}
+	for _, k := range kinds {
 		kind := pages.Exchange(k)
 		if (kind == pages.ExchangeWechat && conv.Wechat != "") || (kind == pages.ExchangePhone && conv.Phone != "") ||
 			(kind == pages.ExchangeResume && conv.CVFile != "") {

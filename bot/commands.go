@@ -104,6 +104,12 @@ func (a *Agent) applyCommands() error {
 						return err
 					}
 				}
+			case wire.CommandReplayParked:
+				n, err := tx.Replay(a.cfg.ID, a.brainAccount)
+				if err != nil {
+					return err
+				}
+				reason = fmt.Sprintf("%d parked item(s) replayed", n)
 			default:
 				done, reason = false, "unknown command kind "+strconv.Quote(cmd.Kind)
 			}

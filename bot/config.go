@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/internal/config"
 	"github.com/hunterbot/hunterbot/internal/logging"
 )
@@ -50,6 +51,9 @@ type BrainConfig struct {
 	Token        string        `yaml:"token"`
 	PlatformType string        `yaml:"platform_type"` // default "boss"
 	Timeout      time.Duration `yaml:"timeout"`
+	// Dialect is auto (default: probed), builtin, v2 or v3 (the reference's
+	// code lines); see docs/brain.md.
+	Dialect string `yaml:"dialect"`
 }
 
 // ControlConfig locates the control plane.
@@ -124,6 +128,9 @@ func (c *Config) Validate() error {
 		if err := checkURL(u); err != nil {
 			return fmt.Errorf("%s: %w", key, err)
 		}
+	}
+	if _, err := brain.ParseDialect(c.Brain.Dialect); err != nil {
+		return err
 	}
 	if len(c.Accounts) == 0 {
 		return fmt.Errorf("accounts: at least one account is required")

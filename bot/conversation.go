@@ -66,6 +66,9 @@ type Conversation struct {
 	// brain outage).
 	RetryAt   time.Time `json:"retry_at,omitzero"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// BrainRefusals counts consecutive chat calls the brain answered with
+	// a refusal (ret != 0 or the reference's exception); see parking.go.
+	BrainRefusals int `json:"brain_refusals,omitempty"`
 }
 
 // rememberSent records one of our texts.

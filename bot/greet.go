@@ -200,7 +200,7 @@ func (a *Agent) considerGeek(ctx context.Context, list RecommendList, task brain
 	if err != nil || known {
 		return false, err
 	}
-	if task.Filter {
+	if task.Filter.Ask {
 		touch, err := a.Brain.Filter(ctx, brain.FilterRequest{AccountID: a.brainAccount, JobID: task.JobID,
 			CandidateID: cid, CandidateInfo: g.Raw})
 		if err != nil {

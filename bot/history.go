@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/pages"
 )
 
@@ -140,7 +140,8 @@ func IsEcho(text string, ownTexts []string) bool {
 type HistoryItem struct {
 	Speaker Speaker `json:"speaker"`
 	Msg     string  `json:"msg"`
-	Time    string  `json:"time,omitempty"`
+	// Time is epoch milliseconds, the reference's format (0: unknown).
+	Time int64 `json:"time,omitempty"`
 }
 
 // BrainHistory converts turns to the brain's historyMsg, dropping empty
@@ -154,7 +155,7 @@ func BrainHistory(turns []Turn, ownTexts []string) []HistoryItem {
 		if t.Speaker == User && IsEcho(t.Text, ownTexts) {
 			continue
 		}
-		out = append(out, HistoryItem{Speaker: t.Speaker, Msg: t.Text, Time: t.Time.In(clock.Shanghai).Format("2006-01-02 15:04:05")})
+		out = append(out, HistoryItem{Speaker: t.Speaker, Msg: t.Text, Time: int64(brain.MsgTimeOf(t.Time))})
 	}
 	return out
 }

@@ -67,8 +67,9 @@ func TestBrainHistoryDropsEchoes(t *testing.T) {
 	if len(h) != 2 || h[0].Speaker != Robot || h[1].Speaker != User || h[1].Msg != "好的" {
 		t.Fatalf("history = %+v", h)
 	}
-	if h[0].Time != "2024-11-22 09:46:41" {
-		t.Fatalf("time = %q, want Asia/Shanghai wall time", h[0].Time)
+	// The reference divides time by 1000: epoch milliseconds of the site message.
+	if h[0].Time != 1732240001000 {
+		t.Fatalf("time = %d, want the message's epoch milliseconds", h[0].Time)
 	}
 }
 

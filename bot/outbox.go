@@ -28,8 +28,8 @@ func (f DelivererFunc) Deliver(ctx context.Context, item worker.OutboxItem) erro
 	return f(ctx, item)
 }
 
-// ErrPermanent marks a delivery error that retrying cannot fix (the receiver
-// rejected the payload). Such items are parked with the longest backoff and
+// ErrPermanent marks a delivery error that retrying cannot fix (the item
+// cannot even be sent). Such items are parked at once (parking.go) and
 // logged as errors for an operator, never dropped silently.
 var ErrPermanent = errors.New("permanent delivery failure")
 
@@ -39,6 +39,12 @@ type OutboxOptions struct {
 	MinBackoff time.Duration // first retry delay [2s]
 	MaxBackoff time.Duration // retry delay cap [10m]
 	Idle       time.Duration // how long to sleep when nothing is due [5s]
+	// RejectAttempts is how many times an item the receiver rejects for a
+	// reason in its data (ErrRejectedData) is tried before it is parked [5].
+	RejectAttempts int
+	// OnPark, when set, is called after an item was parked (an account
+	// alert). It must not block.
+	OnPark func(worker.ParkedItem)
 }
 
 // Outbox delivers the worker.db outbox in enqueue order per target, with
@@ -69,6 +75,9 @@ func NewOutbox(db *worker.DB, clk clock.Clock, log zerolog.Logger, deliverers ma
 	}
 	if opts.Idle <= 0 {
 		opts.Idle = 5 * time.Second
+	}
+	if opts.RejectAttempts <= 0 {
+		opts.RejectAttempts = DefaultRejectAttempts
 	}
 	return &Outbox{
 		db: db, clk: clk, log: log.With().Str("component", "outbox").Logger(),
@@ -147,7 +156,16 @@ func (o *Outbox) Pass(ctx context.Context) (int, error) {
 				delivered++
 				continue
 			}
-			next := o.clk.Now().Add(o.backoff(it.Attempts, errors.Is(derr, ErrPermanent)))
+			parked, err := o.park(it, derr) // parking.go
+			if err != nil {
+				return delivered, err
+			}
+			if parked || errors.Is(derr, ErrRejectedData) {
+				// The receiver is up and answered about this item only:
+				// the items behind it go on.
+				continue
+			}
+			next := o.clk.Now().Add(o.backoff(it.Attempts, false))
 			if err := o.db.Update(func(tx *worker.Tx) error { return tx.Retry(it.Seq, derr, next) }); err != nil {
 				return delivered, err
 			}

@@ -92,7 +92,9 @@ type BrainReporter interface {
 }
 
 // BrainDeliverer delivers brain outbox items, passing the item key as the
-// idempotency key. A ret:-1 rejection is permanent; anything else retries.
+// idempotency key. An answer refusing the item (ret != 0, or the
+// reference's exception envelope) is ErrRejectedData: retried a few times,
+// then parked; outages retry without bound.
 func BrainDeliverer(b BrainReporter) Deliverer {
 	return DelivererFunc(func(ctx context.Context, it worker.OutboxItem) error {
 		idem := brain.WithIdempotencyKey(it.Key)
@@ -128,10 +130,7 @@ func BrainDeliverer(b BrainReporter) Deliverer {
 		default:
 			return fmt.Errorf("%w: unknown brain item kind %q", ErrPermanent, it.Kind)
 		}
-		if errors.Is(err, brain.ErrRejected) {
-			return fmt.Errorf("%w: %v", ErrPermanent, err)
-		}
-		return err
+		return brainRejection(err) // parking.go
 	})
 }
 

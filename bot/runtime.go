@@ -77,8 +77,12 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 	rt.db = db
 	rt.closes = append(rt.closes, func() { _ = db.Close() })
 	logger := opts.Log
+	dialect, err := brain.ParseDialect(cfg.Brain.Dialect)
+	if err != nil {
+		return nil, err
+	}
 	bc, err := brain.New(brain.Options{BaseURL: cfg.Brain.URL, Token: cfg.Brain.Token, Timeout: cfg.Brain.Timeout,
-		Clock: opts.Clock, Logger: &logger})
+		Clock: opts.Clock, Logger: &logger, Dialect: dialect})
 	if err != nil {
 		return nil, fmt.Errorf("brain client: %w", err)
 	}
@@ -326,11 +330,13 @@ func (rt *Runtime) pull(ctx context.Context) {
 
 func (rt *Runtime) beat(ctx context.Context) {
 	statuses := make([]wire.AccountStatus, 0, len(rt.agents))
+	parked := rt.parkedCounts() // parking.go
 	for _, a := range rt.agents {
 		s := a.Status()
 		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: s.State, LastError: s.LastError,
 			Counters: map[string]int64{"greeted": int64(s.Greeted), "planned": int64(s.Planned),
-				"replies": int64(s.Replies), "contacts": int64(s.Contacts)}})
+				"replies": int64(s.Replies), "contacts": int64(s.Contacts),
+				wire.CounterParked: int64(parked[s.Account] + parked[a.brainAccount])}})
 	}
 	if _, err := rt.ctrl.Heartbeat(ctx, statuses); err != nil && !errors.Is(err, context.Canceled) {
 		rt.opts.Log.Warn().Err(err).Msg("heartbeat to the control plane failed")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -48,6 +49,13 @@ type Options struct {
 	Logger *zerolog.Logger
 	// HTTPClient overrides the transport (tests, proxies).
 	HTTPClient *http.Client
+	// Dialect fixes the server's dialect; "" or DialectAuto probes it on
+	// first need (see Detect).
+	Dialect Dialect
+	// ManageCookie is the v3.0 console's user_name cookie (from its
+	// /backend/manage/login), sent on the /backend/manage/ registration
+	// routes only.
+	ManageCookie string
 }
 
 // Client calls a seed-003 brain. It is safe for concurrent use.
@@ -67,6 +75,10 @@ type Client struct {
 	max     time.Duration
 	clk     clock.Clock
 	log     zerolog.Logger
+	cookie  string
+
+	dmu     sync.Mutex
+	dialect Dialect
 }
 
 // New returns a client for opts.BaseURL.
@@ -81,6 +93,14 @@ func New(opts Options) (*Client, error) {
 		max:     opts.BackoffMax,
 		clk:     opts.Clock,
 		log:     zerolog.Nop(),
+		cookie:  opts.ManageCookie,
+		dialect: opts.Dialect,
+	}
+	if c.dialect == "" {
+		c.dialect = DialectAuto
+	}
+	if _, err := ParseDialect(string(c.dialect)); err != nil {
+		return nil, err
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -214,6 +234,9 @@ func (c *Client) attempt(ctx context.Context, cl call, attempt int, out any) (er
 	r := c.rc.R().SetContext(actx)
 	if cl.idemKey != "" {
 		r.SetHeader("Idempotency-Key", cl.idemKey)
+	}
+	if c.cookie != "" && strings.HasPrefix(cl.path, "/backend/manage/") {
+		r.SetCookie(&http.Cookie{Name: "user_name", Value: c.cookie})
 	}
 	if cl.form != nil {
 		f := cl.form

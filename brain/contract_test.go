@@ -103,7 +103,7 @@ func TestContract(t *testing.T) {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() { ts.Close(); srv.Close() })
 	rec := &recorder{}
-	c, err := brain.New(brain.Options{BaseURL: ts.URL, MaxRetries: -1, HTTPClient: &http.Client{Transport: rec}})
+	c, err := brain.New(brain.Options{BaseURL: ts.URL, MaxRetries: -1, Dialect: brain.DialectBuiltin, HTTPClient: &http.Client{Transport: rec}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestContract(t *testing.T) {
 		{"job_query_unknown", func() error { _, err := c.QueryJob(ctx, "boss", "404"); return err }, wantErr(brain.ErrNoRet)},
 		{"account_register", func() error {
 			id, err := c.RegisterAccount(ctx, brain.AccountRegisterRequest{PlatformType: "boss", PlatformID: "27175761", Jobs: []string{job},
-				Desc: "北京一号", TaskConfig: map[string]brain.TaskConfig{job: {HelloSum: 50, Filter: true, TouchMsg: "您好",
+				Desc: "北京一号", TaskConfig: brain.TaskConfigs{job: {HelloSum: 50, Filter: brain.FilterBool(true), TouchMsg: "您好",
 					TimeMount: []brain.TimeMount{{Time: "09:00", Mount: 25}, {Time: "16:00", Mount: 25}}}}})
 			if err != nil {
 				return err

@@ -1,12 +1,19 @@
 package brain
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // RegisterJob registers a job and returns its jobID. Sent once (a replay
 // of a lost answer would be rejected as a duplicate; QueryJob recovers).
 func (c *Client) RegisterJob(ctx context.Context, req JobRegisterRequest) (string, error) {
+	path, _, err := c.registerPaths(ctx)
+	if err != nil {
+		return "", err
+	}
 	var d JobIDData
-	err := c.postJSON(ctx, PathJobRegister, "", false, req, &d, nil)
+	err = c.postJSON(ctx, path, "", false, req, &d, nil)
 	return d.JobID, err
 }
 
@@ -20,8 +27,12 @@ func (c *Client) QueryJob(ctx context.Context, platformType, platformID string) 
 // RegisterAccount registers (or, on the built-in brain, updates) an
 // account and returns its accountID. Sent once.
 func (c *Client) RegisterAccount(ctx context.Context, req AccountRegisterRequest) (string, error) {
+	_, path, err := c.registerPaths(ctx)
+	if err != nil {
+		return "", err
+	}
 	var d AccountIDData
-	err := c.postJSON(ctx, PathAccountRegister, "", false, req, &d, nil)
+	err = c.postJSON(ctx, path, "", false, req, &d, nil)
 	return d.AccountID, err
 }
 
@@ -56,6 +67,9 @@ func (c *Client) Filter(ctx context.Context, req FilterRequest) (bool, error) {
 // derives its answer from the history it is given).
 func (c *Client) Chat(ctx context.Context, req ChatRequest) (ChatData, error) {
 	var d ChatData
+	if c.Dialect() == DialectV3 {
+		req.HistoryMsg = historyInSeconds(req.HistoryMsg)
+	}
 	err := c.postJSON(ctx, PathChat, req.AccountID, true, req, &d, nil)
 	return d, err
 }
@@ -75,11 +89,22 @@ func (c *Client) SubmitResult(ctx context.Context, req ResultRequest, opts ...Ca
 }
 
 // RecallList returns the candidates among req.CandidateIDs that need a
-// recall message now. Retried.
+// recall message now. Retried. The reference's v3.0 answers the ids of
+// "independent" accounts as "<accountID>_<id>"; they are returned as the
+// ids that were asked about.
 func (c *Client) RecallList(ctx context.Context, req RecallListRequest) ([]Recall, error) {
 	var d []Recall
 	err := c.postJSON(ctx, PathRecallList, req.AccountID, true, req, &d, nil)
-	return d, err
+	if err != nil {
+		return nil, err
+	}
+	prefix := req.AccountID + "_"
+	for i := range d {
+		if id, ok := strings.CutPrefix(d[i].CandidateID, prefix); ok && req.AccountID != "" {
+			d[i].CandidateID = id
+		}
+	}
+	return d, nil
 }
 
 // RecallResult records that a recall message was sent. Sent exactly once:
@@ -91,7 +116,7 @@ func (c *Client) RecallResult(ctx context.Context, req RecallResultRequest, opts
 // WechatTaskToDo returns the account's pending WeChat tasks. Retried.
 func (c *Client) WechatTaskToDo(ctx context.Context, accountID string) ([]WechatTask, error) {
 	var d WechatTaskList
-	err := c.postJSON(ctx, PathWechatTaskToDo, accountID, true, WechatTaskToDoRequest{AccountID: accountID}, &d, nil)
+	err := c.postJSON(ctx, PathWechatTaskToDo, accountID, true, WechatTaskToDoRequest{AccountID: accountID, AccountIDOld: accountID}, &d, nil)
 	return d.TaskList, err
 }
 

@@ -38,6 +38,12 @@ const (
 	StepFinish       = "finish"
 	StepAlgoAbnormal = "algo_abnormal"
 	StepNeedEnsure   = "need_ensure"
+	// StepNeedContactNoWechat (v3.0): ask for a contact other than WeChat
+	// (phone or résumé).
+	StepNeedContactNoWechat = "need_contact_without_wx"
+	// StepInit is a status the reference can echo before any robot turn;
+	// its content, if any, is sent like normal_chat.
+	StepInit = "init"
 )
 
 // Speakers of chat history items.
@@ -66,11 +72,22 @@ type JobRegisterRequest struct {
 	JobConfig    *JobConfig `json:"jobConfig,omitempty"`
 }
 
-// JobConfig is the optional per-job configuration the built-in brain uses
-// for its replies and its filter (ignored by servers that do not know it).
+// JobConfig is the optional per-job configuration: the built-in brain's
+// texts and filter_args, and the reference's touch_msg and filter_config.
+// It decodes the reference's key names too (see compat.go).
 type JobConfig struct {
 	Texts      JobTexts   `json:"texts" yaml:"texts"`
 	FilterArgs FilterArgs `json:"filter_args" yaml:"filter_args"`
+	// TouchMsg is the greeting text (the reference's task/report needs it).
+	TouchMsg string `json:"touch_msg,omitempty" yaml:"touch_msg"`
+	// FilterConfig names one of the reference's filters (see
+	// ReferenceFilterNames); its fixed criteria apply when filter_args is
+	// empty.
+	FilterConfig string `json:"filter_config,omitempty" yaml:"filter_config"`
+	// GroupMsg names the reference's WeCom group for captured contacts
+	// (v2.0's candidate/result raises without it); the built-in brain
+	// keeps it and does not use it.
+	GroupMsg string `json:"group_msg,omitempty" yaml:"-"`
 }
 
 // JobTexts are the per-job reply texts of the built-in brain. Empty fields
@@ -126,6 +143,9 @@ type FilterArgs struct {
 	ApplyStatus []string `json:"apply_status,omitempty" yaml:"apply_status"`
 	// ActiveWithinHours: activeTime must be this recent (刚刚活跃 always passes).
 	ActiveWithinHours int `json:"active_within_hours,omitempty" yaml:"active_within_hours"`
+	// Unapplied lists reference criteria that were accepted but have no
+	// counterpart on a BOSS card (ex_company, cur_company, languages).
+	Unapplied []string `json:"unapplied,omitempty" yaml:"-"`
 }
 
 // JobQueryRequest is the body of /recruit/job/query.
@@ -144,17 +164,19 @@ type AccountRegisterRequest struct {
 	PlatformType string   `json:"platformType"`
 	PlatformID   string   `json:"platformID"`
 	Jobs         []string `json:"jobs"`
-	// TaskConfig holds the daily task per jobID (built-in brain extension).
-	TaskConfig map[string]TaskConfig `json:"taskConfig,omitempty"`
-	Desc       string                `json:"desc,omitempty"`
+	// TaskConfig holds the daily task per jobID; it travels as the
+	// reference's list. Absent, the server generates DefaultTaskConfig.
+	TaskConfig TaskConfigs `json:"taskConfig,omitempty"`
+	Desc       string      `json:"desc,omitempty"`
 }
 
 // TaskConfig is an account's daily greeting plan for one job.
 type TaskConfig struct {
 	HelloSum  int         `json:"helloSum" yaml:"helloSum"`
 	TimeMount []TimeMount `json:"timeMount" yaml:"timeMount"`
-	// Filter tells the bot whether to ask /candidate/filter before greeting.
-	Filter bool `json:"filter" yaml:"filter"`
+	// Filter tells the bot whether to ask /candidate/filter before
+	// greeting: a bool, or the reference's criteria object (ask).
+	Filter TaskFilter `json:"filter" yaml:"filter"`
 	// TouchMsg is the greeting text the account sends (when the site lets it).
 	TouchMsg string `json:"touch_msg" yaml:"touch_msg"`
 }
@@ -189,8 +211,8 @@ type Task struct {
 	TaskType  string      `json:"taskType"`
 	HelloSum  int         `json:"helloSum"`
 	TimeMount []TimeMount `json:"timeMount"`
-	Filter    bool        `json:"filter"`
-	TouchMsg  string      `json:"touch_msg"`
+	Filter    TaskFilter  `json:"filter"`
+	TouchMsg  string      `json:"touch_msg,omitempty"`
 }
 
 // TaskFetchData is the data of task/fetch.
@@ -239,7 +261,8 @@ type FilterData struct {
 type ChatMessage struct {
 	Speaker string `json:"speaker"`
 	Msg     string `json:"msg"`
-	Time    string `json:"time,omitempty"`
+	// Time is epoch milliseconds (0: omitted).
+	Time MsgTime `json:"time,omitempty"`
 }
 
 // ChatRequest is the body of /recruit/candidate/chat.
@@ -293,14 +316,18 @@ type RecallResultRequest struct {
 	CandidateID string `json:"candidateID"`
 }
 
-// WechatTaskToDoRequest is the body of /wechat/candidate/taskToDo.
+// WechatTaskToDoRequest is the body of /wechat/candidate/taskToDo. The
+// reference reads accountID, earlier built-in brains account_id; the
+// client sends both.
 type WechatTaskToDoRequest struct {
-	AccountID string `json:"account_id"`
+	AccountID    string `json:"accountID"`
+	AccountIDOld string `json:"account_id,omitempty"`
 }
 
-// WechatTaskList is the data of taskToDo.
+// WechatTaskList is the data of taskToDo: {"task":[…]} from the
+// reference, both keys from the built-in brain (see compat.go).
 type WechatTaskList struct {
-	TaskList []WechatTask `json:"task_list"`
+	TaskList []WechatTask
 }
 
 // WechatTask groups pending tasks of one type.

@@ -64,6 +64,16 @@ type Options struct {
 	// Middleware, when set, wraps the handler of "control", "sim" and
 	// "brain" (tests use it to take a service down).
 	Middleware func(component string, h http.Handler) http.Handler
+	// BrainUnconfigured starts the built-in brain without the scenario's
+	// jobs and accounts: tests register them through the brain's API (in
+	// the reference's request shapes).
+	BrainUnconfigured bool
+	// BrainPlatformType is the worker's brain.platform_type (default
+	// "boss"; the reference names BOSS "Boss").
+	BrainPlatformType string
+	// WorkerHook, when set, adjusts the worker configuration before the
+	// worker is built (the live reference test points it at another brain).
+	WorkerHook func(*bot.Config)
 }
 
 // Info is what the demo writes to <data>/demo.json for scripts.
@@ -152,8 +162,12 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	}
 	// The built-in brain, configured from the scenario.
 	brainLog := log.With().Str("component", "brain").Logger()
+	brainCfg := BrainConfig(opts.Scenario, opts.HelloSum, !opts.AllAtOnce)
+	if opts.BrainUnconfigured {
+		brainCfg = &brainserver.Config{}
+	}
 	d.Brain, err = brainserver.New(brainserver.Options{DataDir: filepath.Join(opts.DataDir, "brain"),
-		Config: BrainConfig(opts.Scenario, opts.HelloSum, !opts.AllAtOnce), Clock: opts.Clock, Logger: &brainLog})
+		Config: brainCfg, Clock: opts.Clock, Logger: &brainLog})
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +198,10 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	// One worker running every scenario account.
 	cfg := WorkerConfig(opts.Scenario, d.SimURL, d.BrainURL, d.ControlURL, workerToken, filepath.Join(opts.DataDir, "worker"))
 	cfg.Browser.RecycleEvery = opts.RecycleEvery
+	cfg.Brain.PlatformType = opts.BrainPlatformType
+	if opts.WorkerHook != nil {
+		opts.WorkerHook(cfg)
+	}
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].Pacing = opts.Pacing
 		if opts.Hosting != nil {
@@ -361,7 +379,7 @@ func BrainConfig(sc *sim.Scenario, helloSum int, slots bool) *brainserver.Config
 				FilterArgs: brain.FilterArgs{AgeMin: 20, AgeMax: 45, DegreeMin: "大专"},
 			})
 			spec.Jobs = append(spec.Jobs, jobID)
-			task := brain.TaskConfig{HelloSum: helloSum, Filter: true, TouchMsg: a.Greeting}
+			task := brain.TaskConfig{HelloSum: helloSum, Filter: brain.FilterBool(true), TouchMsg: a.Greeting}
 			if slots {
 				task.TimeMount = []brain.TimeMount{{Time: slot1, Mount: first}, {Time: slot2, Mount: helloSum - first}}
 			}

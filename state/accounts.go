@@ -61,7 +61,7 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 				return err
 			}
 			now := db.now()
-			prevState := a.State
+			prevState, prevParked := a.State, a.Counters[wire.CounterParked]
 			a.WorkerID, a.LastSeenAt, a.LastError = workerID, &now, s.LastError
 			if s.Name != "" {
 				a.Name = s.Name
@@ -76,6 +76,9 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 				return err
 			}
 			if err := db.recordStateChange(tx, prevState, a); err != nil { // alerts.go
+				return err
+			}
+			if err := db.recordParked(tx, prevParked, a); err != nil { // parked.go
 				return err
 			}
 			out = append(out, a)

@@ -73,7 +73,7 @@ func benchConfig() *server.Config {
 				SalaryMin: 10, SalaryMax: 25, ApplyStatus: []string{"离职-随时到岗", "在职-考虑机会"}, ActiveWithinHours: 72}}},
 		Accounts: []server.AccountSpec{{PlatformType: "Boss", PlatformID: "lb1", Jobs: []string{benchJob},
 			Tasks: map[string]brain.TaskConfig{benchJob: {HelloSum: 1000000,
-				TimeMount: []brain.TimeMount{{Time: "23:59", Mount: 1}}, Filter: true, TouchMsg: "您好，方便聊聊吗？"}}}},
+				TimeMount: []brain.TimeMount{{Time: "23:59", Mount: 1}}, Filter: brain.FilterBool(true), TouchMsg: "您好，方便聊聊吗？"}}}},
 	}
 }
 

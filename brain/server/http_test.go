@@ -124,7 +124,7 @@ func (e *env) fetch(t *testing.T) brain.Task {
 
 func TestTaskFetchWorkedExampleOverHTTP(t *testing.T) {
 	e := newEnv(t, "2026-11-23 08:00")
-	if got := e.fetch(t); got.HelloSum != 50 || len(got.TimeMount) != 2 || !got.Filter || got.TouchMsg != "您好" {
+	if got := e.fetch(t); got.HelloSum != 50 || len(got.TimeMount) != 2 || !got.Filter.Ask || got.TouchMsg != "您好" {
 		t.Fatalf("morning task = %+v", got)
 	}
 	e.clk.Set(shanghai(t, "2026-11-23 10:00"))

@@ -16,6 +16,11 @@ func (s *Server) jobRegister(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
+	return s.registerJob(r, req)
+}
+
+// registerJob stores a new job; a duplicate is rejected.
+func (s *Server) registerJob(r *http.Request, req brain.JobRegisterRequest) (any, error) {
 	if err := validateJob("", req.PlatformType, req.PlatformID, req.JobName); err != nil {
 		return nil, failf("%v", errNameFix(err, "name", "jobName"))
 	}
@@ -85,8 +90,12 @@ func (s *Server) accountRegister(r *http.Request) (any, error) {
 	if err := validateIDPart("platformID", req.PlatformID); err != nil {
 		return nil, failf("%v", err)
 	}
-	if len(req.Jobs) == 0 {
-		return nil, failf("jobs为空")
+	if req.TaskConfig == nil {
+		// The reference generates its default plan for every job.
+		req.TaskConfig = brain.TaskConfigs{}
+		for _, j := range req.Jobs {
+			req.TaskConfig[j] = brain.DefaultTaskConfig()
+		}
 	}
 	for j, tc := range req.TaskConfig {
 		if !slices.Contains(req.Jobs, j) {
@@ -214,6 +223,12 @@ func (s *Server) taskFetch(r *http.Request) (any, error) {
 			cfg, ok := acct.TaskConfig[j]
 			if !ok {
 				continue
+			}
+			if cfg.TouchMsg == "" {
+				// The reference keeps the greeting on the job (jobConfig.touch_msg).
+				if job, err := loadJob(tx, j); err == nil {
+					cfg.TouchMsg = job.Config.TouchMsg
+				}
 			}
 			reported := greetCount(tx, acct.AccountID, j, day)
 			sum, slots := rescaleTask(cfg, reported, now)

@@ -178,6 +178,8 @@ func (s *Server) routes() {
 	s.api(brain.PathJobRegister, s.jobRegister)
 	s.api(brain.PathJobQuery, s.jobQuery)
 	s.api(brain.PathAccountRegister, s.accountRegister)
+	s.api(brain.PathJobRegisterV3, s.manageJobRegister)
+	s.api(brain.PathAccountRegisterV3, s.accountRegister)
 	s.api(brain.PathAccountQuery, s.accountQuery)
 	s.api(brain.PathTaskFetch, s.taskFetch)
 	s.api(brain.PathTaskReport, s.taskReport)

@@ -43,7 +43,11 @@ func (s *Server) wechatTaskToDo(r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	if err := requireID("account_id", req.AccountID); err != nil {
+	if req.AccountID == "" {
+		// Earlier built-in clients send account_id; the reference's accountID.
+		req.AccountID = req.AccountIDOld
+	}
+	if err := requireID("accountID", req.AccountID); err != nil {
 		return nil, err
 	}
 	out := brain.WechatTaskList{TaskList: []brain.WechatTask{}}
@@ -60,7 +64,8 @@ func (s *Server) wechatTaskToDo(r *http.Request) (any, error) {
 			case brain.WechatSendMsg:
 				send = append(send, brain.WechatTaskContent{AliasID: t.AliasID, Msg: t.Msg})
 			case brain.WechatAddFriend:
-				add = append(add, brain.WechatTaskContent{AliasID: t.AliasID, SearchID: t.SearchID, HelloMsg: t.HelloMsg})
+				// msg repeats the note for v3.0-shaped clients ({alias_id, msg}).
+				add = append(add, brain.WechatTaskContent{AliasID: t.AliasID, Msg: t.HelloMsg, SearchID: t.SearchID, HelloMsg: t.HelloMsg})
 			}
 			return false, nil
 		})

@@ -17,7 +17,7 @@ import (
 func init() {
 	register(command{
 		name:    "brain",
-		usage:   "[--addr A] [--data DIR] [--config FILE]",
+		usage:   "[--addr A] [--data DIR] [--config FILE] | check --url URL [--account ID]",
 		summary: "run the built-in brain (seed-003 hunter_robot API) on its own bbolt store",
 		run:     runBrain,
 	})
@@ -27,6 +27,9 @@ func init() {
 const defaultBrainAddr = "127.0.0.1:7003"
 
 func runBrain(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "check" {
+		return runBrainCheck(ctx, args[1:]) // brain_check.go
+	}
 	fs := newFlagSet("brain")
 	addr := fs.String("addr", "", "listen address (default server.addr of the config, else "+defaultBrainAddr+")")
 	dataDir := fs.String("data", "data/brain", "directory of brain.db and stored CV files")
