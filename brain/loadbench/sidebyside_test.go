@@ -138,7 +138,8 @@ func TestSideBySide(t *testing.T) {
 
 type summary struct{ rps, p50, p99, cpu float64 }
 
-// median takes each figure's median over the runs separately.
+// median takes each figure's median over the runs separately (the mean of
+// the middle two for an even number of runs).
 func median(rs []loadbench.Result) summary {
 	pick := func(f func(loadbench.Result) float64) float64 {
 		v := make([]float64, len(rs))
@@ -146,6 +147,9 @@ func median(rs []loadbench.Result) summary {
 			v[i] = f(r)
 		}
 		slices.Sort(v)
+		if n := len(v); n%2 == 0 {
+			return (v[n/2-1] + v[n/2]) / 2
+		}
 		return v[len(v)/2]
 	}
 	msf := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
