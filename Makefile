@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 BIN      := bin/hunterbot
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test bench bench-brain bench-brain-ref lint demo clean
+.PHONY: deps build test fuzz bench bench-brain bench-brain-ref lint demo clean
 
 ## deps: install Debian chromium when missing and download Go modules
 deps:
@@ -22,10 +22,16 @@ deps:
 build: deps
 	$(GO) build -o $(BIN) ./cmd/hunterbot
 
-## test: vet and run every test (unit, HTTP, end-to-end in headless chromium)
+## test: vet, run every test (unit, HTTP, end-to-end in headless chromium),
+## then every fuzz target for a few seconds (FUZZTIME, default 3s)
 test: deps
 	$(GO) vet ./...
 	HUNTERBOT_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout 18m ./...
+	GO=$(GO) FUZZTIME=$${FUZZTIME:-3s} ./scripts/fuzz.sh
+
+## fuzz: run every fuzz target longer (FUZZTIME, default 5m each; see docs/operations.md)
+fuzz: deps
+	GO=$(GO) FUZZTIME=$${FUZZTIME:-5m} ./scripts/fuzz.sh
 
 ## bench: run the benchmarks, the brain's closed-loop HTTP load included (figures in docs/)
 bench: deps

@@ -148,7 +148,7 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 		outcome, msg, next := wire.WebhookDelivered, "", time.Time{}
 		if cfg.WebhookURL == "" {
 			outcome, msg = wire.WebhookSkipped, "no webhook configured"
-		} else if perr := postAlert(ctx, cfg, al); perr != nil {
+		} else if perr := postAlert(ctx, s.alertHTTP, cfg, al); perr != nil {
 			if ctx.Err() != nil {
 				return delivered, ctx.Err() // shutting down: not the receiver's fault
 			}
@@ -167,16 +167,14 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 	return delivered, nil
 }
 
-var alertHTTP = &http.Client{Timeout: alertPostTimeout}
-
-func postAlert(ctx context.Context, cfg AlertsConfig, al wire.Alert) error {
+func postAlert(ctx context.Context, client *http.Client, cfg AlertsConfig, al wire.Alert) error {
 	body, err := json.Marshal(AlertWebhookBody{Event: "account_alert", ID: al.ID, Account: al.Account, WorkerID: al.WorkerID,
 		State: al.State, PreviousState: al.PreviousState, LastError: al.LastError, At: al.At})
 	if err != nil {
 		return err
 	}
 	return webhook{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Event: "account_alert",
-		Delivery: strconv.FormatUint(al.ID, 10)}.post(ctx, alertHTTP, body)
+		Delivery: strconv.FormatUint(al.ID, 10)}.post(ctx, client, body)
 }
 
 // RunAlertDelivery runs DeliverAlerts every second of the server's clock

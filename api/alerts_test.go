@@ -302,7 +302,7 @@ func TestAlertDeliveryLoopAndRestart(t *testing.T) {
 	}
 	rc := newReceiver(t, 1_000) // down during the first life
 	cfg := api.AlertsConfig{WebhookURL: rc.srv.URL}
-	srv1, err := api.NewServer(api.Options{Store: db, Clock: clk, DataDir: dir})
+	srv1, err := api.NewServer(api.Options{Outbound: loopbackAllowed, Store: db, Clock: clk, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestAlertDeliveryLoopAndRestart(t *testing.T) {
 	rc.mu.Unlock()
 	db = open()
 	defer db.Close()
-	srv2, err := api.NewServer(api.Options{Store: db, Clock: clk, DataDir: dir})
+	srv2, err := api.NewServer(api.Options{Outbound: loopbackAllowed, Store: db, Clock: clk, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

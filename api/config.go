@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"github.com/hunterbot/hunterbot/internal/logging"
 )
 
@@ -25,6 +26,12 @@ type Config struct {
 	Workers      []WorkerCred    `yaml:"workers"`
 	Exports      ExportConfig    `yaml:"exports"`
 	Alerts       AlertsConfig    `yaml:"alerts"` // alerts.go
+	// Timeouts bound each connection (defaults: httpserve.Defaults);
+	// backups and exports get their own, longer write deadline.
+	Timeouts httpserve.Timeouts `yaml:"timeouts"`
+	// Outbound restricts where webhooks and keyword-hit callbacks may
+	// connect (ssrf.go).
+	Outbound OutboundConfig `yaml:"outbound"`
 }
 
 // AuthConfig holds token lifetimes and the first-start credentials. The
@@ -38,6 +45,8 @@ type AuthConfig struct {
 	AdminPassword   string        `yaml:"admin_password"`
 	ClientID        string        `yaml:"client_id"`
 	ClientSecret    string        `yaml:"client_secret"`
+	// Throttle slows down password and client-secret guessing.
+	Throttle ThrottleConfig `yaml:"throttle"`
 }
 
 // WorkerCred is a worker's id and token (stored hashed at start-up).
@@ -74,6 +83,15 @@ func (c *Config) Validate() error {
 		if d < 0 {
 			return fmt.Errorf("%s: must not be negative", k)
 		}
+	}
+	if err := c.Auth.Throttle.validate(); err != nil {
+		return err
+	}
+	if err := c.Timeouts.Validate("timeouts"); err != nil {
+		return err
+	}
+	if _, err := c.Outbound.prefixes(); err != nil {
+		return err
 	}
 	if err := c.Alerts.validate(); err != nil {
 		return err

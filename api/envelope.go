@@ -94,6 +94,8 @@ var famOAuth = family{name: "oauth", writeErr: func(w http.ResponseWriter, e *ap
 		code = "unsupported_grant_type"
 	case e.Field == "grant":
 		code = "invalid_grant"
+	case e.Status == http.StatusTooManyRequests:
+		code = "temporarily_unavailable"
 	}
 	writeJSON(w, e.Status, map[string]string{"error": code, "error_description": e.Error()})
 }}
@@ -124,11 +126,11 @@ func writeCoded(w http.ResponseWriter, data any) {
 // decodeJSON strictly decodes the request body into dst: one JSON object,
 // no unknown fields; errors name the field.
 func decodeJSON(r *http.Request, dst any) error {
-	if r.Body == nil {
-		return errBadRequest("body", "required")
-	}
-	raw, err := io.ReadAll(r.Body) // bounded by MaxBytesReader
+	raw, err := readRaw(r) // bounded by MaxBytesReader
 	if err != nil {
+		return err
+	}
+	if err := checkJSONText(raw); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))

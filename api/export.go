@@ -14,6 +14,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 )
 
 type exportStore interface {
@@ -59,6 +60,9 @@ func (s *Server) exportContacts(w http.ResponseWriter, r *http.Request) error {
 			return errBadRequest(p, "export is not paged; remove %s", p)
 		}
 	}
+	// Waiting for the export slot and writing a large workbook may outlast
+	// the server's write timeout.
+	httpserve.Extend(w, longAnswerTimeout)
 	select {
 	case s.exportSlot <- struct{}{}:
 		defer func() { <-s.exportSlot }()
@@ -201,6 +205,7 @@ func (s *Server) downloadExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	httpserve.Extend(w, longAnswerTimeout)
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")

@@ -28,6 +28,9 @@ const (
 	testWorkerTk = "worker-token-0123456789abcdef"
 )
 
+// loopbackAllowed lets webhooks reach the tests' httptest receivers.
+var loopbackAllowed = api.OutboundConfig{Allow: []string{"127.0.0.1/32", "::1"}}
+
 type env struct {
 	t     *testing.T
 	db    *state.DB
@@ -41,6 +44,12 @@ type env struct {
 // newEnv starts a real server over a real bbolt file with a manual clock,
 // an admin user, an OAuth client and a worker credential.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with options adjusted by tune (nil: none).
+func newEnvWith(t *testing.T, tune func(*api.Options)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	clk := clock.NewManual(time.Date(2024, 3, 4, 7, 30, 45, 0, time.UTC)) // 15:30:45 in Shanghai
@@ -58,7 +67,11 @@ func newEnv(t *testing.T) *env {
 	e.srv = httptest.NewUnstartedServer(nil)
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
-	s, err := api.NewServer(api.Options{Store: db, Clock: clk, DataDir: dir, PublicURL: e.srv.URL, MaxBodyBytes: 64 << 10})
+	opts := api.Options{Outbound: loopbackAllowed, Store: db, Clock: clk, DataDir: dir, PublicURL: e.srv.URL, MaxBodyBytes: 64 << 10}
+	if tune != nil {
+		tune(&opts)
+	}
+	s, err := api.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

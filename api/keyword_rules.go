@@ -335,6 +335,9 @@ func readBody(r *http.Request) ([]byte, error) {
 	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
 		return nil, errBadRequest("body", "must be a JSON object")
 	}
+	if err := checkJSONText(data); err != nil {
+		return nil, err
+	}
 	return data, nil
 }
 
@@ -477,6 +480,11 @@ func (s *Server) putCallback(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
+	if in.URL != "" {
+		if err := s.guard.checkURL("url", in.URL); err != nil {
+			return err
+		}
+	}
 	if err := s.store.SetKeywordCallback(in); err != nil {
 		return err
 	}
@@ -547,14 +555,15 @@ func (s *Server) DeliverKeywordHits(ctx context.Context) (int, error) {
 	return delivered, nil
 }
 
-var hitHTTP = &http.Client{Timeout: 10 * time.Second}
+// hitPostTimeout bounds one callback POST.
+const hitPostTimeout = 10 * time.Second
 
 func (s *Server) postHit(ctx context.Context, cb wire.KeywordCallback, h wire.KeywordHit) error {
 	body, err := json.Marshal(HitCallbackBody{Event: "keyword_hit", Hit: h})
 	if err != nil {
 		return err
 	}
-	return webhook{URL: cb.URL, Secret: cb.Secret, Event: "keyword_hit"}.post(ctx, hitHTTP, body)
+	return webhook{URL: cb.URL, Secret: cb.Secret, Event: "keyword_hit"}.post(ctx, s.hitHTTP, body)
 }
 
 // RunKeywordHitDelivery delivers queued hit callbacks until ctx ends.

@@ -33,6 +33,8 @@ func (s *Server) routes() []route {
 	rs := []route{
 		// OAuth2 (seed 002).
 		{"POST /oauth/token", famOAuth, authNone, s.handleToken},
+		{"POST /oauth/revoke", famOAuth, authNone, s.handleRevoke},
+		{"DELETE /api/users/{username}/sessions", famPlain, authUser, s.revokeUserSessions},
 
 		// Seed 000: follow-up configs, scripts, records, manual send.
 		{"GET /api/followup-configs", famPlain, authUser, s.listConfigs},

@@ -63,7 +63,16 @@ type Options struct {
 	CleanupEvery time.Duration
 	// MaxBodyBytes bounds request bodies (default 1 MiB; larger -> 413).
 	MaxBodyBytes int64
+	// Outbound lists the non-public addresses webhooks and callbacks may
+	// reach (ssrf.go); by default only public addresses are reachable.
+	Outbound OutboundConfig
+	// Throttle tunes /oauth/token failure throttling (throttle.go).
+	Throttle ThrottleConfig
 }
+
+// longAnswerTimeout is the write deadline of answers whose length grows
+// with the data (backups, exports) instead of the server's write timeout.
+const longAnswerTimeout = 30 * time.Minute
 
 // Server is the control plane HTTP server.
 type Server struct {
@@ -73,6 +82,7 @@ type Server struct {
 	log       zerolog.Logger
 	exportDir string
 	mux       *http.ServeMux
+	famOf     map[string]family // route pattern -> its error envelope
 	// inProgress holds export file names being written, so the cleanup
 	// pass never deletes a file before its link is recorded.
 	inProgress sync.Map
@@ -80,6 +90,13 @@ type Server struct {
 	// workbook in memory, and queued operators wait rather than multiply
 	// the server's peak memory.
 	exportSlot chan struct{}
+	// guard vets every outbound connection; hitHTTP and alertHTTP are the
+	// guarded clients of keyword-hit callbacks and alert webhooks.
+	guard     outboundGuard
+	hitHTTP   *http.Client
+	alertHTTP *http.Client
+	// throttle slows down credential guessing on /oauth/token.
+	throttle *throttle
 }
 
 // NewServer validates opts, creates the export directory (0700) and builds
@@ -115,23 +132,37 @@ func NewServer(opts Options) (*Server, error) {
 	}
 	s := &Server{opt: opts, store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		exportDir: filepath.Join(opts.DataDir, "media", "exports"), exportSlot: make(chan struct{}, 1)}
+	allow, err := opts.Outbound.prefixes()
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	s.guard = outboundGuard{allow: allow}
+	s.hitHTTP, s.alertHTTP = s.guard.client(hitPostTimeout), s.guard.client(alertPostTimeout)
+	s.throttle = newThrottle(opts.Throttle, opts.Clock)
 	if err := os.MkdirAll(s.exportDir, 0o700); err != nil {
 		return nil, fmt.Errorf("api: export dir: %w", err)
 	}
 	s.mux = http.NewServeMux()
+	s.famOf = map[string]family{}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt))
+		s.famOf[rt.pattern] = rt.fam
 	}
-	// Unknown /api paths answer in the plain envelope (after auth, so the
-	// route list is not probeable without a token).
+	// Unknown /api paths and known ones with the wrong method answer in
+	// JSON (after auth, so the route list is not probeable without a
+	// token).
 	s.mux.Handle("/api/", s.wrap(route{pattern: "/api/", fam: famPlain, auth: authUser, h: func(w http.ResponseWriter, r *http.Request) error {
+		if methods, fam := s.allowedMethods(r); len(methods) > 0 {
+			methodNotAllowed(w, r, methods, fam)
+			return nil
+		}
 		return errNotFound("no such endpoint: " + r.Method + " " + r.URL.Path)
 	}}))
 	return s, nil
 }
 
 // Handler returns the HTTP handler with every route.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s }
 
 // Run performs housekeeping on the server's clock until ctx ends: expired
 // export files and links, expired tokens. It returns ctx.Err().

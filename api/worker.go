@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net/http"
 	"strconv"
 	"strings"
@@ -153,6 +154,10 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) error {
 	name := "control-" + s.clock.Now().In(time.UTC).Format("20060102-150405") + ".db"
+	// A backup is as long as the database: it gets its own write deadline
+	// instead of the server's. The store snapshots to a file first, so a
+	// client that is slow within this deadline holds no transaction.
+	httpserve.Extend(w, longAnswerTimeout)
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	_, err := s.store.WriteBackup(w, func(n int64) {

@@ -66,6 +66,7 @@ func (c *chatCounter) since(candidate string, t time.Time) int {
 // recruiter typing in a conversation (the bot stays silent there), and a
 // forced risk page (no action at all until a human clears it).
 func TestBurstTakeoverAndRisk(t *testing.T) {
+	t.Parallel()
 	sc := sim.DefaultScenario()
 	clk := clock.NewManual(sc.Start)
 	counter := &chatCounter{calls: map[string][]time.Time{}, clk: clk}
@@ -161,7 +162,7 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 			}
 		}},
 	}
-	h.runWith(at("13:30"), 6*time.Minute, events)
+	h.runWith(at("13:30"), events)
 
 	truth := d.Sim.Truth().Accounts["demo"]
 	if len(truth.DuplicateGreetings) != 0 || len(truth.DuplicateMessages) != 0 {

@@ -67,6 +67,7 @@ func runChildWorker(specPath string) int {
 // duplicate greeting or message, and every contact disclosed must reach the
 // control plane.
 func TestWorkerSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
 	const kills = 12
 	sc := sim.DefaultScenario()
 	speed := 120.0
@@ -128,13 +129,8 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 		return cmd
 	}
 	waitBrowserGone := func(profile string) {
-		deadline := time.Now().Add(15 * time.Second)
-		for len(processesUsing(profile)) > 0 {
-			if time.Now().After(deadline) {
-				t.Fatalf("chromium of a killed worker still running: %v", processesUsing(profile))
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		waitUntil(t, "the killed worker's Chromium to exit", func() bool { return len(processesUsing(profile)) == 0 },
+			func() string { return fmt.Sprintf("still running: %v", processesUsing(profile)) })
 	}
 	for i := 0; i < kills; i++ {
 		cmd := start(i)
@@ -146,9 +142,32 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 		waitBrowserGone(cfg.Browser.ProfileDir)
 		t.Logf("kill %d at sim %s", i+1, clk.Now().Format("15:04:05"))
 	}
-	// A last, undisturbed run lets the worker settle and flush its outbox.
+	// A last, undisturbed run keeps going until the crash test has
+	// exercised what it claims: greetings, at least one follow-up, and every
+	// contact disclosed 40 sim minutes before (time to read and push it) in
+	// the control plane. A loaded machine just takes longer.
 	last := start(kills)
-	time.Sleep(40 * time.Second)
+	var end time.Time
+	var missing []string
+	lastCheck := time.Time{}
+	took := waitUntil(t, "the final worker to greet, send a follow-up and deliver the disclosed contacts", func() bool {
+		truth := d.Sim.Truth().Accounts["demo"]
+		if len(truth.Greetings) < 10 || countFollowups(truth) == 0 || time.Since(lastCheck) < 2*time.Second {
+			return false
+		}
+		lastCheck = time.Now()
+		now := clk.Now()
+		missing = undelivered(t, d, truth, now.Add(-40*time.Minute))
+		if len(missing) > 0 {
+			return false
+		}
+		end = now
+		return true
+	}, func() string {
+		truth := d.Sim.Truth().Accounts["demo"]
+		return fmt.Sprintf("%d greetings, %d follow-ups, undelivered disclosures %v", len(truth.Greetings), countFollowups(truth), missing)
+	})
+	t.Logf("final run settled after %v (sim %s)", took.Round(time.Second), end.Format("15:04:05"))
 	if err := last.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +175,6 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("final worker exited with %v (see %s)", err, logFile.Name())
 	}
 	waitBrowserGone(cfg.Browser.ProfileDir)
-	end := clk.Now()
 
 	truth := d.Sim.Truth().Accounts["demo"]
 	if len(truth.Greetings) < 10 {
@@ -165,10 +183,43 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 	if len(truth.DuplicateGreetings) != 0 || len(truth.DuplicateMessages) != 0 {
 		t.Fatalf("duplicates after %d SIGKILLs: greetings %+v, messages %+v", kills, truth.DuplicateGreetings, truth.DuplicateMessages)
 	}
-	contacts := controlContacts(t, d)
+	if missing := undelivered(t, d, truth, end.Add(-40*time.Minute)); len(missing) > 0 {
+		t.Errorf("disclosed contacts missing from the control plane: %v", missing)
+	}
 	checked := 0
 	for _, disc := range truth.Disclosures {
-		if disc.Type == "cv" || disc.Time.After(end.Add(-40*time.Minute)) {
+		if disc.Type != "cv" && !disc.Time.After(end.Add(-40*time.Minute)) {
+			checked++
+		}
+	}
+	followups := countFollowups(truth)
+	if followups == 0 {
+		t.Fatal("no follow-up was sent; the crash test did not exercise the follow-up path")
+	}
+	t.Logf("sim %s..%s: %d greetings, %d messages (%d follow-ups), %d disclosures checked, 0 duplicates",
+		sc.Start.Format("15:04"), end.Format("15:04"), len(truth.Greetings), len(truth.Messages), followups, checked)
+}
+
+// countFollowups counts the bot's messages that are the test's follow-up
+// scripts.
+func countFollowups(truth sim.AccountTruth) int {
+	n := 0
+	for _, m := range truth.Messages {
+		if m.By == sim.ByBot && (strings.HasPrefix(m.Text, "后续沟通") || strings.HasPrefix(m.Text, "看到您的经历") || strings.HasPrefix(m.Text, "您好，如果您感兴趣")) {
+			n++
+		}
+	}
+	return n
+}
+
+// undelivered lists the contacts (wechat or phone) disclosed up to before
+// whose value the control plane does not hold.
+func undelivered(t *testing.T, d *Demo, truth sim.AccountTruth, before time.Time) []string {
+	t.Helper()
+	contacts := controlContacts(t, d)
+	var out []string
+	for _, disc := range truth.Disclosures {
+		if disc.Type == "cv" || disc.Time.After(before) {
 			continue
 		}
 		c := contacts[strconv.FormatInt(disc.CandidateID, 10)]
@@ -177,21 +228,10 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 			got = c.Phone
 		}
 		if got != disc.Value {
-			t.Errorf("candidate %d disclosed %s %q (%s); control plane has %q", disc.CandidateID, disc.Type, disc.Value, disc.How, got)
-		}
-		checked++
-	}
-	followups := 0
-	for _, m := range truth.Messages {
-		if m.By == sim.ByBot && (strings.HasPrefix(m.Text, "后续沟通") || strings.HasPrefix(m.Text, "看到您的经历") || strings.HasPrefix(m.Text, "您好，如果您感兴趣")) {
-			followups++
+			out = append(out, fmt.Sprintf("candidate %d %s %q (%s), control plane has %q", disc.CandidateID, disc.Type, disc.Value, disc.How, got))
 		}
 	}
-	if followups == 0 {
-		t.Fatal("no follow-up was sent; the crash test did not exercise the follow-up path")
-	}
-	t.Logf("sim %s..%s: %d greetings, %d messages (%d follow-ups), %d disclosures checked, 0 duplicates",
-		sc.Start.Format("15:04"), end.Format("15:04"), len(truth.Greetings), len(truth.Messages), followups, checked)
+	return out
 }
 
 // processesUsing lists the pids whose command line mentions dir.

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net"
 	"net/http"
 	"os"
@@ -78,9 +79,13 @@ type Options struct {
 
 // Info is what the demo writes to <data>/demo.json for scripts.
 type Info struct {
-	ControlURL   string `json:"control_url"`
-	SimURL       string `json:"sim_url"`
-	BrainURL     string `json:"brain_url"`
+	ControlURL string `json:"control_url"`
+	SimURL     string `json:"sim_url"`
+	BrainURL   string `json:"brain_url"`
+	// BrainToken is the built-in brain's bearer token (random per run):
+	// the brain never serves without one beyond loopback, and its debug
+	// route needs one.
+	BrainToken   string `json:"brain_token"`
 	Username     string `json:"username"`
 	Password     string `json:"password"`
 	ClientID     string `json:"client_id"`
@@ -154,6 +159,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	d.ControlURL = "http://" + d.lns[0].Addr().String()
 	d.SimURL = "http://" + d.lns[1].Addr().String()
 	d.BrainURL = "http://" + d.lns[2].Addr().String()
+	d.BrainToken = secret()
 	log := opts.Log
 
 	// The simulated site.
@@ -167,7 +173,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		brainCfg = &brainserver.Config{}
 	}
 	d.Brain, err = brainserver.New(brainserver.Options{DataDir: filepath.Join(opts.DataDir, "brain"),
-		Config: brainCfg, Clock: opts.Clock, Logger: &brainLog})
+		Config: brainCfg, Clock: opts.Clock, Logger: &brainLog, Token: d.BrainToken})
 	if err != nil {
 		return nil, err
 	}
@@ -190,14 +196,17 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		[]api.WorkerCred{{ID: "demo-worker", Token: workerToken}}, ctlLog); err != nil {
 		return nil, err
 	}
+	// The demo's webhook receivers and callbacks live on its own loopback.
+	outbound := api.OutboundConfig{Allow: []string{"127.0.0.0/8", "::1"}}
 	if d.Control, err = api.NewServer(api.Options{Store: d.Store, Clock: opts.Clock, Logger: ctlLog,
-		PublicURL: d.ControlURL, DataDir: filepath.Join(opts.DataDir, "control")}); err != nil {
+		PublicURL: d.ControlURL, DataDir: filepath.Join(opts.DataDir, "control"), Outbound: outbound}); err != nil {
 		return nil, err
 	}
 
 	// One worker running every scenario account.
 	cfg := WorkerConfig(opts.Scenario, d.SimURL, d.BrainURL, d.ControlURL, workerToken, filepath.Join(opts.DataDir, "worker"))
 	cfg.Browser.RecycleEvery = opts.RecycleEvery
+	cfg.Brain.Token = d.BrainToken
 	cfg.Brain.PlatformType = opts.BrainPlatformType
 	if opts.WorkerHook != nil {
 		opts.WorkerHook(cfg)
@@ -276,7 +285,7 @@ func (d *Demo) serve() {
 	}
 	d.serveErr = make(chan error, len(handlers))
 	for i, h := range handlers {
-		hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		hs := httpserve.New(h, httpserve.Timeouts{})
 		d.servers = append(d.servers, hs)
 		go func(ln net.Listener) {
 			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

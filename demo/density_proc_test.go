@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // clockTicks is USER_HZ, the unit of the CPU times in /proc/<pid>/stat. It
@@ -170,14 +169,12 @@ func TestDensityProcReaders(t *testing.T) {
 		_ = sh.Process.Kill()
 		_ = sh.Wait()
 	})
-	// The shell forks sleep asynchronously; give it a moment to appear.
+	// The shell forks sleep asynchronously: wait until it appears.
 	var kids []int
-	for i := 0; i < 100 && len(kids) == 0; i++ {
+	waitUntil(t, "the shell's sleep to appear", func() bool {
 		kids = descendants(sh.Process.Pid)
-		if len(kids) == 0 {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+		return len(kids) > 0
+	}, nil)
 	if len(kids) != 1 {
 		t.Fatalf("descendants of the shell: %v, want exactly its sleep", kids)
 	}

@@ -22,6 +22,7 @@ import (
 // 1002 has no config): only inside the brain's windows, at most three per
 // candidate, never once a contact is known.
 func TestFollowupsAndRecallAcrossDays(t *testing.T) {
+	t.Parallel()
 	sc := sim.DefaultScenario()
 	clk := clock.NewManual(sc.Start)
 	counter := &chatCounter{calls: map[string][]time.Time{}, clk: clk}
@@ -42,7 +43,7 @@ func TestFollowupsAndRecallAcrossDays(t *testing.T) {
 	createFollowups(t, d, "Go开发", scripts)
 	h := &harness{t: t, d: d, clk: clk}
 	end := sc.Start.Add(5 * 24 * time.Hour)
-	h.run(end, 9*time.Minute)
+	h.run(end)
 	if h.clk.Now().Before(end) {
 		t.Fatalf("run stopped early at %v", h.clk.Now())
 	}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 // schedule; each time the worker relaunches it and carries on without
 // duplicating anything.
 func TestWorkerRelaunchesItsBrowser(t *testing.T) {
+	t.Parallel()
 	sc := sim.DefaultScenario()
 	clk := clock.NewScaled(sc.Start, 120)
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc, Clock: clk,
@@ -28,16 +30,24 @@ func TestWorkerRelaunchesItsBrowser(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
 
-	time.Sleep(10 * time.Second)
+	// Kill the browser once the worker is at work with it (it greeted).
+	greeted := func() int { return len(d.Sim.Truth().Accounts["demo"].Greetings) }
+	waitUntil(t, "the worker's own browser and a first greeting", func() bool {
+		return d.Runtime.BrowserPID() != 0 && greeted() > 0
+	}, func() string { return fmt.Sprintf("browser pid %d, %d greetings", d.Runtime.BrowserPID(), greeted()) })
 	pid := d.Runtime.BrowserPID()
-	if pid == 0 {
-		t.Fatal("the worker launched no browser of its own")
-	}
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	greetedBefore := len(d.Sim.Truth().Accounts["demo"].Greetings)
-	time.Sleep(35 * time.Second)
+	greetedBefore := greeted()
+	// Both restarts (after the kill, then the scheduled recycle) and a
+	// greeting with the new browser, however long a loaded machine takes.
+	took := waitUntil(t, "a relaunch after the kill, a scheduled recycle and a greeting after the kill", func() bool {
+		return d.Runtime.BrowserRestarts() >= 2 && greeted() > greetedBefore
+	}, func() string {
+		return fmt.Sprintf("browser restarts = %d, greetings %d before the kill, %d now", d.Runtime.BrowserRestarts(), greetedBefore, greeted())
+	})
+	t.Logf("relaunch, recycle and a new greeting %v after the kill", took.Round(time.Second))
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -163,6 +163,7 @@ func TestLiveReferenceBrain(t *testing.T) {
 		Log: zerolog.Nop(), Browser: browsertest.Browser(t), ChatPoll: time.Minute,
 		WorkerHook: func(cfg *bot.Config) {
 			cfg.Brain.URL, cfg.Brain.PlatformType, cfg.Brain.Dialect = px.URL, "Boss", string(dialect)
+			cfg.Brain.Token = "" // the demo brain's token is not the reference's
 			cfg.Accounts[0].PlatformID = platformID
 			cfg.Accounts[0].Jobs = []bot.JobConfig{{BrainJobID: jobID, SiteJobID: strconv.FormatInt(job.ID, 10)}}
 		}})
@@ -171,7 +172,7 @@ func TestLiveReferenceBrain(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = d.Close() })
 	h := &harness{t: t, d: d, clk: clk}
-	h.run(sc.Start.Add(3*time.Hour), 8*time.Minute)
+	h.run(sc.Start.Add(3 * time.Hour))
 
 	truth := d.Sim.Truth().Accounts[acct.ID]
 	replies := 0

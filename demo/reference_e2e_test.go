@@ -28,6 +28,7 @@ import (
 // counted once via task/report, the brain's replies reach the site, and
 // nothing is duplicated.
 func TestBuiltinBrainRegisteredLikeTheReference(t *testing.T) {
+	t.Parallel()
 	sc := sim.DefaultScenario()
 	clk := clock.NewManual(sc.Start)
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
@@ -40,7 +41,10 @@ func TestBuiltinBrainRegisteredLikeTheReference(t *testing.T) {
 
 	post := func(path, body string) map[string]any {
 		t.Helper()
-		resp, err := http.Post(d.BrainURL+path, "application/json", bytes.NewReader([]byte(body)))
+		req, _ := http.NewRequest(http.MethodPost, d.BrainURL+path, bytes.NewReader([]byte(body)))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+d.BrainToken)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,7 +83,7 @@ func TestBuiltinBrainRegisteredLikeTheReference(t *testing.T) {
 	}
 
 	h := &harness{t: t, d: d, clk: clk}
-	h.run(sc.Start.Add(100*time.Minute), 4*time.Minute)
+	h.run(sc.Start.Add(100 * time.Minute))
 
 	truth := d.Sim.Truth().Accounts[acct.ID]
 	if len(truth.DuplicateGreetings) != 0 || len(truth.DuplicateMessages) != 0 {
@@ -88,7 +92,7 @@ func TestBuiltinBrainRegisteredLikeTheReference(t *testing.T) {
 	if len(truth.Greetings) < helloSum {
 		t.Fatalf("greeted %d, want at least %d (sim time reached %v)", len(truth.Greetings), helloSum, clk.Now())
 	}
-	approved := brainApprovals(t, d.BrainURL, "account_Boss_"+acct.ID)
+	approved := brainApprovals(t, d.BrainURL, d.BrainToken, "account_Boss_"+acct.ID)
 	perJob := map[string]int{}
 	for _, g := range truth.Greetings {
 		if !approved[strconv.FormatInt(g.CandidateID, 10)] {
@@ -98,7 +102,7 @@ func TestBuiltinBrainRegisteredLikeTheReference(t *testing.T) {
 	}
 	// Counted once each by task/report: the plan left is the plan minus
 	// the site's greetings.
-	bc, err := brain.New(brain.Options{BaseURL: d.BrainURL, Dialect: brain.DialectBuiltin})
+	bc, err := brain.New(brain.Options{BaseURL: d.BrainURL, Token: d.BrainToken, Dialect: brain.DialectBuiltin})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -43,4 +45,59 @@ func TestLongMessages(t *testing.T) {
 			t.Errorf("repeated phone: %d contacts", len(cs))
 		}
 	}
+}
+
+// FuzzRuleMatching compiles arbitrary seed-004 rule JSON and evaluates
+// arbitrary messages against it: compilation either fails with an error or
+// yields a set whose hits name only its own rules and only keywords a rule
+// lists; nothing panics.
+func FuzzRuleMatching(f *testing.F) {
+	for _, c := range []struct{ rules, text string }{
+		{`[{"rule_id":"r1","name":"留联系方式","keyword":{"word_list":["微信","vx","QQ"],"is_case_sensitive":0},"semantics":{"semantics_list":[2,3]}}]`, "我的VX是 abc_123"},
+		{`[{"name":"拒绝","keyword":{"word_list":["不需要","别发了"]},"applicable_range":{"msg_scope":2}}]`, "不需要了谢谢"},
+		{`[{"name":"ack","keyword":{"word_list":["收到","好的"],"match_rule":1,"is_trim_msg":1}}]`, "  好的\n"},
+		{`[{"name":"phone","semantics":{"semantics_list":[2]},"applicable_range":{"exclude_mobile":{"mobile_list":["+8613912340000"]},"exclude_keyword":{"word_list":["公众号"]}}}]`, "电话 13800138000"},
+		{`[{"name":"x","keyword":{"word_list":["a"]}},{"name":"y","keyword":{"word_list":["A"],"is_case_sensitive":0}}]`, "AaA"},
+		{`[]`, ""},
+		{`[{"name":""}]`, "x"},
+	} {
+		f.Add(c.rules, c.text, uint8(0), uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, rulesJSON, text string, kind, dir uint8) {
+		var rs []Rule
+		if json.Unmarshal([]byte(rulesJSON), &rs) != nil {
+			return
+		}
+		set, err := Compile(rs, 1)
+		if err != nil {
+			return
+		}
+		words := map[string]map[string]bool{}
+		for i, r := range rs {
+			id := r.RuleID
+			if id == "" {
+				id = "rule-" + strconv.Itoa(i+1)
+			}
+			words[id] = map[string]bool{}
+			if r.Keyword != nil {
+				for _, w := range r.Keyword.WordList {
+					words[id][w] = true
+				}
+			}
+		}
+		msg := &Message{Text: text, Kind: Kind(kind % 8), Direction: Direction(dir % 3), AccountID: "acc", CandidateID: "c"}
+		e := NewEngine(set)
+		for _, h := range e.Evaluate(msg) {
+			ws, ok := words[h.RuleID]
+			if !ok {
+				t.Fatalf("hit of unknown rule %q", h.RuleID)
+			}
+			for _, k := range h.Keywords {
+				if !ws[k] {
+					t.Fatalf("rule %q hit on keyword %q it does not list", h.RuleID, k)
+				}
+			}
+		}
+		e.Process(msg)
+	})
 }

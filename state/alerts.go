@@ -194,3 +194,27 @@ func (db *DB) RecordAlertAttempt(id uint64, outcome string, errMsg string, next 
 	})
 	return al, err
 }
+
+// RecordSecurityAlert queues an alert that concerns no account (e.g. a
+// burst of failed logins) for the webhook; it is listed by GET /api/alerts
+// with account "" and the given state.
+func (db *DB) RecordSecurityAlert(kind, detail string) (wire.Alert, error) {
+	var al wire.Alert
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAlerts)
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		now := db.now()
+		al = wire.Alert{ID: id, State: kind, LastError: detail, At: now, Webhook: wire.WebhookPending, NextAttemptAt: &now}
+		if err := putJSON(b, u64(id), al); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketAlertsByAccount).Put(pairKey(0, id), nil); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAlertsPending).Put(u64(id), nil)
+	})
+	return al, err
+}

@@ -37,11 +37,19 @@ const (
 
 // Token is an issued access or refresh token; only its SHA-256 is the key,
 // the plain value is shown once to the caller and never stored.
+//
+// Every token belongs to a family: the pairs issued from one login and all
+// its refresh rotations. A rotated refresh token is kept, marked Used,
+// until it expires, so presenting it again is recognised as reuse (a
+// stolen token racing its owner) and revokes the whole family, as the
+// OAuth 2.0 Security BCP asks.
 type Token struct {
 	Kind      string    `json:"kind"`
 	Username  string    `json:"username"`
 	ClientID  string    `json:"client_id"`
 	ExpiresAt time.Time `json:"expires_at"`
+	Family    string    `json:"family,omitempty"`
+	Used      bool      `json:"used,omitempty"`
 }
 
 // Worker is a worker process's credential: workers authenticate with a long
@@ -89,8 +97,14 @@ func (db *DB) PutUser(username, password string) error {
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
+	// A new password ends every session of the old one, in the same
+	// transaction.
 	return db.bolt.Update(func(tx *bbolt.Tx) error {
-		return putJSON(tx.Bucket(bucketUsers), []byte(username), User{Username: username, PasswordHash: hash, CreatedAt: db.now()})
+		if err := putJSON(tx.Bucket(bucketUsers), []byte(username), User{Username: username, PasswordHash: hash, CreatedAt: db.now()}); err != nil {
+			return err
+		}
+		_, err := deleteTokens(tx, func(t Token) bool { return t.Username == username })
+		return err
 	})
 }
 
@@ -104,7 +118,7 @@ func (db *DB) HasUsers() (bool, error) {
 	return n > 0, err
 }
 
-// CheckPassword returns ErrUnauthorized unless username/password match.
+// CheckPassword returns wire.ErrUnauthorized unless username/password match.
 func (db *DB) CheckPassword(username, password string) error {
 	var u User
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
@@ -152,15 +166,17 @@ func (db *DB) PutClient(id, secret string) error {
 	})
 }
 
-// CheckClient returns ErrUnauthorized unless id/secret match a client.
+// CheckClient returns wire.ErrUnauthorized unless id/secret match a client. An
+// unknown id is answered at once with wire.ErrUnknownClient, without a bcrypt
+// compare: client ids are not secrets, and spending 100 ms of CPU on every
+// made-up Basic header would hand anyone a cheap CPU-exhaustion lever.
 func (db *DB) CheckClient(id, secret string) error {
 	var c Client
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		return getJSON(tx.Bucket(bucketClients), []byte(id), &c)
 	})
 	if errors.Is(err, wire.ErrNotFound) {
-		_ = bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(secret))
-		return wire.ErrUnauthorized
+		return wire.ErrUnknownClient
 	}
 	if err != nil {
 		return err
@@ -171,35 +187,38 @@ func (db *DB) CheckClient(id, secret string) error {
 	return nil
 }
 
-// IssueTokens creates a new access+refresh pair for username via clientID.
+// IssueTokens creates a new access+refresh pair for username via clientID:
+// a new session (token family).
 func (db *DB) IssueTokens(username, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
 	var p wire.TokenPair
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		var err error
-		p, err = db.issue(tx, username, clientID, accessTTL, refreshTTL)
+		p, err = db.issue(tx, username, clientID, NewSecret()[:32], accessTTL, refreshTTL)
 		return err
 	})
 	return p, err
 }
 
-func (db *DB) issue(tx *bbolt.Tx, username, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
+func (db *DB) issue(tx *bbolt.Tx, username, clientID, family string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
 	now := db.clock.Now().UTC()
 	p := wire.TokenPair{AccessToken: NewSecret(), RefreshToken: NewSecret(), ExpiresIn: int(accessTTL / time.Second)}
 	b := tx.Bucket(bucketTokens)
-	if err := putJSON(b, []byte(wire.HashToken(p.AccessToken)), Token{Kind: TokenAccess, Username: username, ClientID: clientID, ExpiresAt: now.Add(accessTTL)}); err != nil {
+	if err := putJSON(b, []byte(wire.HashToken(p.AccessToken)), Token{Kind: TokenAccess, Username: username, ClientID: clientID, ExpiresAt: now.Add(accessTTL), Family: family}); err != nil {
 		return p, err
 	}
-	if err := putJSON(b, []byte(wire.HashToken(p.RefreshToken)), Token{Kind: TokenRefresh, Username: username, ClientID: clientID, ExpiresAt: now.Add(refreshTTL)}); err != nil {
+	if err := putJSON(b, []byte(wire.HashToken(p.RefreshToken)), Token{Kind: TokenRefresh, Username: username, ClientID: clientID, ExpiresAt: now.Add(refreshTTL), Family: family}); err != nil {
 		return p, err
 	}
 	return p, nil
 }
 
-// Refresh rotates a refresh token: the old one is deleted and a new pair is
-// issued in the same transaction, so a reused refresh token is rejected.
-// The refresh token must belong to clientID.
+// Refresh rotates a refresh token: the old one is marked used and a new
+// pair of the same family is issued in the same transaction. The refresh
+// token must belong to clientID. Presenting a used refresh token again
+// revokes its whole family and returns wire.ErrTokenReuse.
 func (db *DB) Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.Duration) (wire.TokenPair, error) {
 	var p wire.TokenPair
+	reused := false
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketTokens)
 		key := []byte(wire.HashToken(refreshToken))
@@ -213,14 +232,96 @@ func (db *DB) Refresh(refreshToken, clientID string, accessTTL, refreshTTL time.
 		if t.Kind != TokenRefresh || t.ClientID != clientID || !db.clock.Now().Before(t.ExpiresAt) {
 			return wire.ErrUnauthorized
 		}
-		if err := b.Delete(key); err != nil {
+		if t.Used {
+			// Commit the revocation: return nil and report reuse after.
+			reused = true
+			_, err := deleteTokens(tx, func(o Token) bool { return o.Family == t.Family })
+			return err
+		}
+		if t.Family == "" { // issued before families existed
+			t.Family = NewSecret()[:32]
+		}
+		t.Used = true
+		if err := putJSON(b, key, t); err != nil {
 			return err
 		}
 		var err error
-		p, err = db.issue(tx, t.Username, clientID, accessTTL, refreshTTL)
+		p, err = db.issue(tx, t.Username, clientID, t.Family, accessTTL, refreshTTL)
 		return err
 	})
+	if err == nil && reused {
+		return wire.TokenPair{}, wire.ErrTokenReuse
+	}
 	return p, err
+}
+
+// RevokeToken implements RFC 7009 for clientID: the access or refresh token
+// and every token of its session (family) are deleted. An unknown or
+// expired token is not an error (the client's goal is reached). A token of
+// another client is wire.ErrUnauthorized and nothing is revoked.
+func (db *DB) RevokeToken(token, clientID string) (int, error) {
+	n := 0
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketTokens)
+		key := []byte(wire.HashToken(token))
+		var t Token
+		if err := getJSON(b, key, &t); err != nil {
+			if errors.Is(err, wire.ErrNotFound) {
+				return nil
+			}
+			return err
+		}
+		if t.ClientID != clientID {
+			return wire.ErrUnauthorized
+		}
+		if err := b.Delete(key); err != nil {
+			return err
+		}
+		n = 1
+		if t.Family == "" {
+			return nil
+		}
+		m, err := deleteTokens(tx, func(o Token) bool { return o.Family == t.Family })
+		n += m
+		return err
+	})
+	return n, err
+}
+
+// RevokeUserTokens deletes every access and refresh token of username (all
+// their sessions, on every client) and returns how many were removed.
+func (db *DB) RevokeUserTokens(username string) (int, error) {
+	n := 0
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		var err error
+		n, err = deleteTokens(tx, func(t Token) bool { return t.Username == username })
+		return err
+	})
+	return n, err
+}
+
+// deleteTokens deletes the tokens match selects. Tokens are few (expired
+// ones are purged), so a scan is cheaper than keeping family and user
+// indexes consistent.
+func deleteTokens(tx *bbolt.Tx, match func(Token) bool) (int, error) {
+	b := tx.Bucket(bucketTokens)
+	var dead [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		var t Token
+		if jsonUnmarshal(v, &t) == nil && match(t) {
+			dead = append(dead, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(dead), nil
 }
 
 // CheckAccessToken returns the user an unexpired access token belongs to.

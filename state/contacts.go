@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -180,25 +181,48 @@ func (db *DB) CountContacts(f wire.ContactFilter) int {
 	return total
 }
 
-// EachContact calls fn for every contact matching f in id order from one
-// consistent read transaction; fn's error stops the walk and is returned.
+// EachContact calls fn for every contact matching f (as of the call) in id
+// order; fn's error stops the walk and is returned.
 func (db *DB) EachContact(f wire.ContactFilter, fn func(*wire.Contact) error) error {
 	ids, _ := db.contacts.match(f, 0, -1)
-	return db.bolt.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketContacts)
-		var c wire.Contact
-		for _, id := range ids {
-			c = wire.Contact{}
-			if err := getJSON(b, u64(id), &c); err != nil {
-				return fmt.Errorf("contact %d: %w", id, err)
+	// Read in batches, each in its own short transaction, and call fn with
+	// no transaction open: fn may be slow (an export writing a workbook), and
+	// an open read transaction stops bbolt from growing the file, which
+	// stalls writers and, behind them, readers. A contact deleted between
+	// batches is skipped.
+	batch := make([]wire.Contact, 0, eachContactBatch)
+	for len(ids) > 0 {
+		n := min(len(ids), eachContactBatch)
+		batch = batch[:0]
+		err := db.bolt.View(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(bucketContacts)
+			for _, id := range ids[:n] {
+				var c wire.Contact
+				if err := getJSON(b, u64(id), &c); err != nil {
+					if errors.Is(err, wire.ErrNotFound) {
+						continue
+					}
+					return fmt.Errorf("contact %d: %w", id, err)
+				}
+				batch = append(batch, c)
 			}
-			if err := fn(&c); err != nil {
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		ids = ids[n:]
+		for i := range batch {
+			if err := fn(&batch[i]); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }
+
+// eachContactBatch is how many contacts EachContact reads per transaction.
+const eachContactBatch = 512
 
 func (db *DB) loadContactIndex() error {
 	ix := newContactIndex()

@@ -97,6 +97,7 @@ func Open(path string, opts Options) (*DB, error) {
 		b.Close()
 		return nil, fmt.Errorf("state: chmod: %w", err)
 	}
+	removeBackupLeftovers(filepath.Dir(path))
 	db := &DB{bolt: b, clock: opts.Clock, cost: opts.BcryptCost}
 	if err := db.migrate(); err != nil {
 		b.Close()
@@ -115,21 +116,55 @@ func (db *DB) Close() error { return db.bolt.Close() }
 // Path returns the database file path.
 func (db *DB) Path() string { return db.bolt.Path() }
 
-// WriteBackup streams a consistent snapshot of the whole database to w from
-// one read transaction (a hot backup: writers are not blocked). It returns
-// the number of bytes written. size is called first with the snapshot size so
-// an HTTP handler can set Content-Length; it may be nil.
+// backupTempPattern names the snapshot files WriteBackup makes next to the
+// database; Open removes leftovers of a crash.
+const backupTempPattern = ".backup-*.tmp"
+
+// WriteBackup writes a consistent snapshot of the whole database to w and
+// returns the number of bytes written. size is called first with the
+// snapshot size so an HTTP handler can set Content-Length; it may be nil.
+//
+// The snapshot is first copied, inside one read transaction, to a private
+// (0600) temporary file next to the database, and only then streamed to w
+// with no transaction open. A slow or stalled reader of w therefore never
+// keeps a read transaction alive: bbolt cannot grow (re-mmap) the file while
+// one is open, so a held transaction would stall every write that needs
+// more space and, behind it, every new read. The temporary file costs disk
+// space equal to the database for the duration of the transfer.
 func (db *DB) WriteBackup(w io.Writer, size func(int64)) (int64, error) {
-	var n int64
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		if size != nil {
-			size(tx.Size())
-		}
+	f, err := os.CreateTemp(filepath.Dir(db.Path()), backupTempPattern)
+	if err != nil {
+		return 0, fmt.Errorf("state: backup snapshot: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	if err := f.Chmod(0o600); err != nil {
+		return 0, fmt.Errorf("state: backup snapshot: %w", err)
+	}
+	var snap int64
+	err = db.bolt.View(func(tx *bbolt.Tx) error {
 		var err error
-		n, err = tx.WriteTo(w)
+		snap, err = tx.WriteTo(f)
 		return err
 	})
-	return n, err
+	if err != nil {
+		return 0, fmt.Errorf("state: backup snapshot: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("state: backup snapshot: %w", err)
+	}
+	if size != nil {
+		size(snap)
+	}
+	return io.Copy(w, f)
+}
+
+// removeBackupLeftovers deletes snapshot files a crashed WriteBackup left.
+func removeBackupLeftovers(dir string) {
+	old, _ := filepath.Glob(filepath.Join(dir, backupTempPattern))
+	for _, p := range old {
+		_ = os.Remove(p)
+	}
 }
 
 // --- small encoding helpers shared by the store files ---

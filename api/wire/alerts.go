@@ -50,3 +50,7 @@ type Alert struct {
 	DeliveredAt   *time.Time `json:"delivered_at,omitempty"`
 	WebhookError  string     `json:"webhook_error,omitempty"`
 }
+
+// AlertAuthBurst is the state of a security alert raised when /oauth/token
+// sees a burst of failed logins (not an account state; account "").
+const AlertAuthBurst = "auth_burst"

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hunterbot/hunterbot/brain"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 )
 
 // Config is the built-in brain's YAML file (see docs/brain.md and
@@ -22,8 +23,11 @@ type ServerConfig struct {
 	// Addr is the listen address (the --addr flag overrides it).
 	Addr string `yaml:"addr"`
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every route.
+	// every route but /healthz. Without it `hunterbot brain` listens on
+	// loopback addresses only (see CheckExposure).
 	Token string `yaml:"token"`
+	// Timeouts bound each connection (defaults: httpserve.Defaults).
+	Timeouts httpserve.Timeouts `yaml:"timeouts"`
 }
 
 // JobSpec is one job to register.
@@ -61,6 +65,9 @@ func AccountID(platformType, platformID string) string {
 
 // Validate implements config.Validator; errors name the key.
 func (c *Config) Validate() error {
+	if err := c.Server.Timeouts.Validate("server.timeouts"); err != nil {
+		return err
+	}
 	jobs := map[string]bool{}
 	for i, j := range c.Jobs {
 		p := fmt.Sprintf("jobs[%d].", i)

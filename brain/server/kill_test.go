@@ -35,13 +35,18 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// killToken is the child's bearer token (/debug/decisions needs one).
+const killToken = "kill-test-token"
+
 func killConfig() *server.Config {
-	return &server.Config{
+	cfg := &server.Config{
 		Jobs: []server.JobSpec{{PlatformType: "boss", PlatformID: "1", Name: "岗位",
 			FilterArgs: brain.FilterArgs{DegreeMin: "本科"}}},
 		Accounts: []server.AccountSpec{{PlatformType: "boss", PlatformID: "2", Jobs: []string{"job_boss_1"},
 			Tasks: map[string]brain.TaskConfig{"job_boss_1": {HelloSum: 1000, TimeMount: []brain.TimeMount{{Time: "23:59", Mount: 1}}}}}},
 	}
+	cfg.Server.Token = killToken
+	return cfg
 }
 
 // serveForKill is the child process: the brain on a loopback port, printed
@@ -94,7 +99,7 @@ func startBrainProcess(t *testing.T, dir string) (string, *exec.Cmd) {
 func TestAcknowledgedDecisionsSurviveSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	url, cmd := startBrainProcess(t, dir)
-	c, err := brain.New(brain.Options{BaseURL: url, MaxRetries: -1})
+	c, err := brain.New(brain.Options{BaseURL: url, Token: killToken, MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,11 +167,13 @@ func TestAcknowledgedDecisionsSurviveSIGKILL(t *testing.T) {
 	}
 
 	url, _ = startBrainProcess(t, dir)
-	c, err = brain.New(brain.Options{BaseURL: url, MaxRetries: -1})
+	c, err = brain.New(brain.Options{BaseURL: url, Token: killToken, MaxRetries: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(url + "/debug/decisions?limit=1000&accountID=" + account)
+	req, _ := http.NewRequest(http.MethodGet, url+"/debug/decisions?limit=1000&accountID="+account, nil)
+	req.Header.Set("Authorization", "Bearer "+killToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@
 package server
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -133,7 +132,8 @@ func (s *Server) Close() error {
 }
 
 // Handler is the HTTP API: every seed-003 route (POST), GET /debug/decisions
-// and GET /healthz. With a token, every route but /healthz requires it.
+// and GET /healthz. With a token, every route but /healthz requires it;
+// without one, /debug/decisions is off (auth.go).
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // applyConfig upserts the configured jobs and accounts (the file wins).
@@ -193,7 +193,12 @@ func (s *Server) routes() {
 	s.api(brain.PathWechatAddFriend, s.wechatAddFriend)
 	s.api(brain.PathWechatUserMsg, s.wechatUserMsg)
 	s.api(brain.PathWechatUserMsgAlt, s.wechatUserMsg)
-	s.mux.Handle("GET /debug/decisions", s.wrap("/debug/decisions", s.debugDecisions))
+	debug := s.wrap("/debug/decisions", s.debugDecisions)
+	s.mux.HandleFunc("GET /debug/decisions", func(w http.ResponseWriter, r *http.Request) {
+		if s.debugAllowed(w) {
+			debug.ServeHTTP(w, r)
+		}
+	})
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, success{Ret: 0, Msg: "success", Data: brain.StatusData{Status: "ok"}})
 	})
@@ -269,15 +274,6 @@ func (s *Server) wrap(path string, h apiFunc) http.Handler {
 			writeJSON(w, exceptionEnv{Msg: "exception: internal error", Status: 0, Data: []any{}})
 		}
 	})
-}
-
-func (s *Server) authorized(r *http.Request) bool {
-	if s.token == "" {
-		return true
-	}
-	got := r.Header.Get("Authorization")
-	want := "Bearer " + s.token
-	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net"
 	"net/http"
 	"time"
@@ -51,6 +52,9 @@ func runBrain(ctx context.Context, args []string) error {
 	if listen == "" {
 		listen = defaultBrainAddr
 	}
+	if err := server.CheckExposure(listen, cfg.Server.Token); err != nil {
+		return usagef("%v", err)
+	}
 	log, closer, err := logging.New(logging.Options{Level: *logLevel})
 	if err != nil {
 		return usagef("--log-level: %v", err)
@@ -67,7 +71,7 @@ func runBrain(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", listen, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := httpserve.New(srv.Handler(), cfg.Server.Timeouts)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("data", *dataDir).

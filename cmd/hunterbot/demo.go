@@ -115,7 +115,7 @@ func printDemoBanner(d *demo.Demo, dataDir string, speed float64, seed int64) {
 		fmt.Fprintf(w, "  simulated site  %s/web/user/   recruiter %s / %s\n", d.SimURL, a.Username, a.Password)
 	}
 	fmt.Fprintf(w, "  sim truth       %s/__sim/truth\n", d.SimURL)
-	fmt.Fprintf(w, "  brain           %s\n", d.BrainURL)
+	fmt.Fprintf(w, "  brain           %s   token %s\n", d.BrainURL, d.BrainToken)
 	fmt.Fprintf(w, "  facts for scripts: %s   log: %s\n", filepath.Join(dataDir, "demo.json"), filepath.Join(dataDir, "logs", "demo.log"))
 	fmt.Fprintf(w, "  contacts: TOKEN=$(curl -s -u %s:%s -d grant_type=password -d username=%s -d password=%s %s/oauth/token | jq -r .access_token)\n",
 		d.ClientID, d.ClientSecret, d.Username, d.Password, d.ControlURL)

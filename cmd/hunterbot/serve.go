@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -103,7 +104,8 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	srv, err := api.NewServer(api.Options{Store: db, Clock: clock.Real{}, Logger: log, PublicURL: public,
 		DataDir: cfg.DataDir, AccessTokenTTL: cfg.Auth.AccessTokenTTL, RefreshTokenTTL: cfg.Auth.RefreshTokenTTL,
-		ExportTTL: cfg.Exports.TTL, CleanupEvery: cfg.Exports.CleanupEvery, MaxBodyBytes: cfg.MaxBodyBytes})
+		ExportTTL: cfg.Exports.TTL, CleanupEvery: cfg.Exports.CleanupEvery, MaxBodyBytes: cfg.MaxBodyBytes,
+		Outbound: cfg.Outbound, Throttle: cfg.Auth.Throttle})
 	if err != nil {
 		ln.Close()
 		return err
@@ -114,7 +116,7 @@ func runServe(ctx context.Context, args []string) error {
 	go srv.RunKeywordHitDelivery(runCtx)
 	go srv.RunAlertDelivery(runCtx, cfg.Alerts)
 
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := httpserve.New(srv.Handler(), cfg.Timeouts)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("data", cfg.DataDir).Str("public_url", public).

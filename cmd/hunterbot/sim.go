@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net"
 	"net/http"
 	"time"
@@ -94,7 +95,7 @@ func startSim(addr string, sc *sim.Scenario, speed float64, seed int64, log zero
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := httpserve.New(s.Handler(), httpserve.Timeouts{})
 	done := make(chan error, 1)
 	go func() {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
