@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 BIN      := bin/hunterbot
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test fuzz bench lint demo clean
+.PHONY: deps build test fuzz bench bench-brain bench-brain-ref lint demo clean
 
 ## deps: install Debian chromium when missing and download Go modules
 deps:
@@ -33,9 +33,21 @@ test: deps
 fuzz: deps
 	GO=$(GO) FUZZTIME=$${FUZZTIME:-5m} ./scripts/fuzz.sh
 
-## bench: run the benchmarks (figures are recorded in docs/benchmarks.md)
+## bench: run the benchmarks, the brain's closed-loop HTTP load included (figures in docs/)
 bench: deps
 	HUNTERBOT_CHROMIUM=$(CHROMIUM) $(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-brain: the brain alone in its own process, 8 connections, 5 s per endpoint (docs/brain.md)
+bench-brain:
+	$(GO) test -count=1 -run '^$$' -bench BrainHTTP -benchtime 5s ./brain/loadbench
+
+## bench-brain-ref: alternate runs against a running reference brain and the built-in one
+##   make bench-brain-ref REF_URL=http://127.0.0.1:PORT REF_PIDS=pid,pid [REF_ACCOUNT=id] [ROUNDS=3] [SECONDS=20]
+bench-brain-ref:
+	HUNTERBOT_LOADBENCH_REF_URL=$(REF_URL) HUNTERBOT_LOADBENCH_REF_PIDS=$(REF_PIDS) \
+	HUNTERBOT_LOADBENCH_REF_ACCOUNT=$(REF_ACCOUNT) HUNTERBOT_LOADBENCH_ROUNDS=$(ROUNDS) \
+	HUNTERBOT_LOADBENCH_SECONDS=$(SECONDS) HUNTERBOT_LOADBENCH_OUT=$(OUT) \
+	$(GO) test -count=1 -timeout 90m -run SideBySide -v ./brain/loadbench
 
 ## lint: gofmt and go vet
 lint:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api/wire"
+	"github.com/hunterbot/hunterbot/internal/clock"
 )
 
 // alertStore is what the account-alert routes and the webhook delivery
@@ -18,7 +19,7 @@ import (
 type alertStore interface {
 	ListAlerts(accountKey string, page, pageSize int) ([]wire.Alert, int, error)
 	DueAlerts(now time.Time, limit int) ([]wire.Alert, error)
-	RecordAlertAttempt(id uint64, outcome, errMsg string, next time.Time) (wire.Alert, error)
+	RecordAlertAttempt(id uint64, outcome wire.Delivery, errMsg string, next time.Time) (wire.Alert, error)
 }
 
 func (s *Server) alertRoutes() []route {
@@ -89,35 +90,30 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) error {
 // until the webhook answers 2xx or the attempts run out, so a restart only
 // delays it. Receivers deduplicate on "id".
 const (
-	alertRetryBase     = 5 * time.Second
-	alertRetryMax      = 10 * time.Minute
-	alertMaxAttempts   = 10
-	alertDeliveryEvery = time.Second
-	alertBatch         = 50
-	alertPostTimeout   = 10 * time.Second
+	alertRetryBase   = 5 * time.Second
+	alertRetryMax    = 10 * time.Minute
+	alertMaxAttempts = 10
+	alertBatch       = 50
+	alertPostTimeout = 10 * time.Second
 )
 
 // AlertWebhookBody is what the webhook receives. It carries no secrets:
 // no tokens, cookies or credentials, only the account's key, state and
 // the worker's last error text.
 type AlertWebhookBody struct {
-	Event         string    `json:"event"` // always "account_alert"
-	ID            uint64    `json:"id"`
-	Account       string    `json:"account"`
-	WorkerID      string    `json:"worker_id"`
-	State         string    `json:"state"`
-	PreviousState string    `json:"previous_state"`
-	LastError     string    `json:"last_error"`
-	At            time.Time `json:"at"`
+	Event         string            `json:"event"` // always "account_alert"
+	ID            uint64            `json:"id"`
+	Account       string            `json:"account"`
+	WorkerID      string            `json:"worker_id"`
+	State         wire.AccountState `json:"state"`
+	PreviousState wire.AccountState `json:"previous_state"`
+	LastError     string            `json:"last_error"`
+	At            time.Time         `json:"at"`
 }
 
 // alertBackoff is the wait after the n-th failed attempt.
 func alertBackoff(n int) time.Duration {
-	d := alertRetryBase << uint(n-1)
-	if d > alertRetryMax || d <= 0 {
-		d = alertRetryMax
-	}
-	return d
+	return clock.Backoff{Base: alertRetryBase, Max: alertRetryMax}.Delay(n)
 }
 
 // DeliverAlerts makes one delivery pass: every queued alert that is due is
@@ -142,8 +138,8 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 			if wire.IsAlertState(al.State) {
 				ev = s.log.Warn()
 			}
-			ev.Str("account", al.Account).Str("worker", al.WorkerID).Str("state", al.State).
-				Str("previous_state", al.PreviousState).Uint64("alert", al.ID).Msg("account alert")
+			ev.Str("account", al.Account).Str("worker", al.WorkerID).Str("state", string(al.State)).
+				Str("previous_state", string(al.PreviousState)).Uint64("alert", al.ID).Msg("account alert")
 		}
 		outcome, msg, next := wire.WebhookDelivered, "", time.Time{}
 		if cfg.WebhookURL == "" {
@@ -177,16 +173,18 @@ func postAlert(ctx context.Context, client *http.Client, cfg AlertsConfig, al wi
 		Delivery: strconv.FormatUint(al.ID, 10)}.post(ctx, client, body)
 }
 
-// RunAlertDelivery runs DeliverAlerts every second of the server's clock
-// until ctx ends (`hunterbot serve` starts it). Heartbeats never wait for
-// it: they only queue alerts in the store.
+// RunAlertDelivery delivers queued alerts until ctx ends (`hunterbot
+// serve` starts it), on the shared delivery loop: at once after whatever
+// may have queued an alert (a heartbeat, a burst of failed logins), every
+// second while a retry is due within a minute, otherwise once a minute.
+// Heartbeats never wait for it: they only queue alerts in the store and
+// poke the loop.
 func (s *Server) RunAlertDelivery(ctx context.Context, cfg AlertsConfig) error {
-	for {
-		if _, err := s.DeliverAlerts(ctx, cfg); err != nil && ctx.Err() == nil {
-			s.log.Warn().Err(err).Msg("alert delivery")
+	return s.runDelivery(ctx, "alert", s.alertWake, func(ctx context.Context) (bool, error) {
+		if _, err := s.DeliverAlerts(ctx, cfg); err != nil {
+			return false, err
 		}
-		if err := s.clock.Sleep(ctx, alertDeliveryEvery); err != nil {
-			return err
-		}
-	}
+		soon, err := s.store.DueAlerts(s.clock.Now().Add(deliveryIdle), 1)
+		return len(soon) > 0, err
+	})
 }

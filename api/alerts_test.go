@@ -26,7 +26,7 @@ import (
 // beat sends one heartbeat as the test worker.
 func (e *env) beat(key, st, lastErr string) {
 	e.t.Helper()
-	b, _ := json.Marshal(wire.HeartbeatRequest{Accounts: []wire.AccountStatus{{Key: key, State: st, LastError: lastErr}}})
+	b, _ := json.Marshal(wire.HeartbeatRequest{Accounts: []wire.AccountStatus{{Key: key, State: wire.AccountState(st), LastError: lastErr}}})
 	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/heartbeat", string(b)); code != 200 {
 		e.t.Fatalf("heartbeat: %d %s", code, body)
 	}

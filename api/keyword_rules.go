@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api/wire"
+	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/rules"
 )
 
@@ -393,6 +394,7 @@ func (s *Server) workerKeywordHits(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	s.hitWake.poke()
 	writeJSON(w, http.StatusOK, wire.KeywordHitsResponse{Hits: out})
 	return nil
 }
@@ -423,7 +425,7 @@ func qTime(r *http.Request, name string) (time.Time, error) {
 func (s *Server) listHits(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := wire.KeywordHitFilter{RuleID: q.Get("rule_id"), AccountID: q.Get("account_id"),
-		CandidateID: q.Get("candidate_id"), Callback: q.Get("callback")}
+		CandidateID: q.Get("candidate_id"), Callback: wire.Delivery(q.Get("callback"))}
 	switch f.Callback {
 	case "", wire.CallbackNone, wire.CallbackPending, wire.CallbackDelivered, wire.CallbackFailed:
 	default:
@@ -488,6 +490,7 @@ func (s *Server) putCallback(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.SetKeywordCallback(in); err != nil {
 		return err
 	}
+	s.hitWake.poke()
 	writeJSON(w, http.StatusOK, CallbackResponse{Errcode: okCode, URL: in.URL, HasSecret: in.Secret != ""})
 	return nil
 }
@@ -496,11 +499,10 @@ func (s *Server) putCallback(w http.ResponseWriter, r *http.Request) error {
 // with X-Hunterbot-Signature: sha256=<hex HMAC of the body> when a secret is
 // set. Failures are retried with exponential backoff on the server's clock.
 const (
-	hitRetryBase     = 5 * time.Second
-	hitRetryMax      = 10 * time.Minute
-	hitMaxAttempts   = 8
-	hitDeliveryEvery = time.Second
-	hitBatch         = 50
+	hitRetryBase   = 5 * time.Second
+	hitRetryMax    = 10 * time.Minute
+	hitMaxAttempts = 8
+	hitBatch       = 50
 )
 
 // HitCallbackBody is what the callback URL receives.
@@ -511,16 +513,13 @@ type HitCallbackBody struct {
 
 // hitBackoff is the wait after the n-th failed attempt.
 func hitBackoff(n int) time.Duration {
-	d := hitRetryBase << uint(n-1)
-	if d > hitRetryMax || d <= 0 {
-		d = hitRetryMax
-	}
-	return d
+	return clock.Backoff{Base: hitRetryBase, Max: hitRetryMax}.Delay(n)
 }
 
 // DeliverKeywordHits makes one delivery pass: every queued hit that is due
 // is POSTed to the callback URL once. It returns how many were delivered.
-// RunKeywordHitDelivery calls it every second of the server's clock.
+// RunKeywordHitDelivery calls it when hits arrive and while retries are
+// due.
 func (s *Server) DeliverKeywordHits(ctx context.Context) (int, error) {
 	cb, err := s.store.GetKeywordCallback()
 	if err != nil || cb.URL == "" {
@@ -566,14 +565,18 @@ func (s *Server) postHit(ctx context.Context, cb wire.KeywordCallback, h wire.Ke
 	return webhook{URL: cb.URL, Secret: cb.Secret, Event: "keyword_hit"}.post(ctx, s.hitHTTP, body)
 }
 
-// RunKeywordHitDelivery delivers queued hit callbacks until ctx ends.
+// RunKeywordHitDelivery delivers queued hit callbacks until ctx ends: at
+// once when a worker pushes hits or the callback changes, every second
+// while a retry is due within a minute, otherwise once a minute.
 func (s *Server) RunKeywordHitDelivery(ctx context.Context) error {
-	for {
-		if _, err := s.DeliverKeywordHits(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn().Err(err).Msg("keyword hit delivery")
+	return s.runDelivery(ctx, "keyword hit", s.hitWake, func(ctx context.Context) (bool, error) {
+		if cb, err := s.store.GetKeywordCallback(); err != nil || cb.URL == "" {
+			return false, err // nothing to deliver to; setting a URL wakes the loop
 		}
-		if err := s.clock.Sleep(ctx, hitDeliveryEvery); err != nil {
-			return err
+		if _, err := s.DeliverKeywordHits(ctx); err != nil {
+			return false, err
 		}
-	}
+		soon, err := s.store.DueKeywordHits(s.clock.Now().Add(deliveryIdle), 1)
+		return len(soon) > 0, err
+	})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/api/wire"
+	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/rules"
 )
 
@@ -606,5 +607,102 @@ func TestKeywordHitCallbackGivesUp(t *testing.T) {
 	}
 	if h := hits[0]; h.Callback != wire.CallbackFailed || h.Attempts != 8 || h.NextAttemptAt != nil {
 		t.Errorf("after giving up: %+v", h)
+	}
+}
+
+// notifySink is a callback endpoint that fails the first failures
+// requests and reports every request, with the clock time it arrived at,
+// on got.
+type notifySink struct {
+	mu       sync.Mutex
+	clk      *clock.Manual
+	failures int
+	got      chan sinkCall
+}
+
+type sinkCall struct {
+	body []byte
+	at   time.Time
+}
+
+func (n *notifySink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	n.mu.Lock()
+	fail := n.failures > 0
+	if fail {
+		n.failures--
+	}
+	n.mu.Unlock()
+	if fail {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}
+	n.got <- sinkCall{body: b, at: n.clk.Now()}
+}
+
+// The delivery loop posts a pushed hit at once (no clock tick needed),
+// retries a failed one when its backoff is due, and otherwise idles.
+func TestKeywordHitDeliveryLoopWakesOnPush(t *testing.T) {
+	e := newEnv(t)
+	sink := &notifySink{clk: e.clk, failures: 1, got: make(chan sinkCall, 8)}
+	cbSrv := httptest.NewServer(sink)
+	defer cbSrv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.api.RunKeywordHitDelivery(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != context.Canceled {
+			t.Errorf("RunKeywordHitDelivery = %v", err)
+		}
+	}()
+	waitSleeping := func() {
+		t.Helper()
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer wcancel()
+		if err := e.clk.WaitForWaiters(wctx, 1); err != nil {
+			t.Fatal("the delivery loop did not go back to sleep")
+		}
+	}
+	waitSleeping()
+	if code, b := e.call("PUT", "/api/keyword-hits/callback", `{"url":"`+cbSrv.URL+`"}`); code != 200 {
+		t.Fatalf("set callback: %d %s", code, b)
+	}
+	start := e.clk.Now()
+	body, _ := json.Marshal(wire.KeywordHitsRequest{Hits: []wire.KeywordHitInput{hitInput("m1", "kr1", "acc1", "geek1", start)}})
+	if code, b := e.callAs(testWorkerTk, "POST", "/api/worker/keyword-hits", string(body)); code != 200 {
+		t.Fatalf("push: %d %s", code, b)
+	}
+	// The first attempt is made without the clock moving; it fails.
+	if first := <-sink.got; !first.at.Equal(start) {
+		t.Fatalf("first attempt at +%v, want at once", first.at.Sub(start))
+	}
+	var delivered *sinkCall
+	for delivered == nil {
+		waitSleeping()
+		e.clk.AdvanceToNext()
+		select {
+		case c := <-sink.got:
+			delivered = &c
+		default:
+		}
+	}
+	if took := delivered.at.Sub(start); took != 5*time.Second {
+		t.Fatalf("retry after %v of clock time, want at its 5 s backoff", took)
+	}
+	if !strings.Contains(string(delivered.body), `"msg_id":"m1"`) {
+		t.Fatalf("callback body %s", delivered.body)
+	}
+	// Nothing is due any more: the loop idles a minute per sleep.
+	waitSleeping()
+	before := e.clk.Now()
+	e.clk.AdvanceToNext()
+	waitSleeping()
+	if idle := e.clk.Now().Sub(before); idle != time.Minute {
+		t.Fatalf("idle sleep %v, want 1m", idle)
+	}
+	select {
+	case c := <-sink.got:
+		t.Fatalf("delivered again: %s", c.body)
+	default:
 	}
 }

@@ -122,6 +122,7 @@ func (s *Server) authFailed(r *http.Request, what, client, user string, keys ...
 	if _, err := s.store.RecordSecurityAlert(wire.AlertAuthBurst, detail); err != nil {
 		s.log.Error().Err(err).Msg("record auth_burst alert")
 	}
+	s.alertWake.poke() // deliver it now, not at the delivery loop's idle pass
 }
 
 // handleToken implements POST /oauth/token: HTTP Basic client

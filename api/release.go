@@ -63,7 +63,7 @@ type conversationPage struct {
 
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := wire.ConversationFilter{Account: q.Get("account"), Status: q.Get("status")}
+	f := wire.ConversationFilter{Account: q.Get("account"), Status: wire.ConvStatus(q.Get("status"))}
 	if f.Status != "" && !wire.ValidConversationStatus(f.Status) {
 		return errBadRequest("status", "must be one of %v, got %q", wire.ConversationStatuses, f.Status)
 	}

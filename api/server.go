@@ -98,6 +98,9 @@ type Server struct {
 	// workbook in memory, and queued operators wait rather than multiply
 	// the server's peak memory.
 	exportSlot chan struct{}
+	// hitWake and alertWake wake the keyword-hit and alert delivery loops
+	// when hits arrive or a heartbeat may have queued an alert.
+	hitWake, alertWake wakeup
 	// guard vets every outbound connection; hitHTTP and alertHTTP are the
 	// guarded clients of keyword-hit callbacks and alert webhooks.
 	guard     outboundGuard
@@ -139,7 +142,8 @@ func NewServer(opts Options) (*Server, error) {
 		opts.MaxBodyBytes = 1 << 20
 	}
 	s := &Server{opt: opts, store: opts.Store, clock: opts.Clock, log: opts.Logger,
-		exportDir: filepath.Join(opts.DataDir, "media", "exports"), exportSlot: make(chan struct{}, 1)}
+		exportDir: filepath.Join(opts.DataDir, "media", "exports"), exportSlot: make(chan struct{}, 1),
+		hitWake: newWakeup(), alertWake: newWakeup()}
 	allow, err := opts.Outbound.prefixes()
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)

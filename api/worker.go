@@ -32,6 +32,7 @@ func (s *Server) workerHeartbeat(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.alertWake.poke() // a state change may have queued an alert
 	writeJSON(w, http.StatusOK, wire.HeartbeatResponse{WorkerID: workerFrom(r), Accounts: accs})
 	return nil
 }

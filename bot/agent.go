@@ -20,22 +20,26 @@ import (
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
-// Account states as operators see them.
+// AccountState is where an account stands, as operators see it (the
+// heartbeat's state field).
+type AccountState string
+
+// Account states.
 const (
-	StateStarting   = "starting"
-	StateRunning    = "running"
-	StateNeedsLogin = "needs_login"
-	StatePausedRisk = "paused_risk"
-	StateQuota      = "quota_reached"
-	StateStopped    = "stopped"
-	StateError      = "error"
+	StateStarting   AccountState = "starting"
+	StateRunning    AccountState = "running"
+	StateNeedsLogin AccountState = "needs_login"
+	StatePausedRisk AccountState = "paused_risk"
+	StateQuota      AccountState = "quota_reached"
+	StateStopped    AccountState = "stopped"
+	StateError      AccountState = "error"
 )
 
 // Status is an account's state and today's counters.
 type Status struct {
 	Account   string
 	Name      string
-	State     string
+	State     AccountState
 	Greeted   int // greetings confirmed today
 	Planned   int // greetings the brain planned today
 	Replies   int // conversations with a candidate reply
@@ -46,13 +50,16 @@ type Status struct {
 
 // Deps are the components an Agent uses.
 type Deps struct {
-	Site    Site
-	Brain   Brain
-	DB      *worker.DB
-	Clock   clock.Clock
-	Log     zerolog.Logger
-	Outbox  *Outbox // optional: poked after enqueueing
-	DataDir string  // QR codes and CVs go under it
+	Site   Site
+	Brain  Brain
+	DB     *worker.DB
+	Clock  clock.Clock
+	Log    zerolog.Logger
+	Outbox *Outbox // optional: poked after enqueueing
+	// Keywords, when set, is the keyword rule set every new message is
+	// evaluated against; hits go to the control plane through the outbox.
+	Keywords KeywordRules
+	DataDir  string // QR codes and CVs go under it
 	// Alert, when set, is called on state changes that need an operator
 	// (risk, login, quota). It must not block.
 	Alert func(Status)
@@ -120,7 +127,7 @@ func (a *Agent) Status() Status {
 	return a.status
 }
 
-func (a *Agent) setState(state string, cause error) {
+func (a *Agent) setState(state AccountState, cause error) {
 	a.mu.Lock()
 	changed := a.status.State != state
 	a.status.State = state
@@ -145,7 +152,7 @@ func (a *Agent) setState(state string, cause error) {
 	if cause != nil {
 		ev = ev.AnErr("cause", cause)
 	}
-	ev.Str("state", state).Msg("account state")
+	ev.Str("state", string(state)).Msg("account state")
 }
 
 func (a *Agent) count(f func(*Status)) {

@@ -243,7 +243,8 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 	}
 	l := &leased{key: acc.ID, epoch: a.Epoch, version: a.Version, done: make(chan struct{}), deadline: deadline}
 	ag := NewAgent(acc, rt.cfg.Brain.PlatformType, Deps{Brain: rt.brain, DB: rt.db, Clock: rt.opts.Clock, Log: rt.opts.Log,
-		Outbox: rt.outbox, DataDir: rt.cfg.DataDir, Relay: relay{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, log: rt.opts.Log}})
+		Outbox: rt.outbox, DataDir: rt.cfg.DataDir, Keywords: rt.keywords,
+		Relay: relay{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, log: rt.opts.Log}})
 	ag.Site = PageSite{sess}
 	if fu := rt.followups(); fu != nil {
 		ag.SetFollowups(*fu)

@@ -15,18 +15,21 @@ import (
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
-// Brain nextStep values (spec brain-protocol.md).
+// NextStep is the brain's chat decision (spec brain-protocol.md).
+type NextStep string
+
+// Brain nextStep values.
 const (
-	StepNormalChat   = "normal_chat"
-	StepNeedContact  = "need_contact"
-	StepNoTalk       = "noTalk"
-	StepFinish       = "finish"
-	StepAlgoAbnormal = "algo_abnormal"
-	StepNeedEnsure   = "need_ensure"
+	StepNormalChat   NextStep = "normal_chat"
+	StepNeedContact  NextStep = "need_contact"
+	StepNoTalk       NextStep = "noTalk"
+	StepFinish       NextStep = "finish"
+	StepAlgoAbnormal NextStep = "algo_abnormal"
+	StepNeedEnsure   NextStep = "need_ensure"
 	// StepNeedContactNoWechat (reference v3.0) asks for a contact other
 	// than WeChat; StepInit carries text like normal_chat.
-	StepNeedContactNoWechat = brain.StepNeedContactNoWechat
-	StepInit                = brain.StepInit
+	StepNeedContactNoWechat NextStep = brain.StepNeedContactNoWechat
+	StepInit                NextStep = brain.StepInit
 )
 
 // chatPass reads the chat list and handles every conversation whose last
@@ -64,9 +67,37 @@ func (a *Agent) chatPass(ctx context.Context) error {
 			// One conversation failing (a page that did not answer in
 			// time) must not hold up the others; it is retried next pass.
 			a.Log.Warn().Err(err).Str("candidate", cid).Msg("conversation skipped this pass")
+			if err := a.revisit(cid); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// revisitAfter is how long a conversation that failed mid-visit waits
+// before the chat pass opens it again.
+const revisitAfter = time.Minute
+
+// revisit makes the chat pass come back to a conversation whose visit
+// failed after its record was saved (a send the site refused, a download
+// that failed): its chat-list row no longer looks changed, so without a
+// due RetryAt the unanswered message and the intended send would wait for
+// the candidate's next message.
+func (a *Agent) revisit(cid string) error {
+	err := a.DB.Update(func(tx *worker.Tx) error {
+		var c Conversation
+		if err := tx.Conversation(a.cfg.ID, cid, &c); err != nil {
+			return err
+		}
+		c.RetryAt = tx.Now().Add(revisitAfter)
+		c.UpdatedAt = tx.Now()
+		return a.putConversation(tx, c)
+	})
+	if errors.Is(err, worker.ErrNotFound) {
+		return nil // never saved: its row still looks new
+	}
+	return err
 }
 
 func (a *Agent) loadConversation(cid string) (Conversation, bool, error) {
@@ -123,7 +154,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 		isFirst := firstOwn
 		firstOwn = false
-		if t.MID <= conv.LastSeenMID || conv.sentByBot(t.Text) || isSiteEmitted(t.Text) {
+		if t.MID <= conv.LastSeenMID || conv.sentByBot(t.Text) || pages.IsSiteEmitted(t.Text) {
 			continue
 		}
 		// The site's own greeting text opens conversations the bot greeted.
@@ -152,7 +183,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 	}
 	conv.LastRowText = rowMark(row)
-	if err := a.commitConversation(before, conv); err != nil {
+	if err := a.commitConversation(before, &conv, msgs); err != nil {
 		return err
 	}
 	return a.answer(ctx, &conv, turns)
@@ -168,15 +199,6 @@ func accountWide(err error) bool {
 // rowMark identifies the last message a chat-list row shows.
 func rowMark(r pages.Row) string {
 	return strconv.FormatInt(r.LastTime, 10) + "|" + r.LastText
-}
-
-func isSiteEmitted(text string) bool {
-	for _, s := range SiteEmittedTexts {
-		if strings.TrimSpace(text) == s {
-			return true
-		}
-	}
-	return false
 }
 
 // readCandidateTurns records replies and opt-outs and extracts contacts
@@ -216,8 +238,9 @@ func (a *Agent) readCandidateTurns(conv *Conversation, fresh []Turn) {
 // the site reports an accepted exchange, and downloads attachment résumés.
 func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh []Turn) error {
 	for _, t := range fresh {
+		accepted, _ := pages.AcceptedExchange(t.Text)
 		switch {
-		case strings.Contains(t.Text, "接受与您交换微信") || strings.Contains(t.Text, "的微信号"):
+		case accepted == pages.ExchangeWechat:
 			if conv.Wechat == "" {
 				if v, err := a.Site.ViewExchange(ctx, conv.UID, pages.ExchangeWechat); err == nil {
 					conv.Wechat = v
@@ -225,7 +248,7 @@ func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh 
 					return err
 				}
 			}
-		case strings.Contains(t.Text, "接受与您交换联系方式") || strings.Contains(t.Text, "的手机号"):
+		case accepted == pages.ExchangePhone:
 			if conv.Phone == "" {
 				if v, err := a.Site.ViewExchange(ctx, conv.UID, pages.ExchangePhone); err == nil {
 					conv.Phone = rules.NormalizeMobile(v)
@@ -249,8 +272,11 @@ func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh 
 }
 
 // commitConversation saves the record and, in the same transaction, queues
-// the reports its changes call for.
-func (a *Agent) commitConversation(before, conv Conversation) error {
+// the reports its changes call for, including the keyword rule hits of the
+// messages it marks as seen. conv is updated in place (status, UpdatedAt)
+// so the caller goes on with what was stored: answering with a stale copy
+// would write the old status back.
+func (a *Agent) commitConversation(before Conversation, conv *Conversation, msgs []pages.Message) error {
 	newWechat := conv.Wechat != "" && conv.Wechat != before.Wechat
 	newPhone := conv.Phone != "" && conv.Phone != before.Phone
 	newCV := conv.CVFile != "" && conv.CVFile != before.CVFile
@@ -259,7 +285,10 @@ func (a *Agent) commitConversation(before, conv Conversation) error {
 		if conv.Status == "" || conv.Status == StatusNotReached {
 			conv.Status = StatusInService
 		}
-		if err := a.putConversation(tx, conv); err != nil {
+		if err := a.putConversation(tx, *conv); err != nil {
+			return err
+		}
+		if err := a.enqueueKeywordHits(tx, conv, msgs, before.LastSeenMID); err != nil {
 			return err
 		}
 		base := resultPayload{AccountID: a.brainAccount, JobID: conv.BrainJobID, CandidateID: conv.CandidateID,
@@ -286,12 +315,12 @@ func (a *Agent) commitConversation(before, conv Conversation) error {
 			}
 		}
 		if conv.Replied && !before.Replied {
-			if err := a.replyRecord(tx, conv); err != nil {
+			if err := a.replyRecord(tx, *conv); err != nil {
 				return err
 			}
 		}
 		if newWechat || newPhone || newCV || conv.Replied != before.Replied || conv.Name != before.Name {
-			return enqueueContact(tx, a.contactInput(conv))
+			return enqueueContact(tx, a.contactInput(*conv))
 		}
 		return nil
 	})
@@ -394,7 +423,8 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 	}
 	conv.BrainRefusals = 0
 	lines := h.segments(reply.NextStepContent)
-	switch reply.NextStep {
+	step := NextStep(reply.NextStep)
+	switch step {
 	case StepNormalChat, StepNeedContact, StepNeedContactNoWechat, StepInit:
 		if len(lines) == 0 {
 			a.Log.Warn().Str("candidate", conv.CandidateID).Str("step", reply.NextStep).Msg("brain returned no text; sending nothing")
@@ -423,8 +453,8 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 				return true, err
 			}
 		}
-		if reply.NextStep == StepNeedContact || reply.NextStep == StepNeedContactNoWechat {
-			if err := a.requestContacts(ctx, conv, lastUser, reply.NextStep == StepNeedContactNoWechat); err != nil {
+		if step == StepNeedContact || step == StepNeedContactNoWechat {
+			if err := a.requestContacts(ctx, conv, lastUser, step == StepNeedContactNoWechat); err != nil {
 				return true, err
 			}
 		}

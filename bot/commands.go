@@ -111,7 +111,7 @@ func (a *Agent) applyCommands() error {
 				}
 				reason = fmt.Sprintf("%d parked item(s) replayed", n)
 			default:
-				done, reason = false, "unknown command kind "+strconv.Quote(cmd.Kind)
+				done, reason = false, "unknown command kind "+strconv.Quote(string(cmd.Kind))
 			}
 			key := fmt.Sprintf("control/cmdack/%d", cmd.ID)
 			return enqueueJSON(tx, key, TargetControl, KindCommandAck, a.cfg.ID, commandAck{ID: cmd.ID, Done: done, Reason: reason}, "")
@@ -119,7 +119,7 @@ func (a *Agent) applyCommands() error {
 		if err != nil {
 			return err
 		}
-		a.Log.Info().Uint64("command", cmd.ID).Str("kind", cmd.Kind).Str("candidate", cmd.CandidateID).Bool("done", done).Msg("operator command")
+		a.Log.Info().Uint64("command", cmd.ID).Str("kind", string(cmd.Kind)).Str("candidate", cmd.CandidateID).Bool("done", done).Msg("operator command")
 	}
 	return nil
 }

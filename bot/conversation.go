@@ -3,18 +3,20 @@ package bot
 import (
 	"time"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot/cadence"
 )
 
-// Conversation statuses, the vocabulary of seed 002's member statuses.
+// Conversation statuses, seed 002's member statuses: the control plane's
+// vocabulary (wire.ConvStatus), named for what the agent decides.
 const (
-	StatusNotReached  = "NOT_REACHED"
-	StatusInService   = "IN_SERVICE"
-	StatusIntervened  = "CUSTOMER_SERVICE_INTERVENES" // a human took over
-	StatusComplete    = "COMPLETE_SERVICE"            // contact obtained / brain said noTalk
-	StatusTerminated  = "TERMINATE_SERVICE"           // opted out / refused
-	StatusTimeoutDone = "TIMEOUT_COMPLETE_SERVICE"
-	StatusIgnore      = "IGNORE"
+	StatusNotReached  = wire.ConvNotReached
+	StatusInService   = wire.ConvInService
+	StatusIntervened  = wire.ConvIntervened // a human took over
+	StatusComplete    = wire.ConvComplete   // contact obtained / brain said noTalk
+	StatusTerminated  = wire.ConvTerminated // opted out / refused
+	StatusTimeoutDone = wire.ConvTimeoutDone
+	StatusIgnore      = wire.ConvIgnore
 )
 
 // maxSentTexts bounds the own-text memory of a conversation record.
@@ -24,12 +26,12 @@ const maxSentTexts = 50
 // updated in the same transaction as the send-ledger entries and outbox
 // items it explains.
 type Conversation struct {
-	CandidateID string `json:"candidate_id"` // geekId as a string (the brain's id)
-	UID         int64  `json:"uid"`
-	Name        string `json:"name"`
-	Position    string `json:"position"` // the job name the site shows
-	BrainJobID  string `json:"brain_job_id,omitempty"`
-	Status      string `json:"status"`
+	CandidateID string          `json:"candidate_id"` // geekId as a string (the brain's id)
+	UID         int64           `json:"uid"`
+	Name        string          `json:"name"`
+	Position    string          `json:"position"` // the job name the site shows
+	BrainJobID  string          `json:"brain_job_id,omitempty"`
+	Status      wire.ConvStatus `json:"status"`
 
 	GreetedAt time.Time `json:"greeted_at,omitzero"`
 	// LastSeenMID is the newest message already processed.

@@ -48,8 +48,11 @@ type Pacing struct {
 	Greet   Limits `yaml:"greet"`
 	Message Limits `yaml:"message"`
 	Browse  Limits `yaml:"browse"`
-	// QuietStart/QuietEnd ("22:00", "08:00") bound the daily window in which
-	// greetings and messages wait; empty disables quiet hours.
+	// QuietStart/QuietEnd ("22:00", "08:00", account timezone) bound the
+	// daily window in which greetings and messages wait (browsing does not)
+	// and no recall is asked for. In a config file, leaving both out keeps
+	// the default 22:00–08:00 (fillDefaults); equal times disable quiet
+	// hours. A Pacing built in code with both empty has none.
 	QuietStart string `yaml:"quiet_start"`
 	QuietEnd   string `yaml:"quiet_end"`
 }

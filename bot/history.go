@@ -29,48 +29,6 @@ type Turn struct {
 	Own     bool   // sent from the recruiter's account (bot, site or human)
 }
 
-// systemTexts are texts the site writes for exchange events. They can arrive
-// with either party as sender, so they are recognised by content.
-var systemTexts = []string{
-	"我想要和您交换联系方式，您是否同意",
-	"我想要和您交换微信，您是否同意",
-	"对方想发送附件简历给您，您是否同意",
-	"接受与您交换微信",
-	"接受与您交换联系方式",
-	"对方拒绝了您的交换微信请求",
-	"对方拒绝了您的交换联系方式请求",
-	"您可至邮箱中查看和下载",
-}
-
-// SiteEmittedTexts are messages the page itself writes from the recruiter's
-// account when a toolbar request is made; they are own messages but neither
-// the bot's typing nor a human's.
-var SiteEmittedTexts = []string{"请求交换联系方式", "请求交换微信", "方便发一份简历过来吗？"}
-
-// exchangeResultSuffixes follow the candidate's name in the notice the site
-// shows when an exchange completes ("张女士的微信号：…").
-var exchangeResultSuffixes = []string{"的微信号", "的手机号", "的联系方式"}
-
-// IsSystemText reports whether text is one of the site's exchange notices.
-// candidateName recognises "<name>的微信号…" results; a candidate's own
-// "我的微信号是…" is not a notice.
-func IsSystemText(text, candidateName string) bool {
-	t := strings.TrimSpace(text)
-	for _, s := range systemTexts {
-		if strings.Contains(t, s) {
-			return true
-		}
-	}
-	if candidateName != "" {
-		for _, suffix := range exchangeResultSuffixes {
-			if strings.HasPrefix(t, candidateName+suffix) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // Classify turns the site's messages into brain history by sender id, never
 // by bubble position: a message is the candidate's only when its sender uid
 // differs from the recruiter's (ownUID). Exchange cards, résumé cards,
@@ -91,7 +49,7 @@ func Classify(msgs []pages.Message, ownUID int64) []Turn {
 			t.Speaker = System
 		case m.Body.Type == pages.BodyDialog || m.Body.Type == pages.BodyResume || m.Body.Type == pages.BodyHyperlink:
 			t.Speaker = System
-		case IsSystemText(t.Text, candidateName(m, ownUID)):
+		case pages.IsExchangeNotice(t.Text, candidateName(m, ownUID)):
 			t.Speaker = System
 		case t.Own:
 			t.Speaker = Robot

@@ -11,13 +11,16 @@ import (
 // candidate replied.
 const (
 	// StrategyNoFurtherReply: the bot stops once a human replied (default).
-	StrategyNoFurtherReply = "CONSULTANT_NO_FURTHER_REPLY"
+	StrategyNoFurtherReply ReplyStrategy = "CONSULTANT_NO_FURTHER_REPLY"
 	// StrategyContinueAfterReply: the bot keeps hosting after a human replied.
-	StrategyContinueAfterReply = "CONSULTANT_CONTINUE_AFTER_REPLY"
+	StrategyContinueAfterReply ReplyStrategy = "CONSULTANT_CONTINUE_AFTER_REPLY"
 	// StrategyEndAfterReply: hosting ends when the candidate replies; the
 	// conversation is left to the recruiter.
-	StrategyEndAfterReply = "AI_HOSTING_END_AFTER_REPLY"
+	StrategyEndAfterReply ReplyStrategy = "AI_HOSTING_END_AFTER_REPLY"
 )
+
+// ReplyStrategy is one of the Strategy constants.
+type ReplyStrategy string
 
 // Hosting is a job's conversation policy, after seed 002's AI-hosted plans.
 type Hosting struct {
@@ -34,7 +37,7 @@ type Hosting struct {
 	// messages in a conversation.
 	MinReplyInterval time.Duration `yaml:"min_reply_interval"`
 	// ReplyStrategy is one of the Strategy constants.
-	ReplyStrategy string `yaml:"reply_strategy"`
+	ReplyStrategy ReplyStrategy `yaml:"reply_strategy"`
 }
 
 // DefaultHosting answers after 10 s, unified, without extra separators,

@@ -3,8 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -48,7 +46,8 @@ type OutboxOptions struct {
 }
 
 // Outbox delivers the worker.db outbox in enqueue order per target, with
-// jittered exponential backoff on failure. One Outbox runs per worker process.
+// jittered exponential backoff (clock.Backoff) on failure. One Outbox runs
+// per worker process.
 type Outbox struct {
 	db         *worker.DB
 	clk        clock.Clock
@@ -56,8 +55,6 @@ type Outbox struct {
 	deliverers map[string]Deliverer
 	opts       OutboxOptions
 
-	mu   sync.Mutex
-	rng  *rand.Rand
 	wake chan struct{}
 }
 
@@ -82,7 +79,6 @@ func NewOutbox(db *worker.DB, clk clock.Clock, log zerolog.Logger, deliverers ma
 	return &Outbox{
 		db: db, clk: clk, log: log.With().Str("component", "outbox").Logger(),
 		deliverers: deliverers, opts: opts,
-		rng:  rand.New(rand.NewPCG(uint64(clk.Now().UnixNano()), 0x6f7574626f78)),
 		wake: make(chan struct{}, 1),
 	}
 }
@@ -101,20 +97,9 @@ func (o *Outbox) Run(ctx context.Context) error {
 		if _, err := o.Pass(ctx); err != nil && ctx.Err() == nil {
 			o.log.Error().Err(err).Msg("outbox pass failed")
 		}
-		// Sleep on the clock, cut short by Poke. (A cancelled Sleep leaves
-		// no timer behind, unlike clock.After.)
-		sleepCtx, cancel := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-o.wake:
-				cancel()
-			case <-sleepCtx.Done():
-			}
-		}()
-		_ = o.clk.Sleep(sleepCtx, o.opts.Idle)
-		cancel()
-		if ctx.Err() != nil {
-			return ctx.Err()
+		// Sleep on the clock, cut short by Poke.
+		if err := clock.SleepOrWake(ctx, o.clk, o.opts.Idle, o.wake); err != nil {
+			return err
 		}
 	}
 }
@@ -175,20 +160,12 @@ func (o *Outbox) Pass(ctx context.Context) (int, error) {
 	return delivered, nil
 }
 
-// backoff is MinBackoff·2^attempts with ±25% jitter, capped at MaxBackoff.
+// backoff is MinBackoff·2^attempts, capped at MaxBackoff, with equal
+// jitter (between half and all of it); a permanent failure parks the item
+// for MaxBackoff.
 func (o *Outbox) backoff(attempts int, permanent bool) time.Duration {
 	if permanent {
 		return o.opts.MaxBackoff
 	}
-	d := o.opts.MinBackoff
-	for i := 0; i < attempts && d < o.opts.MaxBackoff; i++ {
-		d *= 2
-	}
-	if d > o.opts.MaxBackoff {
-		d = o.opts.MaxBackoff
-	}
-	o.mu.Lock()
-	jitter := 0.75 + o.rng.Float64()*0.5
-	o.mu.Unlock()
-	return time.Duration(float64(d) * jitter)
+	return clock.Backoff{Base: o.opts.MinBackoff, Max: o.opts.MaxBackoff, Jitter: 0.5}.Delay(attempts + 1)
 }

@@ -51,10 +51,13 @@ func (p PageSite) OpenRecommend(ctx context.Context, siteJobID string) (Recommen
 	return r, geeks, nil
 }
 
-// Brain is what the agent asks the brain synchronously. Reports (task
-// report, results) go through the outbox instead. *brain.Client implements it.
+// Brain is what the agent asks the brain synchronously: today's greeting
+// plan, the filter verdict, the next chat step and whom to recall. Reports
+// (task report, results, recall results) go through the outbox instead.
+// *brain.Client implements it.
 type Brain interface {
 	FetchTasks(ctx context.Context, req brain.TaskFetchRequest) ([]brain.Task, error)
 	Filter(ctx context.Context, req brain.FilterRequest) (bool, error)
 	Chat(ctx context.Context, req brain.ChatRequest) (brain.ChatData, error)
+	RecallList(ctx context.Context, req brain.RecallListRequest) ([]brain.Recall, error)
 }

@@ -18,21 +18,12 @@ const recallEvery = 4 * time.Hour
 // KindRecallResult is the brain outbox kind reporting a recall sent.
 const KindRecallResult = "recall_result"
 
-// Recaller is the part of the brain the recall pass asks.
-type Recaller interface {
-	RecallList(ctx context.Context, req brain.RecallListRequest) ([]brain.Recall, error)
-}
-
 // recallPass asks the brain (seed 003 recallList) which silent
 // conversations to wake up — those without a contact that the follow-up
 // cadence does not cover — sends each recall message once, and reports it
 // with recallResult through the outbox. The brain owns the windows and
 // counts; the bot sends at most one recall per candidate per day.
 func (a *Agent) recallPass(ctx context.Context) error {
-	r, ok := a.Brain.(Recaller)
-	if !ok {
-		return nil
-	}
 	now := a.Clock.Now()
 	if !a.lastRecall.IsZero() && now.Sub(a.lastRecall) < recallEvery {
 		return nil
@@ -66,7 +57,7 @@ func (a *Agent) recallPass(ctx context.Context) error {
 		a.lastRecall = now
 		return err
 	}
-	recalls, err := r.RecallList(ctx, brain.RecallListRequest{AccountID: a.brainAccount, CandidateIDs: ids})
+	recalls, err := a.Brain.RecallList(ctx, brain.RecallListRequest{AccountID: a.brainAccount, CandidateIDs: ids})
 	if err != nil {
 		a.Log.Warn().Err(err).Msg("brain recallList failed; will ask again later")
 		return nil

@@ -142,10 +142,14 @@ type ControlPusher interface {
 	PushConversations(ctx context.Context, convs []wire.ConversationStatus) ([]wire.Conversation, error)
 	AckSend(ctx context.Context, id uint64, sent bool, sentAt time.Time, reason string) (wire.FollowupRecord, error)
 	AckCommand(ctx context.Context, id uint64, done bool, reason string) (wire.Command, error)
+	PushKeywordHits(ctx context.Context, hits []wire.KeywordHitInput) ([]wire.KeywordHit, error)
 }
 
-// ControlDeliverer delivers control-plane outbox items. A 4xx other than
-// 408/429 is permanent (the payload is wrong); anything else retries.
+// ControlDeliverer delivers control-plane outbox items. A 4xx answer is
+// permanent (the payload is wrong) except 401, 408 and 429, which retry
+// like 5xx and transport errors: a 401 means the worker token is wrong or
+// was rotated, which an operator fixes in the config, and the reports must
+// survive until then.
 func ControlDeliverer(c ControlPusher) Deliverer { return ControlDelivererFenced(c, nil) }
 
 // fencedAcker acks a send of a managed account at its lease epoch.
@@ -154,10 +158,10 @@ type fencedAcker interface {
 }
 
 // ControlDelivererFenced is ControlDeliverer for a worker running managed
-// accounts: contacts, records and acks carry epochOf(account), the lease
-// epoch the worker holds the account at when it delivers. An item of an
-// account no longer held here gets 403, which is permanent: the account's
-// new holder settles it from the site (docs/bot.md).
+// accounts: contacts, records, statuses and acks carry epochOf(account),
+// the epoch the account last ran at on this worker. An item of an account
+// granted to another worker since gets 403, which is permanent: the
+// account's new holder settles it from the site (docs/bot.md).
 func ControlDelivererFenced(c ControlPusher, epochOf func(account string) uint64) Deliverer {
 	if epochOf == nil {
 		epochOf = func(string) uint64 { return 0 }
@@ -202,6 +206,12 @@ func ControlDelivererFenced(c ControlPusher, epochOf func(account string) uint64
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
 			_, err = c.AckCommand(ctx, ack.ID, ack.Done, ack.Reason)
+		case KindKeywordHit:
+			var in wire.KeywordHitInput
+			if err := json.Unmarshal(it.Payload, &in); err != nil {
+				return fmt.Errorf("%w: %v", ErrPermanent, err)
+			}
+			_, err = c.PushKeywordHits(ctx, []wire.KeywordHitInput{in})
 		default:
 			return fmt.Errorf("%w: unknown control item kind %q", ErrPermanent, it.Kind)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/pages"
+	"github.com/hunterbot/hunterbot/rules"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
@@ -32,6 +33,30 @@ type RuntimeOptions struct {
 	Accounts []string
 	// Heartbeat is how often statuses go to the control plane [30s].
 	Heartbeat time.Duration
+	// Brain and Control, when set, replace the clients NewRuntime would
+	// build from the config (tests and embedders pass their own).
+	Brain   BrainClient
+	Control Control
+}
+
+// BrainClient is everything the worker asks of the brain: the agents'
+// synchronous questions and the outbox's reports. *brain.Client
+// implements it.
+type BrainClient interface {
+	Brain
+	BrainReporter
+}
+
+// Control is the control plane's worker API as the runtime uses it: the
+// outbox's pushes plus the heartbeat and the pulls (manual sends, operator
+// commands, follow-up configs, keyword rules). *client.Worker implements it.
+type Control interface {
+	ControlPusher
+	Heartbeat(ctx context.Context, accounts []wire.AccountStatus) (wire.HeartbeatResponse, error)
+	PendingSends(ctx context.Context) ([]wire.Send, error)
+	Commands(ctx context.Context) ([]wire.Command, error)
+	FollowupConfigs(ctx context.Context, have uint64) (*wire.FollowupSnapshot, bool, error)
+	KeywordRules(ctx context.Context, have uint64) (*wire.KeywordRuleSnapshot, bool, error)
 }
 
 // Runtime is a running worker: one worker.db, one Chromium, one browser
@@ -41,7 +66,7 @@ type Runtime struct {
 	opts   RuntimeOptions
 	db     *worker.DB
 	outbox *Outbox
-	ctrl   *client.Worker
+	ctrl   Control
 	agents []*Agent
 	owned  *browser.Browser // the browser this runtime launched (nil when given one)
 	sel    pages.Selectors
@@ -61,6 +86,10 @@ type Runtime struct {
 	brain Brain
 	fuMu  sync.Mutex
 	fu    *cadence.Snapshot
+	// keywords holds the keyword rule set every agent evaluates messages
+	// against; keywordVersion is the version last pulled.
+	keywords       *rules.Engine
+	keywordVersion uint64
 }
 
 // NewRuntime opens the worker's store and browser and builds the agents.
@@ -84,21 +113,33 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 	}
 	rt.db = db
 	rt.closes = append(rt.closes, func() { _ = db.Close() })
-	logger := opts.Log
-	dialect, err := brain.ParseDialect(cfg.Brain.Dialect)
-	if err != nil {
-		return nil, err
+	bc := opts.Brain
+	if bc == nil {
+		logger := opts.Log
+		dialect, err := brain.ParseDialect(cfg.Brain.Dialect)
+		if err != nil {
+			return nil, err
+		}
+		c, err := brain.New(brain.Options{BaseURL: cfg.Brain.URL, Token: cfg.Brain.Token, Timeout: cfg.Brain.Timeout,
+			Clock: opts.Clock, Logger: &logger, Dialect: dialect})
+		if err != nil {
+			return nil, fmt.Errorf("brain client: %w", err)
+		}
+		bc = c
 	}
-	bc, err := brain.New(brain.Options{BaseURL: cfg.Brain.URL, Token: cfg.Brain.Token, Timeout: cfg.Brain.Timeout,
-		Clock: opts.Clock, Logger: &logger, Dialect: dialect})
-	if err != nil {
-		return nil, fmt.Errorf("brain client: %w", err)
+	rt.ctrl = opts.Control
+	if rt.ctrl == nil {
+		rt.ctrl = client.NewWorker(cfg.Control.URL, cfg.Control.Token, 20*time.Second)
 	}
-	rt.ctrl = client.NewWorker(cfg.Control.URL, cfg.Control.Token, 20*time.Second)
 	rt.brain = bc
 	if cfg.Capacity.MaxAccounts > 0 {
-		rt.asg = newAssigner(rt, rt.ctrl, cfg.Capacity.MaxAccounts, cfg.Capacity.Pull)
+		asg, ok := rt.ctrl.(AssignmentClient)
+		if !ok {
+			return nil, errors.New("capacity.max_accounts: the control client cannot pull assignments")
+		}
+		rt.asg = newAssigner(rt, asg, cfg.Capacity.MaxAccounts, cfg.Capacity.Pull)
 	}
+	rt.keywords = rules.NewEngine(nil)
 	rt.outbox = NewOutbox(db, opts.Clock, opts.Log, map[string]Deliverer{
 		TargetBrain: BrainDeliverer(bc), TargetControl: ControlDelivererFenced(rt.ctrl, rt.epochOf),
 	}, OutboxOptions{})
@@ -113,6 +154,7 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 		}
 		rt.agents = append(rt.agents, NewAgent(acc, cfg.Brain.PlatformType, Deps{
 			Brain: bc, DB: db, Clock: opts.Clock, Log: opts.Log, Outbox: rt.outbox, DataDir: cfg.DataDir,
+			Keywords: rt.keywords,
 		}))
 	}
 	if len(rt.agents) == 0 && rt.asg == nil {
@@ -200,6 +242,9 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	defer rt.close()
 	var bg sync.WaitGroup
 	bg.Add(2)
+	// The rule set is in place before the first message is read, so no
+	// message is marked seen unevaluated just because the worker started.
+	rt.pullKeywordRules(ctx)
 	go func() { defer bg.Done(); _ = rt.outbox.Run(ctx) }()
 	go func() { defer bg.Done(); rt.heartbeat(ctx) }()
 	if rt.asg != nil {
@@ -304,8 +349,33 @@ func (rt *Runtime) heartbeat(ctx context.Context) {
 	}
 }
 
+// pullKeywordRules fetches the keyword rule set when its version changed
+// and swaps the compiled set in for every agent. A set that does not
+// compile (a control plane newer than this worker) keeps the old one.
+func (rt *Runtime) pullKeywordRules(ctx context.Context) {
+	snap, changed, err := rt.ctrl.KeywordRules(ctx, rt.keywordVersion)
+	if err != nil {
+		if ctx.Err() == nil {
+			rt.opts.Log.Warn().Err(err).Msg("pull keyword rules")
+		}
+		return
+	}
+	if !changed {
+		return
+	}
+	set, err := rules.Compile(snap.Rules, snap.Version)
+	if err != nil {
+		rt.opts.Log.Error().Err(err).Uint64("version", snap.Version).Msg("keyword rules do not compile; keeping the previous set")
+		return
+	}
+	rt.keywords.Swap(set)
+	rt.keywordVersion = snap.Version
+	rt.opts.Log.Info().Uint64("version", snap.Version).Int("rules", set.Len()).Msg("keyword rules updated")
+}
+
 // pull fetches the manual sends and operator commands queued for this
-// worker's accounts and hands them to their agents.
+// worker's accounts and hands them to their agents, and the follow-up
+// configs and keyword rules when their versions changed.
 func (rt *Runtime) pull(ctx context.Context) {
 	sends, err := rt.ctrl.PendingSends(ctx)
 	if err != nil {
@@ -336,6 +406,7 @@ func (rt *Runtime) pull(ctx context.Context) {
 		}
 		rt.opts.Log.Info().Uint64("version", snap.Version).Int("configs", len(snap.Configs)).Msg("follow-up configs updated")
 	}
+	rt.pullKeywordRules(ctx)
 	for _, a := range rt.liveAgents() {
 		var mine []wire.Send
 		for _, s := range sends {
@@ -360,7 +431,7 @@ func (rt *Runtime) beat(ctx context.Context) {
 	parked := rt.parkedCounts() // parking.go
 	for _, a := range agents {
 		s := a.Status()
-		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: s.State, LastError: s.LastError, Epoch: rt.epochOf(s.Account),
+		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: wire.AccountState(s.State), LastError: s.LastError, Epoch: rt.epochOf(s.Account),
 			Counters: map[string]int64{"greeted": int64(s.Greeted), "planned": int64(s.Planned),
 				"replies": int64(s.Replies), "contacts": int64(s.Contacts),
 				wire.CounterParked: int64(parked[s.Account] + parked[a.brainAccount])}})

@@ -45,8 +45,9 @@ func reportRate(b *testing.B) {
 }
 
 // BenchmarkFilterHTTP: /recruit/candidate/filter through real HTTP, each
-// request a new candidate (dedupe look-up, full criteria, decision stored
-// in bbolt with fsync).
+// request a new candidate (dedupe look-up, full criteria, decision appended
+// to the decision log). brain/loadbench measures the same with the server in
+// its own process; docs/brain.md has the figures.
 func BenchmarkFilterHTTP(b *testing.B) {
 	c := benchEnv(b)
 	var n atomic.Int64
@@ -69,7 +70,8 @@ func BenchmarkFilterHTTP(b *testing.B) {
 }
 
 // BenchmarkChatHTTP: /recruit/candidate/chat through real HTTP with a
-// four-message history (session read-modify-write in bbolt with fsync).
+// four-message history (session read-modify-write in bbolt, group commit
+// with fsync).
 func BenchmarkChatHTTP(b *testing.B) {
 	c := benchEnv(b)
 	var n atomic.Int64

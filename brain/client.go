@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-resty/resty/v2"
 	"github.com/rs/zerolog"
@@ -220,12 +220,7 @@ func retryable(ctx context.Context, err error) bool {
 
 // backoff is exponential in the attempt with equal jitter, capped at max.
 func (c *Client) backoff(attempt int) time.Duration {
-	d := c.base << (attempt - 1)
-	if d <= 0 || d > c.max {
-		d = c.max
-	}
-	half := d / 2
-	return half + rand.N(half+1)
+	return clock.Backoff{Base: c.base, Max: c.max, Jitter: 0.5}.Delay(attempt)
 }
 
 func (c *Client) attempt(ctx context.Context, cl call, attempt int, out any) (error, time.Duration) {
@@ -330,11 +325,17 @@ func retryAfter(h string) time.Duration {
 	return 0
 }
 
+// snippet is the start of a response body for an error message: at most
+// 200 bytes, cut at a rune boundary so Chinese text stays valid UTF-8.
 func snippet(b []byte) string {
 	const max = 200
 	s := strings.TrimSpace(string(b))
 	if len(s) > max {
-		s = s[:max] + "…"
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

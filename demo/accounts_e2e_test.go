@@ -158,7 +158,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.State == bot.StateRunning && scanned {
+		if st.State == string(bot.StateRunning) && scanned {
 			return true
 		}
 		if !st.Pending || len(st.PNG) == 0 {
@@ -177,7 +177,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	waitFor(t, "all three accounts running and greeting", func() bool {
 		accs := accounts()
 		for _, k := range keys {
-			if accs[k].State != bot.StateRunning || len(truth(k).Greetings) == 0 {
+			if string(accs[k].State) != string(bot.StateRunning) || len(truth(k).Greetings) == 0 {
 				return false
 			}
 		}
@@ -251,7 +251,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	waitFor(t, "moved accounts running on the survivor", func() bool {
 		accs := accounts()
 		for _, k := range moved {
-			if accs[k].State != bot.StateRunning || actions(k) <= progress[k] {
+			if string(accs[k].State) != string(bot.StateRunning) || actions(k) <= progress[k] {
 				return false
 			}
 		}

@@ -61,10 +61,12 @@ func (c *chatCounter) since(candidate string, t time.Time) int {
 	return n
 }
 
-// One simulated morning with three operator-visible situations: a burst of
+// One simulated morning with four operator-visible situations: a burst of
 // candidate messages (answered once, after the reply delay), a human
-// recruiter typing in a conversation (the bot stays silent there), and a
-// forced risk page (no action at all until a human clears it).
+// recruiter typing in a conversation (the bot stays silent there), a
+// forced risk page (no action at all until a human clears it), and a
+// keyword rule created through the API that fires on a candidate's
+// message (its callback arrives exactly once).
 func TestBurstTakeoverAndRisk(t *testing.T) {
 	t.Parallel()
 	sc := sim.DefaultScenario()
@@ -79,6 +81,7 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = d.Close() })
 	h := &harness{t: t, d: d, clk: clk}
+	probe := newKeywordProbe(t, d)
 	at := func(hhmm string) time.Time {
 		tm, _ := time.ParseInLocation("2006-01-02 15:04", sc.Start.In(clock.Shanghai).Format("2006-01-02")+" "+hhmm, clock.Shanghai)
 		return tm
@@ -102,11 +105,12 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 		t.Fatalf("no greeted candidate with persona %v at %v", personas, clk.Now())
 		return 0
 	}
-	var burstCand, humanCand, manualCand int64
+	var burstCand, humanCand, manualCand, keywordCand int64
+	const keywordText = "请问这个岗位可以内推吗？"
 	var burstAt, humanAt, riskAt, clearAt, releaseAt time.Time
 	var manualContact uint64
 	const manualText = "您好，我是王经理，方便的话今天下午电话聊聊？"
-	var stateDuringRisk string
+	var stateDuringRisk bot.AccountState
 	events := []simEvent{
 		{at("09:50"), func() {
 			burstCand, burstAt = pick(sim.PersonaSilent, sim.PersonaGhost), clk.Now()
@@ -114,6 +118,13 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 				if err := d.Sim.Inject("demo", burstCand, text); err != nil {
 					t.Fatal(err)
 				}
+			}
+		}},
+		{at("09:55"), func() {
+			keywordCand = pick(sim.PersonaAsker, sim.PersonaSlow, sim.PersonaExchanger, sim.PersonaObfuscator,
+				sim.PersonaEager, sim.PersonaRefuser)
+			if err := d.Sim.Inject("demo", keywordCand, keywordText); err != nil {
+				t.Fatal(err)
 			}
 		}},
 		{at("10:10"), func() {
@@ -168,6 +179,9 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 	if len(truth.DuplicateGreetings) != 0 || len(truth.DuplicateMessages) != 0 {
 		t.Fatalf("duplicates: %+v %+v", truth.DuplicateGreetings, truth.DuplicateMessages)
 	}
+
+	// The keyword rule fired on the injected message, once.
+	probe.check(keywordCand, keywordText)
 
 	// The burst was answered by one brain call, after the reply delay.
 	burstID := strconv.FormatInt(burstCand, 10)

@@ -321,14 +321,16 @@ func (d *Demo) serve() {
 	}
 }
 
-// Run runs the worker and the control plane's housekeeping until ctx is
+// Run runs the worker, the control plane's housekeeping and its
+// keyword-hit callback delivery (as `hunterbot serve` does) until ctx is
 // done (or a server fails). The servers keep answering until Close.
 func (d *Demo) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); _ = d.Control.Run(runCtx) }()
+	go func() { defer wg.Done(); _ = d.Control.RunKeywordHitDelivery(runCtx) }()
 	var werr error
 	go func() {
 		defer wg.Done()
@@ -382,7 +384,7 @@ func (d *Demo) Summary() Summary {
 		s.Greeted += st.Greeted
 		s.Replies += st.Replies
 		s.Contacts += st.Contacts
-		s.States[st.Account] = st.State
+		s.States[st.Account] = string(st.State)
 	}
 	return s
 }

@@ -305,11 +305,11 @@ func notRunning(op *client.Operator, sc *sim.Scenario) []string {
 	}
 	state := map[string]string{}
 	for _, a := range accs {
-		state[a.Key] = a.State
+		state[a.Key] = string(a.State)
 	}
 	var bad []string
 	for _, a := range sc.Accounts {
-		if s := state[a.ID]; s != bot.StateRunning {
+		if s := state[a.ID]; s != string(bot.StateRunning) {
 			if s == "" {
 				s = "unreported"
 			}

@@ -91,7 +91,8 @@ func (h *harness) runWith(until time.Time, events []simEvent) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.d.Run(ctx) }()
-	waiters := len(h.d.Runtime.Agents()) + 3 // + outbox, heartbeat, control housekeeping
+	// + outbox, heartbeat, control housekeeping, keyword-hit delivery
+	waiters := len(h.d.Runtime.Agents()) + 4
 	lastMove, lastSim := time.Now(), h.clk.Now()
 	hung := false
 	for h.clk.Now().Before(until) {

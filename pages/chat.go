@@ -228,24 +228,22 @@ func (s *Session) Send(ctx context.Context, uid int64, text string) (int64, erro
 	}`
 	args := map[string]any{"editor": s.sel.Editor, "item": s.sel.MessageItem, "mine": "div.item-myself",
 		"before": before, "text": collapseSpaces(text)}
-	deadline := time.Now().Add(s.step)
-	for {
+	var mid int64
+	err = waitUntil(ctx, s.step, func(ctx context.Context) (bool, error) {
 		res, err := s.page.Context(ctx).Eval(confirmJS, args)
 		if err == nil && res.Value.Int() > 0 {
-			return int64(res.Value.Int()), nil
+			mid = int64(res.Value.Int())
+			return true, nil
 		}
 		if risk, err := s.Check(ctx); err == nil && risk.Kind != RiskNone {
-			return 0, risk.Err()
+			return true, risk.Err()
 		}
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("send to %d: not confirmed: %w", uid, context.DeadlineExceeded)
-		}
-		select {
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-time.After(150 * time.Millisecond):
-		}
+		return false, nil
+	})
+	if errors.Is(err, errWaitTimedOut) {
+		return 0, fmt.Errorf("send to %d: not confirmed: %w", uid, err)
 	}
+	return mid, err
 }
 
 var spaces = regexp.MustCompile(`\s+`)
@@ -324,10 +322,8 @@ func (s *Session) RequestExchange(ctx context.Context, uid int64, kind Exchange)
 		return false, fmt.Errorf("request exchange: confirm: %w", err)
 	}
 	// Confirmed when the button turns disabled (requested) or flips to 查看….
-	deadline := time.Now().Add(s.step)
-	for {
-		_, dis, err := s.toolbarButton(ctx, labels[0])
-		if err == nil && dis {
+	err = waitUntil(ctx, s.step, func(ctx context.Context) (bool, error) {
+		if _, dis, err := s.toolbarButton(ctx, labels[0]); err == nil && dis {
 			return true, nil
 		}
 		if labels[1] != "" {
@@ -336,17 +332,14 @@ func (s *Session) RequestExchange(ctx context.Context, uid int64, kind Exchange)
 			}
 		}
 		if risk, err := s.Check(ctx); err == nil && risk.Kind != RiskNone {
-			return false, risk.Err()
+			return true, risk.Err()
 		}
-		if time.Now().After(deadline) {
-			return false, fmt.Errorf("request exchange %s: not confirmed: %w", kind, context.DeadlineExceeded)
-		}
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-time.After(150 * time.Millisecond):
-		}
+		return false, nil
+	})
+	if errors.Is(err, errWaitTimedOut) {
+		return false, fmt.Errorf("request exchange %s: not confirmed: %w", kind, err)
 	}
+	return err == nil, err
 }
 
 // ViewExchange clicks 查看微信 / 查看电话 in the open conversation and returns

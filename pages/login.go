@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
 )
 
@@ -88,34 +89,35 @@ func (s *Session) PasswordLogin(ctx context.Context, username, password string) 
 	return s.waitLeaveLogin(ctx, s.step)
 }
 
-// waitLeaveLogin polls until the tab is no longer on the login page, the
+// waitLeaveLogin waits until the tab is no longer on the login page, the
 // login form shows an error, or d elapses.
 func (s *Session) waitLeaveLogin(ctx context.Context, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
+	left := false
+	err := waitUntil(ctx, d, func(wctx context.Context) (bool, error) {
 		url, err := s.URL()
 		if err != nil {
-			return err
+			return true, err
 		}
 		if r := classifyURL(url, s.sel); r.Kind == RiskVerify {
-			return r.Err()
+			return true, r.Err()
 		} else if r.Kind != RiskLogin {
-			return s.page.Context(ctx).Timeout(s.step).WaitLoad()
+			left = true
+			return true, nil
 		}
-		if has, el, err := s.page.Context(ctx).Has(s.sel.LoginError); err == nil && has {
+		if has, el, err := s.page.Context(wctx).Has(s.sel.LoginError); err == nil && has {
 			if msg, _ := el.Text(); strings.TrimSpace(msg) != "" {
-				return fmt.Errorf("%w: %s", ErrLoginRejected, strings.TrimSpace(msg))
+				return true, fmt.Errorf("%w: %s", ErrLoginRejected, strings.TrimSpace(msg))
 			}
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("login: still on the login page after %v: %w", d, context.DeadlineExceeded)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+		return false, nil
+	})
+	switch {
+	case left:
+		return s.page.Context(ctx).Timeout(s.step).WaitLoad()
+	case errors.Is(err, errWaitTimedOut):
+		return fmt.Errorf("login: still on the login page after %v: %w", d, err)
 	}
+	return err
 }
 
 // QRCode switches the login page to QR mode and returns the QR image bytes
@@ -137,12 +139,8 @@ func (s *Session) QRCode(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("qr image: %w", err)
 	}
 	// Wait for the real image to replace the placeholder.
-	if _, err := img.Eval(`() => new Promise((ok, fail) => {
-		const t0 = Date.now();
-		const tick = () => (this.complete && this.naturalWidth > 1) ? ok(true) : (Date.now() - t0 > 10000 ? fail(new Error('qr image did not load')) : setTimeout(tick, 100));
-		tick();
-	})`); err != nil {
-		return nil, fmt.Errorf("qr image: %w", err)
+	if err := img.Context(ctx).Timeout(10 * time.Second).Wait(rod.Eval(`() => this.complete && this.naturalWidth > 1`)); err != nil {
+		return nil, fmt.Errorf("qr image did not load: %w", err)
 	}
 	data, err := img.Resource()
 	if err != nil {
@@ -155,19 +153,20 @@ func (s *Session) QRCode(ctx context.Context) ([]byte, error) {
 // open login page. An expired QR code is refreshed (that is the page's own
 // button, not a verification).
 func (s *Session) WaitLoggedIn(ctx context.Context, d time.Duration) error {
-	deadline := time.Now().Add(d)
-	for {
-		err := s.waitLeaveLogin(ctx, 2*time.Second)
-		if err == nil || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
-			return err
+	err := waitUntil(ctx, d, func(wctx context.Context) (bool, error) {
+		err := s.waitLeaveLogin(wctx, 2*time.Second)
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+			return true, err
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("qr login not completed within %v: %w", d, ErrLoggedOut)
-		}
-		if has, el, _ := s.page.Context(ctx).Has(s.sel.QRRefresh); has {
+		if has, el, _ := s.page.Context(wctx).Has(s.sel.QRRefresh); has {
 			if vis, _ := el.Visible(); vis {
-				_ = el.Context(ctx).Timeout(s.step).Click(proto.InputMouseButtonLeft, 1)
+				_ = el.Context(wctx).Timeout(s.step).Click(proto.InputMouseButtonLeft, 1)
 			}
 		}
+		return false, nil
+	})
+	if errors.Is(err, errWaitTimedOut) {
+		return fmt.Errorf("qr login not completed within %v: %w", d, ErrLoggedOut)
 	}
+	return err
 }

@@ -122,28 +122,28 @@ func (r *Recommend) Greet(ctx context.Context, encryptGeekID string) error {
 	if err := btn.Click(proto.InputMouseButtonLeft, 1); err != nil {
 		return fmt.Errorf("click greet: %w", err)
 	}
-	deadline := time.Now().Add(r.s.step)
-	for {
+	confirmed := false
+	err = waitUntil(ctx, r.s.step, func(wctx context.Context) (bool, error) {
 		if has, _, _ := card.Has(r.s.sel.ChatButton); has {
-			r.dismissGreetPopup(ctx)
-			return nil
+			confirmed = true
+			return true, nil
 		}
-		risk, err := Inspect(r.s.page.Context(ctx), r.s.sel)
+		risk, err := Inspect(r.s.page.Context(wctx), r.s.sel)
 		if err == nil && risk.Kind != RiskNone {
 			if risk.Kind == RiskQuota {
 				r.dismissQuota(ctx)
 			}
-			return risk.Err()
+			return true, risk.Err()
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("greet %s: no confirmation: %w", encryptGeekID, context.DeadlineExceeded)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(150 * time.Millisecond):
-		}
+		return false, nil
+	})
+	if confirmed {
+		r.dismissGreetPopup(ctx)
 	}
+	if errors.Is(err, errWaitTimedOut) {
+		return fmt.Errorf("greet %s: no confirmation: %w", encryptGeekID, err)
+	}
+	return err
 }
 
 func (r *Recommend) dismissGreetPopup(ctx context.Context) {

@@ -173,3 +173,33 @@ func TestPagesAgainstSim(t *testing.T) {
 		t.Fatalf("truth: greetings=%d dup greetings=%d dup messages=%d", len(truth.Greetings), len(truth.DuplicateGreetings), len(truth.DuplicateMessages))
 	}
 }
+
+// QR login: QRCode returns the image once it loaded; WaitLoggedIn gives up
+// with ErrLoggedOut when nobody scans within its window, and returns once a
+// human (the sim's control endpoint) scanned the code.
+func TestQRLoginAgainstSim(t *testing.T) {
+	s, _, base := simSite(t)
+	acct := s.Scenario().Accounts[0]
+	sess := newSession(t, base)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	png, err := sess.QRCode(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(png) < 8 || string(png[1:4]) != "PNG" {
+		t.Fatalf("QR image is not a PNG: % x", png[:min(8, len(png))])
+	}
+	if err := sess.WaitLoggedIn(ctx, time.Second); !errors.Is(err, pages.ErrLoggedOut) {
+		t.Fatalf("WaitLoggedIn without a scan = %v, want ErrLoggedOut", err)
+	}
+	if err := s.ScanQR(acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.WaitLoggedIn(ctx, 30*time.Second); err != nil {
+		t.Fatalf("WaitLoggedIn after the scan = %v", err)
+	}
+	if me, err := sess.Me(ctx); err != nil || me.UserID != acct.UID {
+		t.Fatalf("Me after the QR login = %+v, %v", me, err)
+	}
+}

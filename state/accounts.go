@@ -38,7 +38,7 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 		if err := checkText(f("name"), s.Name, 0, maxShort); err != nil {
 			return nil, err
 		}
-		if err := checkText(f("state"), s.State, 0, 32); err != nil {
+		if err := checkText(f("state"), string(s.State), 0, 32); err != nil {
 			return nil, err
 		}
 		if err := checkText(f("last_error"), s.LastError, 0, maxNotes); err != nil {
@@ -84,7 +84,7 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 			if err := db.recordParked(tx, prevParked, a); err != nil { // parked.go
 				return err
 			}
-			if err := db.noteReported(tx, workerID, a.Key, prevState, a.State, s.LastError); err != nil { // managed.go
+			if err := db.noteReported(tx, workerID, a.Key, string(prevState), string(a.State), s.LastError); err != nil { // managed.go
 				return err
 			}
 			out = append(out, a)

@@ -26,7 +26,7 @@ var alertBuckets = [][]byte{bucketAlerts, bucketAlertsByAccount, bucketAlertsPen
 // while its latest alert is still an alert state (a recovery). Looking at
 // the latest alert rather than only prev makes error -> starting -> running
 // a recovery too.
-func alertWorthy(tx *bbolt.Tx, prev string, a wire.Account) bool {
+func alertWorthy(tx *bbolt.Tx, prev wire.AccountState, a wire.Account) bool {
 	switch {
 	case prev == a.State:
 		return false
@@ -55,7 +55,7 @@ func alertWorthy(tx *bbolt.Tx, prev string, a wire.Account) bool {
 // recordStateChange stores an alert when the account moved from prevState
 // into a state worth reporting. It runs inside the heartbeat's transaction
 // so the state and its alert are written together.
-func (db *DB) recordStateChange(tx *bbolt.Tx, prevState string, a wire.Account) error {
+func (db *DB) recordStateChange(tx *bbolt.Tx, prevState wire.AccountState, a wire.Account) error {
 	if !alertWorthy(tx, prevState, a) {
 		return nil
 	}
@@ -154,7 +154,7 @@ func (db *DB) DueAlerts(now time.Time, limit int) ([]wire.Alert, error) {
 // WebhookDelivered, WebhookSkipped, or "" for a failure; a failure with a
 // zero next gives up (WebhookFailed), otherwise it is retried at next.
 // An alert that is no longer pending is returned unchanged.
-func (db *DB) RecordAlertAttempt(id uint64, outcome string, errMsg string, next time.Time) (wire.Alert, error) {
+func (db *DB) RecordAlertAttempt(id uint64, outcome wire.Delivery, errMsg string, next time.Time) (wire.Alert, error) {
 	var al wire.Alert
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		ab := tx.Bucket(bucketAlerts)
@@ -207,7 +207,7 @@ func (db *DB) RecordSecurityAlert(kind, detail string) (wire.Alert, error) {
 			return err
 		}
 		now := db.now()
-		al = wire.Alert{ID: id, State: kind, LastError: detail, At: now, Webhook: wire.WebhookPending, NextAttemptAt: &now}
+		al = wire.Alert{ID: id, State: wire.AccountState(kind), LastError: detail, At: now, Webhook: wire.WebhookPending, NextAttemptAt: &now}
 		if err := putJSON(b, u64(id), al); err != nil {
 			return err
 		}

@@ -149,7 +149,7 @@ func (db *DB) viewManaged(tx *bbolt.Tx, r *managedRec) (wire.ManagedAccount, err
 		if err := getJSON(tx.Bucket(bucketAccounts), id, &a); err != nil {
 			return m, err
 		}
-		m.ID, m.State, m.LastError, m.Counters, m.LastSeenAt = a.ID, a.State, a.LastError, a.Counters, a.LastSeenAt
+		m.ID, m.State, m.LastError, m.Counters, m.LastSeenAt = a.ID, string(a.State), a.LastError, a.Counters, a.LastSeenAt
 	}
 	return m, nil
 }

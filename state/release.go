@@ -37,7 +37,7 @@ func indexConversationsByStatus(tx *bbolt.Tx) error {
 	})
 }
 
-func statusKey(status string, convKey []byte) []byte {
+func statusKey(status wire.ConvStatus, convKey []byte) []byte {
 	return append(append([]byte(status), 0), convKey...)
 }
 

@@ -75,7 +75,7 @@ func TestMigrationFromV3(t *testing.T) {
 				return err
 			}
 		}
-		for i, st := range []string{wire.ConvIntervened, wire.ConvInService, wire.ConvIntervened} {
+		for i, st := range []wire.ConvStatus{wire.ConvIntervened, wire.ConvInService, wire.ConvIntervened} {
 			c := wire.Conversation{AccountID: 1, Account: "a", CandidateID: fmt.Sprint("g", i), Status: st}
 			if err := putJSON(tx.Bucket(bucketConversations), contactKey(1, c.CandidateID), c); err != nil {
 				return err

@@ -56,9 +56,9 @@ type ConversationPage struct {
 
 // Conversations lists conversation statuses, filtered by account key and/or
 // status when not empty; page counts from 1 (0 means the server defaults).
-func (o *Operator) Conversations(ctx context.Context, account, status string, page, pageSize int) (ConversationPage, error) {
+func (o *Operator) Conversations(ctx context.Context, account string, status wire.ConvStatus, page, pageSize int) (ConversationPage, error) {
 	var out ConversationPage
-	err := check(o.r.R().SetContext(ctx).SetQueryParamsFromValues(pageQuery(account, status, page, pageSize)).
+	err := check(o.r.R().SetContext(ctx).SetQueryParamsFromValues(pageQuery(account, string(status), page, pageSize)).
 		SetResult(&out).Get("/api/conversations"))
 	return out, err
 }

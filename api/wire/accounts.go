@@ -12,7 +12,7 @@ type Account struct {
 	Key        string           `json:"key"`
 	WorkerID   string           `json:"worker_id"`
 	Name       string           `json:"name"`
-	State      string           `json:"state"`
+	State      AccountState     `json:"state"`
 	Counters   map[string]int64 `json:"counters"`
 	LastError  string           `json:"last_error"`
 	LastSeenAt *time.Time       `json:"last_seen_at"`
@@ -31,7 +31,7 @@ type Account struct {
 type AccountStatus struct {
 	Key       string           `json:"key"`
 	Name      string           `json:"name"`
-	State     string           `json:"state"`
+	State     AccountState     `json:"state"`
 	Counters  map[string]int64 `json:"counters"`
 	LastError string           `json:"last_error"`
 	// Epoch is the lease epoch of a managed account (0 for a static one).

@@ -11,10 +11,10 @@ const MaxHitsPerPage = 500
 
 // Callback delivery states of a hit.
 const (
-	CallbackNone      = "none"      // no callback URL was configured when the hit arrived
-	CallbackPending   = "pending"   // queued or being retried
-	CallbackDelivered = "delivered" // the callback URL answered 2xx
-	CallbackFailed    = "failed"    // gave up after the last retry
+	CallbackNone      Delivery = "none"      // no callback URL was configured when the hit arrived
+	CallbackPending   Delivery = "pending"   // queued or being retried
+	CallbackDelivered Delivery = "delivered" // the callback URL answered 2xx
+	CallbackFailed    Delivery = "failed"    // gave up after the last retry
 )
 
 // KeywordHitInput is one hit a worker evaluated locally.
@@ -39,7 +39,7 @@ type KeywordHit struct {
 	KeywordHitInput
 	WorkerID      string     `json:"worker_id"`
 	CreatedAt     time.Time  `json:"created_at"`
-	Callback      string     `json:"callback"` // none | pending | delivered | failed
+	Callback      Delivery   `json:"callback"` // none | pending | delivered | failed
 	Attempts      int        `json:"attempts"`
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 	LastError     string     `json:"last_error,omitempty"`
@@ -50,7 +50,7 @@ type KeywordHitFilter struct {
 	RuleID      string
 	AccountID   string
 	CandidateID string
-	Callback    string
+	Callback    Delivery
 	Since       time.Time // msg_time >= Since
 	Until       time.Time // msg_time <= Until
 }

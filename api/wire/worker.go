@@ -51,9 +51,9 @@ type SendsResponse struct {
 
 // AckRequest is POST /api/worker/sends/{id}/ack.
 type AckRequest struct {
-	Status string     `json:"status"` // "sent" or "failed"
-	SentAt *time.Time `json:"sent_at,omitempty"`
-	Error  string     `json:"error,omitempty"`
+	Status RecordStatus `json:"status"` // "sent" or "failed"
+	SentAt *time.Time   `json:"sent_at,omitempty"`
+	Error  string       `json:"error,omitempty"`
 	// Epoch is the lease epoch of a managed account (0 for a static one).
 	Epoch uint64 `json:"epoch,omitempty"`
 }

@@ -23,20 +23,25 @@ import (
 )
 
 func (s *Server) filter(r *http.Request) (any, error) {
-	var req brain.FilterRequest
-	if err := decode(r, &req); err != nil {
+	// One decoding pass: candidateInfo (a whole recommend-list item, the
+	// bulk of the body) goes straight into the fields the filter reads
+	// instead of being kept raw and parsed a second time. The shallower
+	// Info field wins over the embedded request's candidateInfo.
+	var body struct {
+		brain.FilterRequest
+		Info *candidateRecord `json:"candidateInfo"`
+	}
+	if err := decode(r, &body); err != nil {
 		return nil, err
 	}
+	req := body.FilterRequest
 	if err := requireID("accountID", req.AccountID); err != nil {
 		return nil, err
 	}
-	if len(bytes.TrimSpace(req.CandidateInfo)) == 0 || bytes.Equal(bytes.TrimSpace(req.CandidateInfo), []byte("null")) {
+	if body.Info == nil {
 		return nil, failf("candidateInfo为空")
 	}
-	var rec candidateRecord
-	if err := json.Unmarshal(req.CandidateInfo, &rec); err != nil {
-		return nil, failf("candidateInfo: %v", err)
-	}
+	rec := *body.Info
 	cand := rec.candidateID()
 	if cand == "" {
 		cand = req.CandidateID
@@ -45,8 +50,16 @@ func (s *Server) filter(r *http.Request) (any, error) {
 		return nil, err
 	}
 	now := s.clk.Now()
-	var touch bool
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	var (
+		touch  bool
+		checks []Check
+		acctID string
+		jobID  string
+	)
+	// The answer depends only on stored state, so it is computed in a
+	// read transaction; the decision itself goes to the decision log
+	// (decisions.go), written before the answer leaves.
+	err := s.db.View(func(tx *bolt.Tx) error {
 		acct, err := loadAccount(tx, req.AccountID)
 		if err != nil {
 			return err
@@ -55,7 +68,7 @@ func (s *Server) filter(r *http.Request) (any, error) {
 		if err != nil {
 			return err
 		}
-		var checks []Check
+		acctID, jobID = acct.AccountID, job.JobID
 		p := prefix(job.JobID, cand)
 		if k, v := tx.Bucket(bTouched).Cursor().Seek(p); k != nil && bytes.HasPrefix(k, p) {
 			touch = false
@@ -64,15 +77,14 @@ func (s *Server) filter(r *http.Request) (any, error) {
 		} else {
 			touch, checks = evaluateFilter(job.Config.FilterArgs, rec, now)
 		}
-		b := tx.Bucket(bDecisions)
-		seq, err := b.NextSequence()
-		if err != nil {
-			return err
-		}
-		return putJSON(tx, bDecisions, seqKey(acct.AccountID, seq), Decision{Time: now, AccountID: acct.AccountID,
-			JobID: job.JobID, CandidateID: cand, Touch: touch, Checks: checks})
+		return nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	val := appendDecision(make([]byte, 0, 1024), &Decision{Time: now, AccountID: acctID, JobID: jobID,
+		CandidateID: cand, Touch: touch, Checks: checks})
+	if err := s.decisions.add(acctID, val); err != nil {
 		return nil, err
 	}
 	return brain.FilterData{Touch: touch}, nil
@@ -94,6 +106,10 @@ func (s *Server) debugDecisions(r *http.Request) (any, error) {
 			return nil, failf("limit: want 1..1000")
 		}
 		limit = n
+	}
+	// Fold the decision log first so the answer includes the latest ones.
+	if err := s.decisions.fold(); err != nil {
+		return nil, err
 	}
 	out := []Decision{}
 	err := s.db.View(func(tx *bolt.Tx) error {

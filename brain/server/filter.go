@@ -124,9 +124,9 @@ var ageRe = regexp.MustCompile(`(\d+)\s*岁`)
 // returns touch (all passed) and the checks in a fixed order.
 func evaluateFilter(args brain.FilterArgs, rec candidateRecord, now time.Time) (bool, []Check) {
 	g := rec.GeekCard
-	var checks []Check
+	checks := make([]Check, 0, 11) // one per criterion
 	add := func(name string, ok bool, format string, a ...any) {
-		checks = append(checks, Check{Name: name, OK: ok, Detail: fmt.Sprintf(format, a...)})
+		checks = append(checks, Check{Name: name, OK: ok, Detail: detailf(format, a...)})
 	}
 
 	if args.AgeMin > 0 || args.AgeMax > 0 {
@@ -321,4 +321,77 @@ func validateFilterArgs(prefix string, a brain.FilterArgs) error {
 		return fmt.Errorf("%sactive_within_hours: must be >= 0", prefix)
 	}
 	return nil
+}
+
+// detailf is fmt.Sprintf for the verbs and types check details use (%q %s
+// %d %g %v of string, int, float64, []string, time.Duration), without
+// fmt's reflection: every filter request formats about ten details. Other
+// verbs or types fall back to fmt.
+func detailf(format string, a ...any) string {
+	var sb strings.Builder // String() does not copy: one allocation per detail
+	sb.Grow(len(format) + 48)
+	b := make([]byte, 0, 64)
+	n := 0
+	for i := 0; i < len(format); i++ {
+		c := format[i]
+		if c != '%' || i+1 == len(format) {
+			b = append(b, c)
+			continue
+		}
+		i++
+		verb := format[i]
+		if verb == '%' {
+			b = append(b, '%')
+			continue
+		}
+		if n >= len(a) {
+			return fmt.Sprintf(format, a...)
+		}
+		switch v := a[n].(type) {
+		case string:
+			switch verb {
+			case 's', 'v':
+				b = append(b, v...)
+			case 'q':
+				b = strconv.AppendQuote(b, v)
+			default:
+				return fmt.Sprintf(format, a...)
+			}
+		case int:
+			if verb != 'd' && verb != 'v' {
+				return fmt.Sprintf(format, a...)
+			}
+			b = strconv.AppendInt(b, int64(v), 10)
+		case float64:
+			if verb != 'g' && verb != 'v' {
+				return fmt.Sprintf(format, a...)
+			}
+			b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		case []string:
+			if verb != 'v' {
+				return fmt.Sprintf(format, a...)
+			}
+			b = append(b, '[')
+			for j, s := range v {
+				if j > 0 {
+					b = append(b, ' ')
+				}
+				b = append(b, s...)
+			}
+			b = append(b, ']')
+		case time.Duration:
+			if verb != 's' && verb != 'v' {
+				return fmt.Sprintf(format, a...)
+			}
+			b = append(b, v.String()...)
+		default:
+			return fmt.Sprintf(format, a...)
+		}
+		n++
+	}
+	if n != len(a) {
+		return fmt.Sprintf(format, a...)
+	}
+	sb.Write(b)
+	return sb.String()
 }

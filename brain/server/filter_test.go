@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,34 @@ func TestValidateFilterArgs(t *testing.T) {
 	}
 	if err := validateFilterArgs("", baseArgs()); err != nil {
 		t.Errorf("valid args rejected: %v", err)
+	}
+}
+
+// TestDetailfIsSprintf: every format evaluateFilter uses gives what
+// fmt.Sprintf gives, and anything else falls back to it.
+func TestDetailfIsSprintf(t *testing.T) {
+	for _, c := range []struct {
+		format string
+		args   []any
+	}{
+		{"age unknown (ageDesc %q)", []any{"二十\"八\n岁"}},
+		{"age %d < min %d", []any{19, 22}},
+		{"degree %s >= %s", []any{"硕士", "本科"}},
+		{"no %s school among %d education entries", []any{"211", 0}},
+		{"expected location %q vs %v", []any{"北京", []string{"北京", "上海"}}},
+		{"none of %v in positions", []any{[]string{}}},
+		{"expects %g-%gK overlaps %d-%dK", []any{12.5, 18.0, 10, 25}},
+		{"expects %g-%gK above max %dK", []any{1e21, 0.000001, -3}},
+		{"active %s ago", []any{90 * time.Minute}},
+		{"last active %s ago > %dh", []any{time.Duration(0), 72}},
+		{"no negative word", nil},
+		{"100%% %x", []any{255}},
+		{"missing %d %d", []any{1}},
+		{"extra %d", []any{1, 2}},
+		{"bool %v", []any{true}},
+	} {
+		if got, want := detailf(c.format, c.args...), fmt.Sprintf(c.format, c.args...); got != want {
+			t.Errorf("detailf(%q) = %q; Sprintf gives %q", c.format, got, want)
+		}
 	}
 }

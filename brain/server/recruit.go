@@ -152,29 +152,30 @@ func (s *Server) accountQuery(r *http.Request) (any, error) {
 }
 
 // loadAccount returns the account or the reference's exception for an
-// unknown id.
+// unknown id. The record is shared (see cachedRecord): read it, never
+// modify it.
 func loadAccount(tx *bolt.Tx, id string) (*accountRec, error) {
-	var rec accountRec
-	ok, err := getJSON(tx, bAccounts, []byte(id), &rec)
+	rec, ok, err := cachedRecord[accountRec](tx, bAccounts, id)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, exceptionf("account not found: %s", id)
 	}
-	return &rec, nil
+	return rec, nil
 }
 
+// loadJob returns the job or the reference's exception for an unknown id.
+// The record is shared (see cachedRecord): read it, never modify it.
 func loadJob(tx *bolt.Tx, id string) (*jobRec, error) {
-	var rec jobRec
-	ok, err := getJSON(tx, bJobs, []byte(id), &rec)
+	rec, ok, err := cachedRecord[jobRec](tx, bJobs, id)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
 		return nil, exceptionf("job not found: %s", id)
 	}
-	return &rec, nil
+	return rec, nil
 }
 
 // jobFor picks the request's job: jobID when given, else (for chat,
@@ -229,7 +230,7 @@ func (s *Server) taskFetch(r *http.Request) (any, error) {
 					cfg.TouchMsg = job.Config.TouchMsg
 				}
 			}
-			reported := countPrefix(tx, bGreets, prefix(acct.AccountID, j, day))
+			reported := greetCount(tx, acct.AccountID, j, day)
 			sum, slots := rescaleTask(cfg, reported, now)
 			out.Task = append(out.Task, brain.Task{JobID: j, TaskType: brain.TaskTypeBatchTouch,
 				HelloSum: sum, TimeMount: slots, Filter: cfg.Filter, TouchMsg: cfg.TouchMsg})
@@ -277,7 +278,7 @@ func (s *Server) taskReport(r *http.Request) (any, error) {
 			for _, c := range ts.Details.CandidateList {
 				// One key per candidate and day: a candidate reported twice
 				// counts once.
-				if err := tx.Bucket(bGreets).Put(key(acct.AccountID, job.JobID, day, c), nil); err != nil {
+				if err := addGreet(tx, acct.AccountID, job.JobID, day, c); err != nil {
 					return nil, err
 				}
 				tk := key(job.JobID, c, acct.AccountID)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -52,6 +53,12 @@ type Server struct {
 	log   zerolog.Logger
 	token string
 	mux   *http.ServeMux
+
+	commit    *committer   // group commits of every write request
+	decisions *decisionLog // write-behind log of filter decisions
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New opens (or creates) <DataDir>/brain.db, registers the configured jobs
@@ -80,7 +87,10 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("brain server: %w", err)
 		}
 	}
-	db, err := bolt.Open(filepath.Join(opts.DataDir, "brain.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := bolt.Open(filepath.Join(opts.DataDir, "brain.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second,
+		// The freelist is rebuilt at open instead of written by every
+		// commit: one page less per write request.
+		NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return nil, fmt.Errorf("brain server: open store: %w", err)
 	}
@@ -100,12 +110,26 @@ func New(opts Options) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("brain server: init store: %w", err)
 	}
+	if s.decisions, err = openDecisionLog(opts.DataDir, db, s.log); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("brain server: decision log: %w", err)
+	}
+	s.commit = newCommitter(db)
 	s.routes()
 	return s, nil
 }
 
-// Close closes the store.
-func (s *Server) Close() error { return s.db.Close() }
+// Close folds the pending filter decisions into the store, finishes the
+// queued writes and closes the store. Call it after the HTTP server has
+// stopped serving; later calls return the first call's result.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		derr := s.decisions.close()
+		s.commit.close()
+		s.closeErr = errors.Join(derr, s.db.Close())
+	})
+	return s.closeErr
+}
 
 // Handler is the HTTP API: every seed-003 route (POST), GET /debug/decisions
 // and GET /healthz. With a token, every route but /healthz requires it;
@@ -284,12 +308,14 @@ func requireID(field, v string) error {
 	return nil
 }
 
-// update runs fn in one write transaction. With an Idempotency-Key header
-// the first answer is stored and a replay returns it without running fn.
+// update runs fn in one write transaction, committed together with the
+// concurrent requests' (see committer: fn may run more than once and must
+// only touch tx). With an Idempotency-Key header the first answer is stored
+// and a replay returns it without running fn.
 func (s *Server) update(r *http.Request, path, acct string, fn func(tx *bolt.Tx) (any, error)) (any, error) {
 	idem := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	var out any
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.commit.update(func(tx *bolt.Tx) error {
 		k := key(path, acct, idem)
 		if idem != "" {
 			var rec idemRec

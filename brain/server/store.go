@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,7 +26,8 @@ var (
 	bIdem      = []byte("idem")      // path\0acct\0key -> stored data JSON
 	bWechat    = []byte("wechat")    // acct\0seq -> wxTask
 	bAliases   = []byte("aliases")   // acct\0alias -> aliasRec
-	allBuckets = [][]byte{bJobs, bAccounts, bSessions, bTouched, bLatest, bGreets, bDecisions, bIdem, bWechat, bAliases}
+	bGreetN    = []byte("greetn")    // acct\0job\0YYYY-MM-DD -> uint64 count of that day's greets keys
+	allBuckets = [][]byte{bJobs, bAccounts, bSessions, bTouched, bLatest, bGreets, bDecisions, bIdem, bWechat, bAliases, bGreetN}
 )
 
 func key(parts ...string) []byte {
@@ -156,4 +158,84 @@ func countPrefix(tx *bolt.Tx, bucket, p []byte) int {
 		n++
 	}
 	return n
+}
+
+// decoded caches decoded job and account records. Every request reads its
+// account and job, and decoding them was a large share of a filter
+// request's CPU. An entry is keyed by bucket and id and holds the stored
+// bytes it was decoded from; a look-up still reads the bytes in the
+// caller's transaction and reuses the decoded value only when they are
+// identical, so a cached value can never be staler than the transaction
+// and nothing needs invalidating. Sharing it between Server instances is
+// safe for the same reason. Entries exist only for stored records, so the
+// map is bounded by the number of jobs and accounts.
+var decoded struct {
+	sync.RWMutex
+	m map[string]decodedEntry
+}
+
+type decodedEntry struct {
+	raw []byte
+	v   any
+}
+
+// cachedRecord returns the record id of bucket as a *T shared by every
+// caller: callers must not modify it.
+func cachedRecord[T any](tx *bolt.Tx, bucket []byte, id string) (*T, bool, error) {
+	raw := tx.Bucket(bucket).Get([]byte(id))
+	if raw == nil {
+		return nil, false, nil
+	}
+	k := string(bucket) + "\x00" + id
+	decoded.RLock()
+	e, ok := decoded.m[k]
+	decoded.RUnlock()
+	if ok && bytes.Equal(e.raw, raw) {
+		if v, ok := e.v.(*T); ok {
+			return v, true, nil
+		}
+	}
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, false, fmt.Errorf("decode %s record: %w", bucket, err)
+	}
+	decoded.Lock()
+	if decoded.m == nil {
+		decoded.m = map[string]decodedEntry{}
+	}
+	decoded.m[k] = decodedEntry{raw: bytes.Clone(raw), v: v}
+	decoded.Unlock()
+	return v, true, nil
+}
+
+// Daily greeting counts. task/fetch needs "distinct candidates reported
+// today" for every account and job; counting the greets keys made each
+// fetch cost as much as the day's reports. The count is kept next to them,
+// in the same transaction as the key it counts. A day that has greets but
+// no count (written before counts existed) is counted once, when first
+// read or incremented.
+
+// greetCount returns the number of candidates reported for acct and job on day.
+func greetCount(tx *bolt.Tx, acct, job, day string) int {
+	if v := tx.Bucket(bGreetN).Get(key(acct, job, day)); len(v) == 8 {
+		return int(binary.BigEndian.Uint64(v))
+	}
+	return countPrefix(tx, bGreets, prefix(acct, job, day))
+}
+
+// addGreet records candidate cand as reported for acct and job on day;
+// a candidate reported twice the same day counts once.
+func addGreet(tx *bolt.Tx, acct, job, day, cand string) error {
+	k := key(acct, job, day, cand)
+	b := tx.Bucket(bGreets)
+	// The values are empty, and Get answers nil for an empty value as for
+	// a missing key: look the key up with a cursor.
+	if found, _ := b.Cursor().Seek(k); bytes.Equal(found, k) {
+		return nil
+	}
+	n := greetCount(tx, acct, job, day) // before the Put: a legacy day is counted without k
+	if err := b.Put(k, nil); err != nil {
+		return err
+	}
+	return tx.Bucket(bGreetN).Put(key(acct, job, day), binary.BigEndian.AppendUint64(nil, uint64(n+1)))
 }

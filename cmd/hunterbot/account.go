@@ -171,7 +171,7 @@ func runAccount(ctx context.Context, args []string) error {
 			if a.Managed {
 				kind = "managed"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Key, kind, orDash(a.Desired), orDash(a.State), orDash(a.WorkerID),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.Key, kind, orDash(a.Desired), orDash(string(a.State)), orDash(a.WorkerID),
 				orDash(a.Pin), leaseCell(a), changeCell(a.LastChange, now))
 		}
 		return tw.Flush()
