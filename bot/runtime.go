@@ -76,8 +76,12 @@ type Runtime struct {
 	restarts atomic.Int64
 	// pid is the pid of the owned browser of the current generation.
 	pid atomic.Int64
-	// followupVersion is the version of the follow-up configs last pulled.
+	// followupVersion is the version of the follow-up configs last pulled;
+	// followupPulled tells a pulled version 0 (none configured) from none
+	// pulled yet. The client cannot ask "unless 0" (0 means "send it"), so
+	// without it every pull re-applied and re-logged an empty set.
 	followupVersion uint64
+	followupPulled  bool
 	// Managed accounts (assignment.go): the assigner (nil without
 	// capacity.max_accounts), the current browser, the brain client and
 	// the last follow-up snapshot, which new agents start with.
@@ -87,9 +91,11 @@ type Runtime struct {
 	fuMu  sync.Mutex
 	fu    *cadence.Snapshot
 	// keywords holds the keyword rule set every agent evaluates messages
-	// against; keywordVersion is the version last pulled.
+	// against; keywordVersion is the version last pulled (keywordPulled as
+	// followupPulled).
 	keywords       *rules.Engine
 	keywordVersion uint64
+	keywordPulled  bool
 }
 
 // NewRuntime opens the worker's store and browser and builds the agents.
@@ -360,7 +366,7 @@ func (rt *Runtime) pullKeywordRules(ctx context.Context) {
 		}
 		return
 	}
-	if !changed {
+	if !changed || (rt.keywordPulled && snap.Version == rt.keywordVersion) {
 		return
 	}
 	set, err := rules.Compile(snap.Rules, snap.Version)
@@ -369,7 +375,7 @@ func (rt *Runtime) pullKeywordRules(ctx context.Context) {
 		return
 	}
 	rt.keywords.Swap(set)
-	rt.keywordVersion = snap.Version
+	rt.keywordVersion, rt.keywordPulled = snap.Version, true
 	rt.opts.Log.Info().Uint64("version", snap.Version).Int("rules", set.Len()).Msg("keyword rules updated")
 }
 
@@ -395,8 +401,8 @@ func (rt *Runtime) pull(ctx context.Context) {
 		if ctx.Err() == nil {
 			rt.opts.Log.Warn().Err(err).Msg("pull follow-up configs")
 		}
-	} else if changed {
-		rt.followupVersion = snap.Version
+	} else if changed && (!rt.followupPulled || snap.Version != rt.followupVersion) {
+		rt.followupVersion, rt.followupPulled = snap.Version, true
 		fu := cadence.FromState(snap.Version, snap.Configs)
 		rt.fuMu.Lock()
 		rt.fu = &fu
