@@ -356,7 +356,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		}
 		return len(pending) == 0
 	}, func() string { return strings.Join(pending, "; ") })
-	t.Logf("%d of %d settled disclosures were not yet in the control plane when listed; all were %s later",
+	t.Logf("%d of %d settled disclosures were not yet in the control plane when listed (all delivered after %s)",
 		late, checked, took.Round(100*time.Millisecond))
 
 	// Stop the survivor cleanly (its outbox is flushed), then check the
