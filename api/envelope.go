@@ -51,6 +51,8 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: http.StatusBadRequest, Field: fe.Field, Msg: fe.Msg}
 	case errors.Is(err, wire.ErrUnauthorized):
 		return &apiError{Status: http.StatusUnauthorized, Msg: "unauthorized"}
+	case errors.Is(err, wire.ErrForbidden):
+		return &apiError{Status: http.StatusForbidden, Msg: err.Error()}
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

@@ -228,7 +228,7 @@ func TestMethodNotAllowedIsJSON(t *testing.T) {
 	for _, c := range []struct{ method, path, token, allow string }{
 		{"GET", "/oauth/token", "", "POST"},
 		{"PUT", "/media/exports/contacts_export_20240101_000000_abcdef01.xlsx", "", "GET, HEAD"},
-		{"POST", "/api/accounts", e.token, "GET, HEAD"},
+		{"PUT", "/api/accounts", e.token, "GET, HEAD, POST"}, // POST creates a managed account
 		{"PATCH", "/api/followup-configs/1", e.token, "GET, HEAD, PUT, DELETE"},
 	} {
 		req, _ := http.NewRequest(c.method, e.srv.URL+c.path, nil)

@@ -70,7 +70,8 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.keywordRuleRoutes()...)
 	rs = append(rs, s.releaseRoutes()...)
 	rs = append(rs, s.alertRoutes()...)
-	rs = append(rs, s.replayRoutes()...) // replay.go
+	rs = append(rs, s.replayRoutes()...)  // replay.go
+	rs = append(rs, s.managedRoutes()...) // accounts_managed.go
 	return rs
 }
 

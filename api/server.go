@@ -21,6 +21,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 )
 
@@ -41,6 +42,7 @@ type Store interface {
 	releaseStore
 	alertStore
 	replayStore
+	managedStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 
@@ -63,6 +65,12 @@ type Options struct {
 	CleanupEvery time.Duration
 	// MaxBodyBytes bounds request bodies (default 1 MiB; larger -> 413).
 	MaxBodyBytes int64
+	// Secrets seals account passwords and sessions at rest; without it the
+	// control plane refuses to store them (accounts_managed.go).
+	Secrets Sealer
+	// ValidateAccount checks an account spec the way workers will run it
+	// (bot.ValidateSpec); nil skips the domain checks.
+	ValidateAccount func(wire.AccountSpec) error
 	// Outbound lists the non-public addresses webhooks and callbacks may
 	// reach (ssrf.go); by default only public addresses are reachable.
 	Outbound OutboundConfig

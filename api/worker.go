@@ -16,7 +16,7 @@ type workerStore interface {
 	UpsertContacts(workerID string, in []wire.ContactInput) ([]wire.UpsertResult, error)
 	UpsertRecords(workerID string, in []wire.RecordInput) ([]wire.FollowupRecord, error)
 	PendingSends(workerID string) ([]wire.Send, error)
-	AckSend(workerID string, id uint64, sent bool, sentAt *time.Time, errMsg string) (wire.FollowupRecord, error)
+	AckSendFenced(workerID string, id, epoch uint64, sent bool, sentAt *time.Time, errMsg string) (wire.FollowupRecord, error)
 	ListAccounts() ([]wire.Account, error)
 }
 
@@ -136,7 +136,7 @@ func (s *Server) workerAck(w http.ResponseWriter, r *http.Request) error {
 	if req.Status != wire.StatusSent && req.Status != wire.StatusFailed {
 		return errBadRequest("status", "must be %q or %q, got %q", wire.StatusSent, wire.StatusFailed, req.Status)
 	}
-	rec, err := s.store.AckSend(workerFrom(r), id, req.Status == wire.StatusSent, req.SentAt, req.Error)
+	rec, err := s.store.AckSendFenced(workerFrom(r), id, req.Epoch, req.Status == wire.StatusSent, req.SentAt, req.Error)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,9 @@ type Deps struct {
 	// Alert, when set, is called on state changes that need an operator
 	// (risk, login, quota). It must not block.
 	Alert func(Status)
+	// Relay, when set, sends QR codes and the session of a managed account
+	// to the control plane (assignment.go).
+	Relay LoginRelay
 }
 
 // Agent runs one recruiter account.
@@ -225,6 +228,9 @@ func (a *Agent) session(ctx context.Context) error {
 		if err := a.DB.Update(func(tx *worker.Tx) error { return tx.PutSession(a.cfg.ID, blob) }); err != nil {
 			return err
 		}
+		if a.Relay != nil {
+			a.Relay.Session(ctx, blob)
+		}
 	}
 	a.Log.Info().Int64("uid", me.UserID).Msg("logged in")
 	a.setState(StateRunning, nil)
@@ -251,7 +257,13 @@ func (a *Agent) login(ctx context.Context) error {
 				return err
 			}
 			a.Log.Warn().Bool("alert", true).Str("qr", path).Msg("scan the QR code with the site's app to log in")
-			err = a.Site.WaitLoggedIn(ctx, 2*time.Minute)
+			if a.Relay != nil {
+				a.Relay.QR(ctx, png, time.Now().Add(qrWait)) // WaitLoggedIn waits on wall time
+			}
+			err = a.Site.WaitLoggedIn(ctx, qrWait)
+			if err == nil && a.Relay != nil {
+				a.Relay.LoggedIn(ctx)
+			}
 			if err == nil || !errors.Is(err, pages.ErrLoggedOut) {
 				return err
 			}
@@ -259,6 +271,10 @@ func (a *Agent) login(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// qrWait is how long one QR code is waited for before a fresh one is
+// fetched (and relayed).
+const qrWait = 30 * time.Second
 
 func writePrivate(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

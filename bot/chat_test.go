@@ -400,3 +400,43 @@ func (h *harness) statusTrail(uid int64) []wire.ConvStatus {
 	}
 	return out
 }
+
+// A contact the old holder of a moved account captured but never delivered
+// (SIGKILLed with it in its outbox, which is fenced off once the account
+// moves) is captured again by the new holder: its worker.db does not know
+// the conversation, so the chat pass reads the whole history.
+func TestNewHolderRecapturesContactsFromTheHistory(t *testing.T) {
+	old := newHarness(t).login()
+	old.greeted(cand, "张女士")
+	old.site.say(cand, cand, "我的微信是 zhang_w1")
+	old.clk.advance(11 * time.Second)
+	old.chat()
+	if c := old.conv(cand); c.Wechat != "zhang_w1" {
+		t.Fatalf("old holder did not capture: %+v", c)
+	}
+
+	next := newHarness(t)
+	next.site = old.site
+	next.agent.Site = old.site
+	next.login()
+	next.chat()
+	if c := next.conv(cand); c.Wechat != "zhang_w1" {
+		t.Fatalf("new holder did not recapture: %+v", c)
+	}
+	var got []string
+	for _, it := range next.outbox(TargetControl) {
+		if it.Kind == KindContact {
+			var in wire.ContactInput
+			if err := json.Unmarshal(it.Payload, &in); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, in.Contact)
+		}
+	}
+	if len(got) != 1 || got[0] != "wechat:zhang_w1" {
+		t.Fatalf("new holder's contact pushes = %v, want [wechat:zhang_w1]", got)
+	}
+	if k := next.kinds(TargetBrain); k[KindResult] != 1 {
+		t.Fatalf("new holder's brain outbox = %v, want 1 result", k)
+	}
+}

@@ -23,8 +23,20 @@ type Config struct {
 	Brain   BrainConfig     `yaml:"brain"`
 	Control ControlConfig   `yaml:"control"`
 	Log     logging.Options `yaml:"log"`
-	// Accounts this worker runs.
+	// Capacity lets the control plane assign managed accounts to this
+	// worker (assignment.go); zero max_accounts runs only Accounts.
+	Capacity CapacityConfig `yaml:"capacity"`
+	// Accounts this worker runs as static accounts (small set-ups; managed
+	// accounts are defined at the control plane instead).
 	Accounts []AccountConfig `yaml:"accounts"`
+}
+
+// CapacityConfig is how many managed accounts a worker runs and how often
+// it pulls its assignment.
+type CapacityConfig struct {
+	MaxAccounts int `yaml:"max_accounts"`
+	// Pull is the assignment pull period (default 5s, at most 10s).
+	Pull time.Duration `yaml:"pull"`
 }
 
 // SiteConfig locates the recruiter site.
@@ -132,8 +144,14 @@ func (c *Config) Validate() error {
 	if _, err := brain.ParseDialect(c.Brain.Dialect); err != nil {
 		return err
 	}
-	if len(c.Accounts) == 0 {
-		return fmt.Errorf("accounts: at least one account is required")
+	if c.Capacity.MaxAccounts < 0 || c.Capacity.MaxAccounts > 1000 {
+		return fmt.Errorf("capacity.max_accounts: must be 0..1000, got %d", c.Capacity.MaxAccounts)
+	}
+	if c.Capacity.Pull < 0 || c.Capacity.Pull > 10*time.Second {
+		return fmt.Errorf("capacity.pull: must be at most 10s, got %s", c.Capacity.Pull)
+	}
+	if len(c.Accounts) == 0 && c.Capacity.MaxAccounts == 0 {
+		return fmt.Errorf("accounts: at least one account is required (or capacity.max_accounts for managed accounts)")
 	}
 	seen := map[string]bool{}
 	for i := range c.Accounts {
@@ -198,6 +216,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Brain.Timeout == 0 {
 		c.Brain.Timeout = 20 * time.Second
+	}
+	if c.Capacity.Pull == 0 {
+		c.Capacity.Pull = 5 * time.Second
 	}
 	for i := range c.Accounts {
 		a := &c.Accounts[i]

@@ -150,7 +150,22 @@ type ControlPusher interface {
 // like 5xx and transport errors: a 401 means the worker token is wrong or
 // was rotated, which an operator fixes in the config, and the reports must
 // survive until then.
-func ControlDeliverer(c ControlPusher) Deliverer {
+func ControlDeliverer(c ControlPusher) Deliverer { return ControlDelivererFenced(c, nil) }
+
+// fencedAcker acks a send of a managed account at its lease epoch.
+type fencedAcker interface {
+	AckSendFenced(ctx context.Context, id, epoch uint64, sent bool, sentAt time.Time, reason string) (wire.FollowupRecord, error)
+}
+
+// ControlDelivererFenced is ControlDeliverer for a worker running managed
+// accounts: contacts, records, statuses and acks carry epochOf(account),
+// the epoch the account last ran at on this worker. An item of an account
+// granted to another worker since gets 403, which is permanent: the
+// account's new holder settles it from the site (docs/bot.md).
+func ControlDelivererFenced(c ControlPusher, epochOf func(account string) uint64) Deliverer {
+	if epochOf == nil {
+		epochOf = func(string) uint64 { return 0 }
+	}
 	return DelivererFunc(func(ctx context.Context, it worker.OutboxItem) error {
 		var err error
 		switch it.Kind {
@@ -159,25 +174,32 @@ func ControlDeliverer(c ControlPusher) Deliverer {
 			if err := json.Unmarshal(it.Payload, &in); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
+			in.Epoch = epochOf(in.Account)
 			_, err = c.PushContacts(ctx, []wire.ContactInput{in})
 		case KindRecord:
 			var in wire.RecordInput
 			if err := json.Unmarshal(it.Payload, &in); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
+			in.Epoch = epochOf(in.Account)
 			_, err = c.PushRecords(ctx, []wire.RecordInput{in})
 		case KindConversation:
 			var in wire.ConversationStatus
 			if err := json.Unmarshal(it.Payload, &in); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
+			in.Epoch = epochOf(in.Account)
 			_, err = c.PushConversations(ctx, []wire.ConversationStatus{in})
 		case KindSendAck:
 			var ack sendAck
 			if err := json.Unmarshal(it.Payload, &ack); err != nil {
 				return fmt.Errorf("%w: %v", ErrPermanent, err)
 			}
-			_, err = c.AckSend(ctx, ack.ID, ack.Sent, ack.SentAt, ack.Reason)
+			if fa, ok := c.(fencedAcker); ok && epochOf(it.AccountID) != 0 {
+				_, err = fa.AckSendFenced(ctx, ack.ID, epochOf(it.AccountID), ack.Sent, ack.SentAt, ack.Reason)
+			} else {
+				_, err = c.AckSend(ctx, ack.ID, ack.Sent, ack.SentAt, ack.Reason)
+			}
 		case KindCommandAck:
 			var ack commandAck
 			if err := json.Unmarshal(it.Payload, &ack); err != nil {

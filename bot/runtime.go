@@ -76,12 +76,26 @@ type Runtime struct {
 	restarts atomic.Int64
 	// pid is the pid of the owned browser of the current generation.
 	pid atomic.Int64
-	// followupVersion is the version of the follow-up configs last pulled.
+	// followupVersion is the version of the follow-up configs last pulled;
+	// followupPulled tells a pulled version 0 (none configured) from none
+	// pulled yet. The client cannot ask "unless 0" (0 means "send it"), so
+	// without it every pull re-applied and re-logged an empty set.
 	followupVersion uint64
+	followupPulled  bool
+	// Managed accounts (assignment.go): the assigner (nil without
+	// capacity.max_accounts), the current browser, the brain client and
+	// the last follow-up snapshot, which new agents start with.
+	asg   *assigner
+	cur   atomic.Pointer[browser.Browser]
+	brain Brain
+	fuMu  sync.Mutex
+	fu    *cadence.Snapshot
 	// keywords holds the keyword rule set every agent evaluates messages
-	// against; keywordVersion is the version last pulled.
+	// against; keywordVersion is the version last pulled (keywordPulled as
+	// followupPulled).
 	keywords       *rules.Engine
 	keywordVersion uint64
+	keywordPulled  bool
 }
 
 // NewRuntime opens the worker's store and browser and builds the agents.
@@ -123,9 +137,17 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 	if rt.ctrl == nil {
 		rt.ctrl = client.NewWorker(cfg.Control.URL, cfg.Control.Token, 20*time.Second)
 	}
+	rt.brain = bc
+	if cfg.Capacity.MaxAccounts > 0 {
+		asg, ok := rt.ctrl.(AssignmentClient)
+		if !ok {
+			return nil, errors.New("capacity.max_accounts: the control client cannot pull assignments")
+		}
+		rt.asg = newAssigner(rt, asg, cfg.Capacity.MaxAccounts, cfg.Capacity.Pull)
+	}
 	rt.keywords = rules.NewEngine(nil)
 	rt.outbox = NewOutbox(db, opts.Clock, opts.Log, map[string]Deliverer{
-		TargetBrain: BrainDeliverer(bc), TargetControl: ControlDeliverer(rt.ctrl),
+		TargetBrain: BrainDeliverer(bc), TargetControl: ControlDelivererFenced(rt.ctrl, rt.epochOf),
 	}, OutboxOptions{})
 	sel, err := pages.LoadSelectors(cfg.Site.Selectors)
 	if err != nil {
@@ -141,7 +163,7 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 			Keywords: rt.keywords,
 		}))
 	}
-	if len(rt.agents) == 0 {
+	if len(rt.agents) == 0 && rt.asg == nil {
 		return nil, fmt.Errorf("accounts: none of %v is configured", opts.Accounts)
 	}
 	if err := rt.attach(ctx); err != nil {
@@ -165,6 +187,7 @@ func (rt *Runtime) attach(ctx context.Context) error {
 		rt.pid.Store(int64(b.PID()))
 		rt.detach = append(rt.detach, func() { _ = b.Close() })
 	}
+	rt.cur.Store(b)
 	for _, a := range rt.agents {
 		ctxBrowser, err := b.NewContext()
 		if err != nil {
@@ -230,6 +253,10 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	rt.pullKeywordRules(ctx)
 	go func() { defer bg.Done(); _ = rt.outbox.Run(ctx) }()
 	go func() { defer bg.Done(); rt.heartbeat(ctx) }()
+	if rt.asg != nil {
+		bg.Add(1)
+		go func() { defer bg.Done(); rt.asg.run(ctx) }()
+	}
 	backoff := time.Second
 	for ctx.Err() == nil {
 		gen, cancel := context.WithCancel(ctx)
@@ -254,11 +281,17 @@ func (rt *Runtime) Run(ctx context.Context) error {
 		}
 		rt.opts.Log.Warn().Str("reason", reason).Msg("restarting the browser")
 		rt.restarts.Add(1)
+		if rt.asg != nil {
+			rt.asg.stopAll() // restarted with the new browser at the next pull
+		}
 		rt.release()
 		for ctx.Err() == nil {
 			err := rt.attach(ctx)
 			if err == nil {
 				backoff = time.Second
+				if rt.asg != nil {
+					rt.asg.pokeNow()
+				}
 				break
 			}
 			rt.opts.Log.Error().Err(err).Dur("retry_in", backoff).Msg("browser relaunch failed")
@@ -333,7 +366,7 @@ func (rt *Runtime) pullKeywordRules(ctx context.Context) {
 		}
 		return
 	}
-	if !changed {
+	if !changed || (rt.keywordPulled && snap.Version == rt.keywordVersion) {
 		return
 	}
 	set, err := rules.Compile(snap.Rules, snap.Version)
@@ -342,7 +375,7 @@ func (rt *Runtime) pullKeywordRules(ctx context.Context) {
 		return
 	}
 	rt.keywords.Swap(set)
-	rt.keywordVersion = snap.Version
+	rt.keywordVersion, rt.keywordPulled = snap.Version, true
 	rt.opts.Log.Info().Uint64("version", snap.Version).Int("rules", set.Len()).Msg("keyword rules updated")
 }
 
@@ -368,16 +401,19 @@ func (rt *Runtime) pull(ctx context.Context) {
 		if ctx.Err() == nil {
 			rt.opts.Log.Warn().Err(err).Msg("pull follow-up configs")
 		}
-	} else if changed {
-		rt.followupVersion = snap.Version
+	} else if changed && (!rt.followupPulled || snap.Version != rt.followupVersion) {
+		rt.followupVersion, rt.followupPulled = snap.Version, true
 		fu := cadence.FromState(snap.Version, snap.Configs)
-		for _, a := range rt.agents {
+		rt.fuMu.Lock()
+		rt.fu = &fu
+		rt.fuMu.Unlock()
+		for _, a := range rt.liveAgents() {
 			a.SetFollowups(fu)
 		}
 		rt.opts.Log.Info().Uint64("version", snap.Version).Int("configs", len(snap.Configs)).Msg("follow-up configs updated")
 	}
 	rt.pullKeywordRules(ctx)
-	for _, a := range rt.agents {
+	for _, a := range rt.liveAgents() {
 		var mine []wire.Send
 		for _, s := range sends {
 			if s.Account == a.cfg.ID {
@@ -396,11 +432,12 @@ func (rt *Runtime) pull(ctx context.Context) {
 }
 
 func (rt *Runtime) beat(ctx context.Context) {
-	statuses := make([]wire.AccountStatus, 0, len(rt.agents))
+	agents := rt.liveAgents()
+	statuses := make([]wire.AccountStatus, 0, len(agents))
 	parked := rt.parkedCounts() // parking.go
-	for _, a := range rt.agents {
+	for _, a := range agents {
 		s := a.Status()
-		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: wire.AccountState(s.State), LastError: s.LastError,
+		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: wire.AccountState(s.State), LastError: s.LastError, Epoch: rt.epochOf(s.Account),
 			Counters: map[string]int64{"greeted": int64(s.Greeted), "planned": int64(s.Planned),
 				"replies": int64(s.Replies), "contacts": int64(s.Contacts),
 				wire.CounterParked: int64(parked[s.Account] + parked[a.brainAccount])}})

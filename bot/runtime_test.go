@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -34,7 +36,9 @@ func (p *fakePlane) PendingSends(context.Context) ([]wire.Send, error) { return 
 func (p *fakePlane) Commands(context.Context) ([]wire.Command, error)  { return p.cmds, nil }
 
 func (p *fakePlane) FollowupConfigs(_ context.Context, have uint64) (*wire.FollowupSnapshot, bool, error) {
-	if p.followups == nil || p.followups.Version == have {
+	// As the real client: have 0 sends no If-None-Match, so the server
+	// answers with its snapshot even when its version is 0 too.
+	if p.followups == nil || (have > 0 && p.followups.Version == have) {
 		return nil, false, nil
 	}
 	return p.followups, true, nil
@@ -45,7 +49,7 @@ func (p *fakePlane) KeywordRules(_ context.Context, have uint64) (*wire.KeywordR
 	if p.keywordErr != nil {
 		return nil, false, p.keywordErr
 	}
-	if p.keywords == nil || p.keywords.Version == have {
+	if p.keywords == nil || (have > 0 && p.keywords.Version == have) {
 		return nil, false, nil
 	}
 	return p.keywords, true, nil
@@ -116,6 +120,40 @@ func TestRuntimePullHandsOutWorkAndRules(t *testing.T) {
 	rt.pull(ctx)
 	if len(sendIDs(h1.agent)) != 0 {
 		t.Fatal("sends handed out although the pull failed")
+	}
+}
+
+// A control plane with no follow-up configs and no keyword rules answers
+// version 0 to every pull (the client cannot ask "unless 0"): the worker
+// applies and logs that once, not on every heartbeat.
+func TestRuntimePullLogsOnlyVersionChanges(t *testing.T) {
+	h := newHarness(t)
+	plane := &fakePlane{followups: &wire.FollowupSnapshot{Version: 0}, keywords: &wire.KeywordRuleSnapshot{Version: 0, Rules: []rules.Rule{}}}
+	rt := testRuntime(plane, h)
+	var buf bytes.Buffer
+	rt.opts.Log = zerolog.New(&buf)
+	ctx := context.Background()
+	for range 5 {
+		rt.pull(ctx)
+	}
+	if n := strings.Count(buf.String(), "follow-up configs updated"); n != 1 {
+		t.Fatalf("follow-up configs logged %d times over 5 pulls of version 0, want 1:\n%s", n, buf.String())
+	}
+	if n := strings.Count(buf.String(), "keyword rules updated"); n != 1 {
+		t.Fatalf("keyword rules logged %d times over 5 pulls of version 0, want 1:\n%s", n, buf.String())
+	}
+	if f := h.agent.followupSnapshot(); f == nil || f.Version != 0 {
+		t.Fatalf("version 0 follow-ups not applied: %+v", f)
+	}
+	// A real change is still applied and logged.
+	plane.followups = &wire.FollowupSnapshot{Version: 1, Configs: []wire.ConfigWithScripts{{FollowupConfig: wire.FollowupConfig{ID: 1, IsActive: true}}}}
+	rt.pull(ctx)
+	rt.pull(ctx)
+	if n := strings.Count(buf.String(), "follow-up configs updated"); n != 2 {
+		t.Fatalf("follow-up configs logged %d times after one change, want 2", n)
+	}
+	if f := h.agent.followupSnapshot(); f == nil || f.Version != 1 {
+		t.Fatalf("version 1 follow-ups not applied: %+v", f)
 	}
 }
 

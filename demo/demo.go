@@ -29,6 +29,7 @@ import (
 	brainserver "github.com/hunterbot/hunterbot/brain/server"
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	secretbox "github.com/hunterbot/hunterbot/internal/secret"
 	"github.com/hunterbot/hunterbot/sim"
 	"github.com/hunterbot/hunterbot/state"
 )
@@ -75,6 +76,11 @@ type Options struct {
 	// WorkerHook, when set, adjusts the worker configuration before the
 	// worker is built (the live reference test points it at another brain).
 	WorkerHook func(*bot.Config)
+	// ManagedWorkers get worker credentials (tokens in Demo.WorkerTokens)
+	// for worker processes that run managed accounts; LeaseTTL is their
+	// lease length (default state.DefaultLeaseTTL, wall time).
+	ManagedWorkers []string
+	LeaseTTL       time.Duration
 }
 
 // Info is what the demo writes to <data>/demo.json for scripts.
@@ -103,6 +109,8 @@ type Demo struct {
 	Clock   clock.Clock
 	// WorkerConfig is the worker's configuration (also when NoWorker).
 	WorkerConfig *bot.Config
+	// WorkerTokens are the tokens of Options.ManagedWorkers.
+	WorkerTokens map[string]string
 
 	opts     Options
 	servers  []*http.Server
@@ -183,7 +191,9 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	d.Username, d.ClientID = "admin", "hunterbot-demo"
 	d.Password, d.ClientSecret = secret(), secret()
 	workerToken := secret()
-	if d.Store, err = state.Open(filepath.Join(opts.DataDir, "control", "control.db"), state.Options{Clock: opts.Clock}); err != nil {
+	// Leases run on the wall clock like the workers timing them.
+	if d.Store, err = state.Open(filepath.Join(opts.DataDir, "control", "control.db"), state.Options{Clock: opts.Clock,
+		LeaseTTL: opts.LeaseTTL, LeaseClock: clock.Real{}}); err != nil {
 		return nil, err
 	}
 	d.closers = append(d.closers, func() { _ = d.Store.Close() })
@@ -192,14 +202,30 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 		return nil, err
 	}
 	ctlLog := log.With().Str("component", "control").Logger()
+	creds := []api.WorkerCred{{ID: "demo-worker", Token: workerToken}}
+	d.WorkerTokens = map[string]string{}
+	for _, w := range opts.ManagedWorkers {
+		d.WorkerTokens[w] = secret()
+		creds = append(creds, api.WorkerCred{ID: w, Token: d.WorkerTokens[w]})
+	}
 	if err := api.Bootstrap(d.Store, api.AuthConfig{ClientID: d.ClientID, ClientSecret: d.ClientSecret},
-		[]api.WorkerCred{{ID: "demo-worker", Token: workerToken}}, ctlLog); err != nil {
+		creds, ctlLog); err != nil {
+		return nil, err
+	}
+	// A demo seals account secrets with a key of its own run.
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	box, err := secretbox.New(key)
+	if err != nil {
 		return nil, err
 	}
 	// The demo's webhook receivers and callbacks live on its own loopback.
 	outbound := api.OutboundConfig{Allow: []string{"127.0.0.0/8", "::1"}}
 	if d.Control, err = api.NewServer(api.Options{Store: d.Store, Clock: opts.Clock, Logger: ctlLog,
-		PublicURL: d.ControlURL, DataDir: filepath.Join(opts.DataDir, "control"), Outbound: outbound}); err != nil {
+		PublicURL: d.ControlURL, DataDir: filepath.Join(opts.DataDir, "control"), Outbound: outbound,
+		Secrets: box, ValidateAccount: bot.ValidateSpec}); err != nil {
 		return nil, err
 	}
 

@@ -56,6 +56,9 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 	out := make([]wire.Account, 0, len(in))
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		for _, s := range in {
+			if err := db.fence(tx, workerID, s.Key, s.Epoch, true); err != nil { // managed.go
+				return err
+			}
 			a, err := db.ensureAccount(tx, workerID, s.Key)
 			if err != nil {
 				return err
@@ -81,6 +84,9 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 			if err := db.recordParked(tx, prevParked, a); err != nil { // parked.go
 				return err
 			}
+			if err := db.noteReported(tx, workerID, a.Key, string(prevState), string(a.State), s.LastError); err != nil { // managed.go
+				return err
+			}
 			out = append(out, a)
 		}
 		return nil
@@ -98,6 +104,9 @@ func (db *DB) ListAccounts() ([]wire.Account, error) {
 		return tx.Bucket(bucketAccounts).ForEach(func(k, v []byte) error {
 			var a wire.Account
 			if err := jsonUnmarshal(v, &a); err != nil {
+				return err
+			}
+			if err := db.managedSummary(tx, &a); err != nil { // managed.go
 				return err
 			}
 			out = append(out, a)

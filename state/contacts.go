@@ -51,6 +51,9 @@ func (db *DB) UpsertContacts(workerID string, in []wire.ContactInput) ([]wire.Up
 	var changed []wire.Contact
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		for _, ci := range in {
+			if err := db.fence(tx, workerID, ci.Account, ci.Epoch, false); err != nil { // managed.go
+				return err
+			}
 			acc, err := db.ensureAccount(tx, workerID, ci.Account)
 			if err != nil {
 				return err

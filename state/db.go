@@ -56,6 +56,14 @@ type Options struct {
 	BcryptCost int
 	// LockTimeout is how long Open waits for the file lock; default 1s.
 	LockTimeout time.Duration
+	// LeaseTTL is the length of a managed account's lease (default
+	// DefaultLeaseTTL); a static account's worker silent this long may be
+	// replaced by another (managed.go).
+	LeaseTTL time.Duration
+	// LeaseClock times leases (default Clock). Workers time their leases on
+	// the wall clock, so a control plane on a simulated clock (the demo)
+	// sets clock.Real{} here.
+	LeaseClock clock.Clock
 }
 
 // DB is the control plane's bbolt store. It is safe for concurrent use.
@@ -64,6 +72,8 @@ type DB struct {
 	clock    clock.Clock
 	cost     int
 	contacts *contactIndex
+	lease    time.Duration
+	leaseClk clock.Clock
 
 	dummyOnce sync.Once
 	dummy     []byte
@@ -98,7 +108,10 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("state: chmod: %w", err)
 	}
 	removeBackupLeftovers(filepath.Dir(path))
-	db := &DB{bolt: b, clock: opts.Clock, cost: opts.BcryptCost}
+	db := &DB{bolt: b, clock: opts.Clock, cost: opts.BcryptCost, lease: opts.LeaseTTL, leaseClk: opts.LeaseClock}
+	if db.leaseClk == nil {
+		db.leaseClk = opts.Clock
+	}
 	if err := db.migrate(); err != nil {
 		b.Close()
 		return nil, err

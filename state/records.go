@@ -48,6 +48,9 @@ func (db *DB) UpsertRecords(workerID string, in []wire.RecordInput) ([]wire.Foll
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		rb, uidx, cidx := tx.Bucket(bucketRecords), tx.Bucket(bucketRecordsByUID), tx.Bucket(bucketRecordsByCont)
 		for _, in := range in {
+			if err := db.fence(tx, workerID, in.Account, in.Epoch, false); err != nil { // managed.go
+				return err
+			}
 			acc, err := db.ensureAccount(tx, workerID, in.Account)
 			if err != nil {
 				return err
@@ -259,6 +262,13 @@ func (db *DB) PendingSends(workerID string) ([]wire.Send, error) {
 // failed (with errMsg). Acking again with the same outcome is a no-op; a
 // send of another worker is ErrNotFound.
 func (db *DB) AckSend(workerID string, id uint64, sent bool, sentAt *time.Time, errMsg string) (wire.FollowupRecord, error) {
+	return db.AckSendFenced(workerID, id, 0, sent, sentAt, errMsg)
+}
+
+// AckSendFenced is AckSend for a worker holding the send's account at
+// lease epoch (0 for a static account): a worker that does not hold the
+// account gets wire.ErrForbidden and nothing changes (managed.go).
+func (db *DB) AckSendFenced(workerID string, id, epoch uint64, sent bool, sentAt *time.Time, errMsg string) (wire.FollowupRecord, error) {
 	if err := checkText("error", errMsg, 0, maxNotes); err != nil {
 		return wire.FollowupRecord{}, err
 	}
@@ -266,7 +276,13 @@ func (db *DB) AckSend(workerID string, id uint64, sent bool, sentAt *time.Time, 
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		sb, rb := tx.Bucket(bucketSends), tx.Bucket(bucketRecords)
 		var s wire.Send
-		if err := getJSON(sb, u64(id), &s); err != nil || s.WorkerID != workerID {
+		if err := getJSON(sb, u64(id), &s); err != nil {
+			return fmt.Errorf("send %d: %w", id, wire.ErrNotFound)
+		}
+		if err := db.fence(tx, workerID, s.Account, epoch, false); err != nil { // managed.go
+			return err
+		}
+		if s.WorkerID != workerID {
 			return fmt.Errorf("send %d: %w", id, wire.ErrNotFound)
 		}
 		if err := getJSON(rb, u64(s.RecordID), &r); err != nil {

@@ -202,6 +202,9 @@ func (db *DB) UpsertConversations(workerID string, in []wire.ConversationStatus)
 		b, idx := tx.Bucket(bucketConversations), tx.Bucket(bucketConversationsByStatus)
 		now := db.now()
 		for _, s := range in {
+			if err := db.fence(tx, workerID, s.Account, s.Epoch, false); err != nil { // managed.go
+				return err
+			}
 			a, err := db.ensureAccount(tx, workerID, s.Account)
 			if err != nil {
 				return err

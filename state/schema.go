@@ -61,6 +61,7 @@ var migrations = []Migration{
 	{Version: 2, Name: "keyword rules", Up: CreateBuckets(keywordRuleBuckets...)},
 	{Version: 3, Name: "worker commands, conversations, alerts", Up: CreateBuckets(append(releaseBuckets, alertBuckets...)...)},
 	{Version: 4, Name: "conversation status index", Up: indexConversationsByStatus},
+	{Version: 5, Name: "managed accounts and leases", Up: CreateBuckets(managedBuckets...)},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.

@@ -17,6 +17,14 @@ type Account struct {
 	LastError  string           `json:"last_error"`
 	LastSeenAt *time.Time       `json:"last_seen_at"`
 	CreatedAt  time.Time        `json:"created_at"`
+	// Managed accounts (defined through /api/accounts) also carry their
+	// desired state, lease and last state change; static (YAML) ones leave
+	// these empty.
+	Managed    bool         `json:"managed,omitempty"`
+	Desired    string       `json:"desired,omitempty"`
+	Pin        string       `json:"pin,omitempty"`
+	Lease      *Lease       `json:"lease,omitempty"`
+	LastChange *StateChange `json:"last_change,omitempty"`
 }
 
 // AccountStatus is one account in a worker's register/heartbeat report.
@@ -26,4 +34,6 @@ type AccountStatus struct {
 	State     AccountState     `json:"state"`
 	Counters  map[string]int64 `json:"counters"`
 	LastError string           `json:"last_error"`
+	// Epoch is the lease epoch of a managed account (0 for a static one).
+	Epoch uint64 `json:"epoch,omitempty"`
 }

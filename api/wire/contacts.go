@@ -35,7 +35,9 @@ type Contact struct {
 // replace, Replied and WechatExchanged only ever turn on (so a replayed old
 // report cannot undo a newer one), CreatedAt is kept from the first report.
 type ContactInput struct {
-	Account         string     `json:"account"` // the worker-side account key
+	Account string `json:"account"` // the worker-side account key
+	// Epoch is the lease epoch of a managed account (0 for a static one).
+	Epoch           uint64     `json:"epoch,omitempty"`
 	CandidateID     string     `json:"candidate_id"`
 	Name            string     `json:"name"`
 	Position        string     `json:"position"`

@@ -39,8 +39,10 @@ type FollowupRecord struct {
 // RecordInput is a follow-up record as a worker reports it; UID makes the
 // report idempotent. GotReply only ever turns on.
 type RecordInput struct {
-	UID          string     `json:"uid"`
-	Account      string     `json:"account"`
+	UID     string `json:"uid"`
+	Account string `json:"account"`
+	// Epoch is the lease epoch of a managed account (0 for a static one).
+	Epoch        uint64     `json:"epoch,omitempty"`
 	CandidateID  string     `json:"candidate_id"`
 	ConfigID     *uint64    `json:"config_id"`
 	ScriptID     *uint64    `json:"script_id"`

@@ -70,7 +70,9 @@ type Command struct {
 
 // ConversationStatus is one conversation's status as a worker reports it.
 type ConversationStatus struct {
-	Account     string     `json:"account"`
+	Account string `json:"account"`
+	// Epoch is the lease epoch of a managed account (0 for a static one).
+	Epoch       uint64     `json:"epoch,omitempty"`
 	CandidateID string     `json:"candidate_id"`
 	Name        string     `json:"name"`
 	Status      ConvStatus `json:"status"`

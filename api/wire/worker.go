@@ -54,4 +54,6 @@ type AckRequest struct {
 	Status RecordStatus `json:"status"` // "sent" or "failed"
 	SentAt *time.Time   `json:"sent_at,omitempty"`
 	Error  string       `json:"error,omitempty"`
+	// Epoch is the lease epoch of a managed account (0 for a static one).
+	Epoch uint64 `json:"epoch,omitempty"`
 }

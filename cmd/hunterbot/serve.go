@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/api"
+	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/internal/config"
 	"github.com/hunterbot/hunterbot/internal/logging"
+	"github.com/hunterbot/hunterbot/internal/secret"
 	"github.com/hunterbot/hunterbot/state"
 )
 
@@ -102,10 +104,22 @@ func runServe(ctx context.Context, args []string) error {
 	if public == "" {
 		public = "http://" + ln.Addr().String()
 	}
+	// Account credentials and sessions are sealed with HUNTERBOT_SECRET_KEY;
+	// without it managed accounts can still use QR login but no password.
+	var secrets api.Sealer
+	if box, err := secret.FromEnv(nil); err == nil {
+		secrets = box
+	} else if errors.Is(err, secret.ErrNoKey) {
+		log.Warn().Msg(secret.EnvKey + " is not set: accounts with passwords and session hand-over are unavailable")
+	} else {
+		ln.Close()
+		return fmt.Errorf("%w: %v", config.ErrInvalid, err)
+	}
 	srv, err := api.NewServer(api.Options{Store: db, Clock: clock.Real{}, Logger: log, PublicURL: public,
 		DataDir: cfg.DataDir, AccessTokenTTL: cfg.Auth.AccessTokenTTL, RefreshTokenTTL: cfg.Auth.RefreshTokenTTL,
 		ExportTTL: cfg.Exports.TTL, CleanupEvery: cfg.Exports.CleanupEvery, MaxBodyBytes: cfg.MaxBodyBytes,
-		Outbound: cfg.Outbound, Throttle: cfg.Auth.Throttle})
+		Outbound: cfg.Outbound, Throttle: cfg.Auth.Throttle,
+		Secrets: secrets, ValidateAccount: bot.ValidateSpec})
 	if err != nil {
 		ln.Close()
 		return err

@@ -240,7 +240,7 @@ func explainControlErr(err error, base, source string, login bool) error {
 // the "last seen" ages.
 func writeStatusTable(w io.Writer, accounts []wire.Account, now time.Time, staleAfter time.Duration) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACCOUNT\tSTATE\tWORKER\tGREETED/PLAN\tREPLIES\tCONTACTS\tPARKED\tLAST SEEN\tLAST ERROR")
+	fmt.Fprintln(tw, "ACCOUNT\tSTATE\tWORKER\tGREETED/PLAN\tREPLIES\tCONTACTS\tPARKED\tLAST SEEN\tLAST ERROR\tLEASE\tLAST CHANGE")
 	for _, a := range accounts {
 		st := a.State
 		if st == "" {
@@ -255,9 +255,10 @@ func writeStatusTable(w io.Writer, accounts []wire.Account, now time.Time, stale
 		}
 		// PARKED: brain reports taken out of delivery after repeated
 		// rejections; an operator replays them (docs/brain.md).
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\t%s\n", oneLine(name, 40), st, orDash(a.WorkerID),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\n", oneLine(name, 40), st, orDash(a.WorkerID),
 			a.Counters["greeted"], a.Counters["planned"], a.Counters["replies"], a.Counters["contacts"],
-			a.Counters[wire.CounterParked], seenAgo(a.LastSeenAt, now), orDash(oneLine(a.LastError, 80)))
+			a.Counters[wire.CounterParked], seenAgo(a.LastSeenAt, now), orDash(oneLine(a.LastError, 80)),
+			leaseCell(a), changeCell(a.LastChange, now)) // account.go
 	}
 	return tw.Flush()
 }
