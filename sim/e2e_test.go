@@ -17,6 +17,9 @@ import (
 // step is how long one browser step may take before the test fails.
 const step = 15 * time.Second
 
+// waitJS polls js until it returns true. Predicates must not throw while
+// the page is still rendering (use ?. on elements that may not exist yet):
+// an exception ends the wait at once.
 func waitJS(t *testing.T, p *rod.Page, what, js string, args ...any) {
 	t.Helper()
 	if err := p.Timeout(step).Wait(rod.Eval(js, args...)); err != nil {
@@ -150,10 +153,10 @@ func TestEndToEndInChromium(t *testing.T) {
 		t.Fatalf("menu badge %q", got)
 	}
 	click(t, elementR(t, p, "div.chat-message-filter-left > span", "未读"), "未读")
-	waitJS(t, p, "the unread filter", `(row) => document.querySelector("div.chat-message-filter-left > span.active").textContent === "未读" && !!document.querySelector(row)`, row)
+	waitJS(t, p, "the unread filter", `(row) => document.querySelector("div.chat-message-filter-left > span.active")?.textContent === "未读" && !!document.querySelector(row)`, row)
 	click(t, element(t, p, row), "the conversation row")
 	waitJS(t, p, "the badges to clear", `() => !document.querySelector("span.badge-count") && !document.querySelector("span.menu-chat-badge")`)
-	waitJS(t, p, "the header", `() => document.querySelector("span.name-box").textContent === "李雷"`)
+	waitJS(t, p, "the header", `() => document.querySelector("span.name-box")?.textContent === "李雷"`)
 	waitJS(t, p, "the greeting in history", `() => !!document.querySelector("div.chat-message-list div.item-myself")`)
 
 	// Send a message through the contenteditable input.
@@ -162,7 +165,7 @@ func TestEndToEndInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	click(t, element(t, p, "div.submit"), "发送")
-	waitJS(t, p, "the sent message", `(m) => document.querySelector("#boss-chat-editor-input").textContent === "" &&
+	waitJS(t, p, "the sent message", `(m) => document.querySelector("#boss-chat-editor-input")?.textContent === "" &&
 		[...document.querySelectorAll("div.item-myself")].some(e => e.textContent.includes(m))`, msg)
 
 	// 换微信 + 确定: the button turns disabled.
@@ -236,8 +239,8 @@ func TestQRLoginInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	click(t, refresh, "刷新")
-	waitJS(t, p, "the refreshed QR", `(old) => document.querySelector("div.qr-img-box > img").src !== old &&
-		getComputedStyle(document.querySelector(".qr-expired")).display === "none"`, old.Str())
+	waitJS(t, p, "the refreshed QR", `(old) => { const i = document.querySelector("div.qr-img-box > img"), x = document.querySelector(".qr-expired");
+		return !!i && !!x && i.src !== old && getComputedStyle(x).display === "none" }`, old.Str())
 	if code, body := h.control("/__sim/qr/scan", map[string]string{"account": "acc"}); code != 200 {
 		t.Fatalf("scan: %d %v", code, body)
 	}
@@ -319,7 +322,7 @@ func TestQuotaRiskAndResumeInChromium(t *testing.T) {
 	if err := p.Timeout(step).Navigate(fmt.Sprintf("%s/web/chat/index?id=%d", h.srv.URL, gid)); err != nil {
 		t.Fatal(err)
 	}
-	waitJS(t, p, "the open conversation", `() => document.querySelector("span.name-box").textContent === "韩梅梅"`)
+	waitJS(t, p, "the open conversation", `() => document.querySelector("span.name-box")?.textContent === "韩梅梅"`)
 	click(t, elementR(t, p, "div.item-friend div.message-card-wrap div.message-card-buttons span.card-btn", "同意"), "同意")
 	element(t, p, "div.item-resume a.resume-link")
 	res, err := p.Timeout(step).Evaluate(rod.Eval(`async () => {
@@ -334,7 +337,7 @@ func TestQuotaRiskAndResumeInChromium(t *testing.T) {
 	if got := res.Value.Str(); !strings.HasPrefix(got, "application/pdf %PDF-1.4") {
 		t.Fatalf("résumé link serves %q", got)
 	}
-	waitJS(t, p, "the 已获取简历 tab to list the row", `() => { document.querySelector('div.chat-label-item[title="已获取简历"]').click();
+	waitJS(t, p, "the 已获取简历 tab to list the row", `() => { document.querySelector('div.chat-label-item[title="已获取简历"]')?.click();
 		return !!document.querySelector('div.geek-item[data-id="`+fmt.Sprint(gid)+`-0"]') }`)
 
 	// Risk: the chat page goes to the verify page and comes back once solved.
