@@ -23,7 +23,9 @@ func readRaw(r *http.Request) ([]byte, error) {
 // would be stored as such) and a bare null (which decodes into nothing, so
 // a PUT would be a no-op or clear settings). Errors name the field.
 func checkJSONText(raw []byte) error {
-	if t := bytes.TrimSpace(raw); bytes.Equal(t, []byte("null")) {
+	// JSON whitespace only: bytes.TrimSpace would also strip \v and U+0085,
+	// calling "\vnull" (a syntax error) a null body.
+	if t := bytes.Trim(raw, " \t\r\n"); bytes.Equal(t, []byte("null")) {
 		return errBadRequest("body", "must be a JSON object, not null")
 	}
 	if utf8.Valid(raw) {
