@@ -209,39 +209,17 @@ func (db *DB) PatchManagedAccount(key string, p wire.AccountPatch, sealedPasswor
 			return err
 		}
 		s := r.Spec
-		if p.Name != nil {
-			s.Name = *p.Name
-		}
-		if p.Login != nil {
-			s.Login = *p.Login
-		}
-		if p.Jobs != nil {
-			s.Jobs = *p.Jobs
-		}
-		if p.Hosting != nil {
-			s.Hosting = *p.Hosting
-		}
-		if p.Pacing != nil {
-			s.Pacing = *p.Pacing
-		}
-		if p.ContactRequests != nil {
-			s.ContactRequests = *p.ContactRequests
-		}
-		if p.ChatPoll != nil {
-			s.ChatPoll = *p.ChatPoll
-		}
-		if p.FollowupDailyCap != nil {
-			s.FollowupDailyCap = *p.FollowupDailyCap
-		}
-		if p.FollowupReplyWait != nil {
-			s.FollowupReplyWait = *p.FollowupReplyWait
-		}
-		if p.Desired != nil {
-			s.Desired = *p.Desired
-		}
-		if p.Pin != nil {
-			s.Pin = *p.Pin
-		}
+		patchField(&s.Name, p.Name)
+		patchField(&s.Login, p.Login)
+		patchField(&s.Jobs, p.Jobs)
+		patchField(&s.Hosting, p.Hosting)
+		patchField(&s.Pacing, p.Pacing)
+		patchField(&s.ContactRequests, p.ContactRequests)
+		patchField(&s.ChatPoll, p.ChatPoll)
+		patchField(&s.FollowupDailyCap, p.FollowupDailyCap)
+		patchField(&s.FollowupReplyWait, p.FollowupReplyWait)
+		patchField(&s.Desired, p.Desired)
+		patchField(&s.Pin, p.Pin)
 		if validate != nil {
 			check := s
 			if sealedPassword == nil && len(r.Sealed.Password) > 0 {
@@ -666,4 +644,12 @@ func (db *DB) managedSummary(tx *bbolt.Tx, a *wire.Account) error {
 		a.LastChange = &last
 	}
 	return nil
+}
+
+// patchField sets *dst to *src when the PATCH body carried the field
+// (src non-nil) and leaves it alone otherwise.
+func patchField[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
 }
