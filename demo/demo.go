@@ -310,8 +310,12 @@ func (d *Demo) serve() {
 		}
 	}
 	d.serveErr = make(chan error, len(handlers))
+	// The sim's listener takes the scenario's server.timeouts; the control
+	// plane and the brain run on the defaults (as their configs do when
+	// they set none).
+	timeouts := []httpserve.Timeouts{{}, d.Sim.Timeouts(), {}}
 	for i, h := range handlers {
-		hs := httpserve.New(h, httpserve.Timeouts{})
+		hs := httpserve.New(h, timeouts[i])
 		d.servers = append(d.servers, hs)
 		go func(ln net.Listener) {
 			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

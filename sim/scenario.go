@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/internal/config"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 )
 
 // Scenario is the sim's world: start time, recruiter accounts with their
@@ -33,6 +34,17 @@ type Scenario struct {
 	IntentTip bool `yaml:"intent_tip"`
 	// Accounts are the recruiter accounts the site knows.
 	Accounts []Account `yaml:"accounts"`
+	// Server holds the listener settings of `hunterbot sim` and the demo.
+	Server Server `yaml:"server"`
+}
+
+// Server holds the site's listener settings, keyed like the brain's
+// server section so one habit configures every hunterbot listener.
+type Server struct {
+	// Timeouts bound each connection (defaults: httpserve.Defaults), so a
+	// client that trickles a body or parks an idle keep-alive cannot hold
+	// a connection of the site for ever.
+	Timeouts httpserve.Timeouts `yaml:"timeouts"`
 }
 
 // Pacing holds the account-level rate limits of the site. Zero disables a
@@ -151,6 +163,9 @@ func (sc *Scenario) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	if sc.Start.IsZero() {
 		bad("start: required (RFC 3339 time)")
+	}
+	if err := sc.Server.Timeouts.Validate("server.timeouts"); err != nil {
+		bad("%v", err)
 	}
 	if sc.Pacing.MinGreetInterval < 0 || sc.Pacing.MinMessageInterval < 0 ||
 		sc.Pacing.MaxActionsPerMinute < 0 || sc.Pacing.MaxActionsPerHour < 0 {
