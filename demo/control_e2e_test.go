@@ -69,7 +69,7 @@ func (c *chatCounter) since(candidate string, t time.Time) int {
 // message (its callback arrives exactly once).
 func TestBurstTakeoverAndRisk(t *testing.T) {
 	t.Parallel()
-	sc := sim.DefaultScenario()
+	sc := manualScenario()
 	clk := clock.NewManual(sc.Start)
 	counter := &chatCounter{calls: map[string][]time.Time{}, clk: clk}
 	dir := t.TempDir()

@@ -81,6 +81,10 @@ type Options struct {
 	// lease length (default state.DefaultLeaseTTL, wall time).
 	ManagedWorkers []string
 	LeaseTTL       time.Duration
+	// Heartbeat overrides the worker's heartbeat period (default 30s of
+	// clock time). A multi-day run on a manual clock lengthens it: every
+	// beat is a round trip the discrete-event loop waits for.
+	Heartbeat time.Duration
 }
 
 // Info is what the demo writes to <data>/demo.json for scripts.
@@ -252,7 +256,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	d.WorkerConfig = cfg
 	if !opts.NoWorker {
 		if d.Runtime, err = bot.NewRuntime(ctx, cfg, bot.RuntimeOptions{Clock: opts.Clock,
-			Log: log.With().Str("component", "worker").Logger(), Browser: opts.Browser}); err != nil {
+			Log: log.With().Str("component", "worker").Logger(), Browser: opts.Browser, Heartbeat: opts.Heartbeat}); err != nil {
 			return nil, err
 		}
 	}

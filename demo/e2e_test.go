@@ -58,7 +58,7 @@ type harness struct {
 
 func startHarness(t *testing.T, helloSum int) *harness {
 	t.Helper()
-	sc := sim.DefaultScenario()
+	sc := manualScenario()
 	clk := clock.NewManual(sc.Start)
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
 		Clock: clk, Seed: 3, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: helloSum,
