@@ -95,16 +95,7 @@ func (s *Server) listMNGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createMNGroup(w http.ResponseWriter, r *http.Request) error {
-	var b groupBody
-	if err := decodeJSON(r, &b); err != nil {
-		return err
-	}
-	g, err := s.store.CreateMNGroup(b.Name)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, g)
-	return nil
+	return createFrom(w, r, func(b groupBody) (wire.MNGroup, error) { return s.store.CreateMNGroup(b.Name) })
 }
 
 func (s *Server) getMNGroup(w http.ResponseWriter, r *http.Request) error {
@@ -112,20 +103,7 @@ func (s *Server) getMNGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateMNGroup(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var b groupBody
-	if err := decodeJSON(r, &b); err != nil {
-		return err
-	}
-	g, err := s.store.UpdateMNGroup(id, b.Name)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, g)
-	return nil
+	return updateFrom(w, r, func(id uint64, b groupBody) (wire.MNGroup, error) { return s.store.UpdateMNGroup(id, b.Name) })
 }
 
 func (s *Server) deleteMNGroup(w http.ResponseWriter, r *http.Request) error {
@@ -173,16 +151,7 @@ func (s *Server) listMNScenes(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createMNScene(w http.ResponseWriter, r *http.Request) error {
-	var b wire.MNSceneInput
-	if err := decodeJSON(r, &b); err != nil {
-		return err
-	}
-	sc, err := s.store.CreateMNScene(b)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sc)
-	return nil
+	return createFrom(w, r, s.store.CreateMNScene)
 }
 
 func (s *Server) getMNScene(w http.ResponseWriter, r *http.Request) error {
@@ -190,20 +159,7 @@ func (s *Server) getMNScene(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateMNScene(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var b wire.MNSceneUpdate
-	if err := decodeJSON(r, &b); err != nil {
-		return err
-	}
-	sc, err := s.store.UpdateMNScene(id, b)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, sc)
-	return nil
+	return updateFrom(w, r, s.store.UpdateMNScene)
 }
 
 func (s *Server) unbindMNScene(w http.ResponseWriter, r *http.Request) error {
@@ -290,16 +246,7 @@ func (s *Server) listMNPlans(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createMNPlan(w http.ResponseWriter, r *http.Request) error {
-	var b wire.MNPlanInput
-	if err := decodeJSON(r, &b); err != nil {
-		return err
-	}
-	p, err := s.store.CreateMNPlan(b)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
+	return createFrom(w, r, s.store.CreateMNPlan)
 }
 
 func (s *Server) getMNPlan(w http.ResponseWriter, r *http.Request) error {
@@ -307,20 +254,7 @@ func (s *Server) getMNPlan(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateMNPlan(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	var b wire.MNPlanInput
-	if err := decodeJSON(r, &b); err != nil {
-		return err
-	}
-	p, err := s.store.UpdateMNPlan(id, b)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
+	return updateFrom(w, r, s.store.UpdateMNPlan)
 }
 
 func (s *Server) deleteMNPlan(w http.ResponseWriter, r *http.Request) error {
@@ -357,6 +291,30 @@ func answerByID[T any](w http.ResponseWriter, r *http.Request, get func(uint64) 
 	}
 	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// createFrom serves a POST whose JSON body create turns into the record
+// it answers.
+func createFrom[In, Out any](w http.ResponseWriter, r *http.Request, create func(In) (Out, error)) error {
+	var in In
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	v, err := create(in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// updateFrom serves a PUT of /{id} whose JSON body update applies.
+func updateFrom[In, Out any](w http.ResponseWriter, r *http.Request, update func(uint64, In) (Out, error)) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return createFrom(w, r, func(in In) (Out, error) { return update(id, in) })
 }
 
 // deleteByID serves DELETE /{id}, answering the seed's {}.

@@ -134,30 +134,12 @@ func (db *DB) DeleteMNGroup(id uint64) error {
 
 // GetMNGroup returns one group.
 func (db *DB) GetMNGroup(id uint64) (wire.MNGroup, error) {
-	var g wire.MNGroup
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketMNGroups), u64(id), &g); err != nil {
-			return mnNotFound("group", id)
-		}
-		return nil
-	})
-	return g, err
+	return getMN[wire.MNGroup](db, bucketMNGroups, "group", id, nil)
 }
 
 // ListMNGroups returns every group in id order.
 func (db *DB) ListMNGroups() ([]wire.MNGroup, error) {
-	var out []wire.MNGroup
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketMNGroups).ForEach(func(k, v []byte) error {
-			var g wire.MNGroup
-			if err := jsonUnmarshal(v, &g); err != nil {
-				return err
-			}
-			out = append(out, g)
-			return nil
-		})
-	})
-	return out, err
+	return listMN[wire.MNGroup](db, bucketMNGroups, nil)
 }
 
 // --- scenes ---
@@ -249,30 +231,12 @@ func (db *DB) UnbindMNSceneExternalID(id uint64) (wire.MNScene, error) {
 
 // GetMNScene returns one scene.
 func (db *DB) GetMNScene(id uint64) (wire.MNScene, error) {
-	var sc wire.MNScene
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketMNScenes), u64(id), &sc); err != nil {
-			return mnNotFound("scene", id)
-		}
-		return nil
-	})
-	return sc, err
+	return getMN[wire.MNScene](db, bucketMNScenes, "scene", id, nil)
 }
 
 // ListMNScenes returns every scene in id order (SYSTEM ones first).
 func (db *DB) ListMNScenes() ([]wire.MNScene, error) {
-	var out []wire.MNScene
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketMNScenes).ForEach(func(k, v []byte) error {
-			var sc wire.MNScene
-			if err := jsonUnmarshal(v, &sc); err != nil {
-				return err
-			}
-			out = append(out, sc)
-			return nil
-		})
-	})
-	return out, err
+	return listMN[wire.MNScene](db, bucketMNScenes, nil)
 }
 
 // --- plans ---
@@ -558,29 +522,45 @@ func (db *DB) DeleteMNPlan(id uint64) error {
 
 // GetMNPlan returns one plan.
 func (db *DB) GetMNPlan(id uint64) (wire.MNPlan, error) {
-	var p wire.MNPlan
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		if err := getJSON(tx.Bucket(bucketMNPlans), u64(id), &p); err != nil {
-			return mnNotFound("plan", id)
-		}
-		settle(&p, db.now())
-		return nil
-	})
-	return p, err
+	now := db.now()
+	return getMN(db, bucketMNPlans, "plan", id, func(p *wire.MNPlan) { settle(p, now) })
 }
 
 // ListMNPlans returns every plan in id order.
 func (db *DB) ListMNPlans() ([]wire.MNPlan, error) {
-	var out []wire.MNPlan
 	now := db.now()
+	return listMN(db, bucketMNPlans, func(p *wire.MNPlan) { settle(p, now) })
+}
+
+// getMN reads one record of a marketing bucket; fix (may be nil) adjusts
+// it as read (plans settle their status).
+func getMN[T any](db *DB, bucket []byte, kind string, id uint64, fix func(*T)) (T, error) {
+	var v T
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketMNPlans).ForEach(func(k, v []byte) error {
-			var p wire.MNPlan
-			if err := jsonUnmarshal(v, &p); err != nil {
+		if err := getJSON(tx.Bucket(bucket), u64(id), &v); err != nil {
+			return mnNotFound(kind, id)
+		}
+		return nil
+	})
+	if err == nil && fix != nil {
+		fix(&v)
+	}
+	return v, err
+}
+
+// listMN reads every record of a marketing bucket in id order.
+func listMN[T any](db *DB, bucket []byte, fix func(*T)) ([]T, error) {
+	var out []T
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucket).ForEach(func(k, data []byte) error {
+			var v T
+			if err := jsonUnmarshal(data, &v); err != nil {
 				return err
 			}
-			settle(&p, now)
-			out = append(out, p)
+			if fix != nil {
+				fix(&v)
+			}
+			out = append(out, v)
 			return nil
 		})
 	})
