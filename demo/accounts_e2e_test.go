@@ -51,7 +51,11 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	dir := t.TempDir()
 	workers := []string{"w1", "w2"}
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: dir, Scenario: sc, Clock: clk,
-		Seed: 5, Log: zerolog.Nop(), NoWorker: true, HelloSum: 15, AllAtOnce: true, ManagedWorkers: workers, LeaseTTL: lease})
+		Seed: 5, Log: zerolog.Nop(), NoWorker: true, HelloSum: 15, AllAtOnce: true, ManagedWorkers: workers, LeaseTTL: lease,
+		// The operator logs in once; at speed 60 the default 3 h token
+		// lasts three real minutes, which a loaded machine outruns (the
+		// test failed with "HTTP 401: invalid or expired token" at load 50).
+		AccessTokenTTL: 7 * 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
