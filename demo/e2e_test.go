@@ -27,9 +27,9 @@ import (
 // says otherwise. Each spends most of its time waiting on Chromium, the
 // scaled clock or its own sim clock rather than on the CPU (a test alone
 // uses a quarter to a half of one core), so running them together instead
-// of GOMAXPROCS at a time is what brings the package under five minutes on
-// two cores. Their assertions wait on conditions, so contention only makes
-// them slower.
+// of GOMAXPROCS at a time keeps the package's wall time near its longest
+// test (docs/operations.md has the figures). Their assertions wait on
+// conditions, so contention only makes them slower.
 const demoParallel = 8
 
 func TestMain(m *testing.M) {
