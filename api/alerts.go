@@ -132,6 +132,7 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 			return delivered, ctx.Err()
 		}
 		if al.Attempts == 0 {
+			s.metrics.alertRaised(al) // metrics.go
 			// The operator-facing log line; last_error stays out of the log
 			// (it is in GET /api/alerts) in case a page text leaks into it.
 			ev := s.log.Info() // recovered
@@ -156,6 +157,7 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 		} else {
 			delivered++
 		}
+		s.metrics.delivery("webhook", deliveryOutcome(outcome, next))
 		if _, err := s.store.RecordAlertAttempt(al.ID, outcome, msg, next); err != nil {
 			return delivered, err
 		}

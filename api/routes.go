@@ -72,6 +72,7 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.alertRoutes()...)
 	rs = append(rs, s.replayRoutes()...)  // replay.go
 	rs = append(rs, s.managedRoutes()...) // accounts_managed.go
+	rs = append(rs, s.metricsRoutes()...) // metrics.go
 	return rs
 }
 
