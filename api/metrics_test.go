@@ -101,4 +101,3 @@ func TestControlMetricsOff(t *testing.T) {
 		t.Fatalf("metrics off: %v, want 404", err)
 	}
 }
-
