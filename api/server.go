@@ -42,6 +42,7 @@ type Store interface {
 	keywordRuleStore
 	releaseStore
 	alertStore
+	imStore
 	replayStore
 	managedStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
