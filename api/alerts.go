@@ -50,6 +50,9 @@ type AlertsConfig struct {
 	// {account} are replaced (default {public_url}/ui/accounts/{account},
 	// the console's account page with the QR panel).
 	QRLink string `yaml:"qr_link"`
+	// WorkerLostAfter is how long a worker's running accounts may all go
+	// without a heartbeat before a worker_lost alert (default 3m).
+	WorkerLostAfter time.Duration `yaml:"worker_lost_after"`
 }
 
 func (c AlertsConfig) batchWindow() time.Duration {
@@ -70,6 +73,9 @@ func (c AlertsConfig) qrLink() string {
 func (c AlertsConfig) validate() error {
 	if c.BatchWindow < 0 {
 		return fmt.Errorf("alerts.batch_window: must not be negative")
+	}
+	if c.WorkerLostAfter < 0 {
+		return fmt.Errorf("alerts.worker_lost_after: must not be negative")
 	}
 	for g, pats := range c.Groups {
 		for j, p := range pats {
@@ -187,7 +193,7 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 			// The operator-facing log line; last_error stays out of the log
 			// (it is in GET /api/alerts) in case a page text leaks into it.
 			ev := s.log.Info() // recovered
-			if wire.IsAlertState(al.State) {
+			if al.State != wire.AccountRunning {
 				ev = s.log.Warn()
 			}
 			ev.Str("account", al.Account).Str("worker", al.WorkerID).Str("state", string(al.State)).
@@ -234,6 +240,9 @@ func postAlert(ctx context.Context, client *http.Client, cfg AlertsConfig, al wi
 // poke the loop.
 func (s *Server) RunAlertDelivery(ctx context.Context, cfg AlertsConfig) error {
 	return s.runDelivery(ctx, "alert", s.alertWake, func(ctx context.Context) (bool, error) {
+		if _, err := s.CheckWorkersLost(cfg); err != nil { // worker_lost.go
+			return false, err
+		}
 		if _, err := s.DeliverAlerts(ctx, cfg); err != nil {
 			return false, err
 		}

@@ -46,7 +46,7 @@ const (
 
 // Alert kinds a route can select (alertKind).
 var alertKinds = []string{"paused_risk", "needs_login", "quota_reached", "error", "recovered",
-	wire.AlertReportsParked, wire.AlertAuthBurst}
+	wire.AlertReportsParked, wire.AlertAuthBurst, wire.AlertWorkerLost}
 
 // imBatchMax bounds the alerts listed in one message (robots cap the body:
 // WeCom markdown 4096 bytes, Feishu 20 KB); the rest go in the next one.
@@ -371,6 +371,7 @@ var kindTitles = map[string]string{
 	"recovered":             "账号已恢复运行",
 	wire.AlertReportsParked: "报告投递被搁置",
 	wire.AlertAuthBurst:     "控制台登录失败激增",
+	wire.AlertWorkerLost:    "工作节点失联",
 }
 
 // robotText renders one message: a title and a markdown list of alerts.

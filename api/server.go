@@ -43,6 +43,7 @@ type Store interface {
 	releaseStore
 	alertStore
 	imStore
+	workerLostStore
 	replayStore
 	managedStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)

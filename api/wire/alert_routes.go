@@ -11,3 +11,8 @@ type RouteItem struct {
 	NextAt   time.Time `json:"next_at"`
 	LastErr  string    `json:"last_error,omitempty"`
 }
+
+// AlertWorkerLost is the state of an alert raised when a worker holding
+// running accounts stops sending heartbeats (not an account state; account
+// "", worker_id set).
+const AlertWorkerLost = "worker_lost"
