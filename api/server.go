@@ -46,6 +46,7 @@ type Store interface {
 	workerLostStore
 	replayStore
 	managedStore
+	marketingStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 
