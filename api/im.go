@@ -48,9 +48,13 @@ const (
 var alertKinds = []string{"paused_risk", "needs_login", "quota_reached", "error", "recovered",
 	wire.AlertReportsParked, wire.AlertAuthBurst, wire.AlertWorkerLost}
 
-// imBatchMax bounds the alerts listed in one message (robots cap the body:
-// WeCom markdown 4096 bytes, Feishu 20 KB); the rest go in the next one.
-const imBatchMax = 15
+// imBatchMax bounds the alerts listed in one message, and imTextMax its
+// markdown in bytes: robots cap the body (WeCom markdown content 4096
+// bytes, Feishu 20 KB). What does not fit goes in the next message.
+const (
+	imBatchMax = 15
+	imTextMax  = 3800
+)
 
 // AlertRoute sends alerts of some kinds and account groups to one robot.
 type AlertRoute struct {
@@ -200,16 +204,23 @@ func (s *Server) deliverRoute(ctx context.Context, cfg AlertsConfig, r AlertRout
 			return soon, ctx.Err()
 		}
 		var due []wire.RouteItem
-		attempts := 0
+		attempts, retrying := 0, false
 		for _, it := range byKind[kind] {
 			if !it.NextAt.After(now) && len(due) < imBatchMax {
 				due = append(due, it)
 				attempts = max(attempts, it.Attempts)
 			} else {
 				soon = soon || it.NextAt.Before(now.Add(deliveryIdle))
+				retrying = retrying || it.Attempts > 0
 			}
 		}
 		if len(due) == 0 {
+			continue
+		}
+		if retrying {
+			// A message of this kind waits for its retry: new alerts join
+			// it then rather than each trying the failing robot at once.
+			soon = true
 			continue
 		}
 		if t, ok := last[kind]; ok && now.Before(t.Add(window)) {
@@ -221,7 +232,8 @@ func (s *Server) deliverRoute(ctx context.Context, cfg AlertsConfig, r AlertRout
 		for i, it := range due {
 			ids[i], alerts[i] = it.Alert.ID, it.Alert
 		}
-		perr := s.postRobot(ctx, r, kind, alerts, cfg)
+		listed, perr := s.postRobot(ctx, r, kind, alerts, cfg)
+		ids = ids[:listed]
 		if perr != nil && ctx.Err() != nil {
 			return soon, ctx.Err()
 		}
@@ -236,7 +248,7 @@ func (s *Server) deliverRoute(ctx context.Context, cfg AlertsConfig, r AlertRout
 			}
 			s.log.Warn().Str("route", r.Name).Str("kind", kind).Int("alerts", len(ids)).Int("attempt", attempts+1).
 				Str("error", msg).Msg("alert robot failed")
-		} else if len(byKind[kind]) > len(due) {
+		} else if len(byKind[kind]) > listed {
 			soon = true // the rest of a large burst: next window
 		}
 		s.metrics.delivery(r.Name, outcome)
@@ -247,11 +259,17 @@ func (s *Server) deliverRoute(ctx context.Context, cfg AlertsConfig, r AlertRout
 	return soon, nil
 }
 
-// postRobot sends one message listing alerts (all of kind) to route r in
-// its vendor's format and checks the vendor's answer: robots answer HTTP
-// 200 with an error code in the body, so 2xx alone is not success.
-func (s *Server) postRobot(ctx context.Context, r AlertRoute, kind string, alerts []wire.Alert, cfg AlertsConfig) error {
-	title, md := s.robotText(kind, alerts, cfg, r.Type)
+// postRobot sends one message listing the first alerts (all of kind) that
+// fit to route r in its vendor's format, and checks the vendor's answer:
+// robots answer HTTP 200 with an error code in the body, so 2xx alone is
+// not success. It returns how many alerts the message listed.
+func (s *Server) postRobot(ctx context.Context, r AlertRoute, kind string, alerts []wire.Alert, cfg AlertsConfig) (int, error) {
+	title, md, listed := s.robotText(kind, alerts, cfg, r.Type)
+	return listed, s.sendRobot(ctx, r, kind, title, md)
+}
+
+// sendRobot posts one message.
+func (s *Server) sendRobot(ctx context.Context, r AlertRoute, kind, title, md string) error {
 	target := r.URL
 	// Signatures use wall time: the vendor compares the timestamp with its
 	// own clock (DingTalk and Feishu refuse one more than an hour off).
@@ -374,22 +392,19 @@ var kindTitles = map[string]string{
 	wire.AlertWorkerLost:    "工作节点失联",
 }
 
-// robotText renders one message: a title and a markdown list of alerts.
+// robotText renders one message: a title and a markdown list of as many
+// alerts as fit in imTextMax bytes (at least one), and how many it listed.
 // Texts from the site or workers (last_error) are cut short and stripped
 // of markdown syntax so they cannot forge links or headings.
-func (s *Server) robotText(kind string, alerts []wire.Alert, cfg AlertsConfig, typ string) (title, md string) {
+func (s *Server) robotText(kind string, alerts []wire.Alert, cfg AlertsConfig, typ string) (title, md string, listed int) {
 	title = fmt.Sprintf("hunterbot: %s (%s)", kindTitles[kind], kind)
 	if kindTitles[kind] == "" {
 		title = "hunterbot: " + kind
 	}
-	var b strings.Builder
-	if typ != RobotFeishu { // the Feishu card has the title in its header
-		fmt.Fprintf(&b, "### %s\n", title)
-	}
-	if len(alerts) > 1 {
-		fmt.Fprintf(&b, "%d 条告警 (alerts)\n", len(alerts))
-	}
+	var items []string
+	size := 300 // the heading and the count line
 	for _, al := range alerts {
+		var b strings.Builder
 		who := al.Account
 		if who == "" {
 			who = "-"
@@ -409,8 +424,27 @@ func (s *Server) robotText(kind string, alerts []wire.Alert, cfg AlertsConfig, t
 			link = strings.ReplaceAll(link, "{public_url}", s.opt.PublicURL)
 			fmt.Fprintf(&b, "\n  [扫码登录 (scan the QR code)](%s)", link)
 		}
+		if len(items) > 0 && size+b.Len() > imTextMax {
+			break
+		}
+		items = append(items, b.String())
+		size += b.Len()
 	}
-	return title, b.String()
+	var b strings.Builder
+	if typ != RobotFeishu { // the Feishu card has the title in its header
+		fmt.Fprintf(&b, "### %s\n", title)
+	}
+	if len(alerts) > 1 {
+		fmt.Fprintf(&b, "%d 条告警 (alerts)", len(items))
+		if rest := len(alerts) - len(items); rest > 0 {
+			fmt.Fprintf(&b, ", 另有 %d 条见下一条消息 (%d more in the next message)", rest, rest)
+		}
+		b.WriteString("\n")
+	}
+	for _, it := range items {
+		b.WriteString(it)
+	}
+	return title, b.String(), len(items)
 }
 
 // plainText cuts s to n runes on one line and removes the characters that

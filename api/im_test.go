@@ -387,3 +387,68 @@ func TestAlertRoutesConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRobotsSplitLongBurstsWithinLimits: a burst whose texts exceed the
+// WeCom markdown limit (4096 bytes, checked by the fake) goes out as
+// several messages, one per window, each alert exactly once.
+func TestRobotsSplitLongBurstsWithinLimits(t *testing.T) {
+	e := newEnv(t)
+	f := newFakeRobots(t)
+	cfg := api.AlertsConfig{Routes: f.routes()[:1]}
+	deliverRobots(t, e.api, cfg)
+	long := strings.Repeat("验证页面出现，请人工处理。", 30) // 360 runes, ~1 KB
+	var keys []string
+	for i := range 12 {
+		k := "acct-" + strconv.Itoa(100+i)
+		keys = append(keys, k)
+		e.beat(k, "paused_risk", long)
+	}
+	for range 20 {
+		soon, err := e.api.DeliverRobots(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !soon {
+			break
+		}
+		e.clk.Advance(time.Minute)
+	}
+	got := f.messages()
+	if len(f.refused) != 0 || len(got) < 3 {
+		t.Fatalf("%d messages, refused %v", len(got), f.refused)
+	}
+	all := ""
+	for _, m := range got {
+		all += m.Text
+	}
+	for _, k := range keys {
+		if n := strings.Count(all, "**"+k+"**"); n != 1 {
+			t.Errorf("%s listed %d times over %d messages", k, n, len(got))
+		}
+	}
+}
+
+// TestRobotsHoldNewAlertsWhileRetrying: while a message of a kind waits
+// for its retry, new alerts of that kind do not hit the failing robot one
+// by one; they go out with the retry as one message.
+func TestRobotsHoldNewAlertsWhileRetrying(t *testing.T) {
+	e := newEnv(t)
+	f := newFakeRobots(t)
+	cfg := api.AlertsConfig{Routes: f.routes()[2:3]} // Feishu
+	deliverRobots(t, e.api, cfg)
+	e.beat("a1", "error", "x")
+	f.failNext = 1
+	deliverRobots(t, e.api, cfg)
+	e.beat("a2", "error", "y")
+	e.beat("a3", "error", "z")
+	deliverRobots(t, e.api, cfg)
+	if len(f.refused) != 1 || len(f.messages()) != 0 {
+		t.Fatalf("during the backoff: refused %v, got %v", f.refused, f.messages())
+	}
+	e.clk.Advance(5 * time.Second)
+	deliverRobots(t, e.api, cfg)
+	got := f.messages()
+	if len(got) != 1 || !strings.Contains(got[0].Text, "a1") || !strings.Contains(got[0].Text, "a3") {
+		t.Fatalf("after the backoff: %+v", got)
+	}
+}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/hunterbot/hunterbot/internal/metrics"
 	"github.com/hunterbot/hunterbot/state/worker"
@@ -13,16 +14,15 @@ import (
 func (rt *Runtime) MetricsSample() (metrics.WorkerSample, error) {
 	s := metrics.WorkerSample{BrowserRestarts: rt.restarts.Load(), BrowserPID: rt.BrowserPID(),
 		Outbox: map[string]metrics.OutboxSample{}}
-	var greetings map[string]int
-	var sends map[worker.SendCount]int
 	var backlog map[string]worker.OutboxStat
 	var parked map[string]int
 	now := rt.opts.Clock.Now()
-	err := rt.db.View(func(tx *worker.Tx) error {
+	greetings, sends, err := rt.db.DoneCounts()
+	if err != nil {
+		rt.opts.Log.Warn().Err(err).Msg("metrics: ledger tallies")
+	}
+	err2 := rt.db.View(func(tx *worker.Tx) error {
 		var err error
-		if greetings, sends, err = tx.DoneCounts(); err != nil {
-			return err
-		}
 		if backlog, err = tx.OutboxStats(); err != nil {
 			return err
 		}
@@ -49,8 +49,8 @@ func (rt *Runtime) MetricsSample() (metrics.WorkerSample, error) {
 		}
 		s.Accounts = append(s.Accounts, as)
 	}
-	if err != nil {
-		err = errors.Join(errors.New("metrics sample: read worker.db"), err)
+	if err = errors.Join(err, err2); err != nil {
+		err = fmt.Errorf("metrics sample: read worker.db: %w", err)
 	}
 	return s, err
 }

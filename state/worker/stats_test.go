@@ -45,14 +45,41 @@ func TestDoneCountsAndOutboxStats(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	err = db.View(func(tx *Tx) error {
-		g, s, err := tx.DoneCounts()
-		if err != nil {
+	// The first call counts the ledgers (backfill) ...
+	g, s, err := db.DoneCounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g["acc"] != 2 || s[SendCount{"acc", "chat"}] != 2 || s[SendCount{"acc", "followup"}] != 1 || len(s) != 2 {
+		t.Errorf("backfilled counts: greetings %v sends %v", g, s)
+	}
+	// ... later settlements are counted as they happen, once.
+	if err := db.Update(func(tx *Tx) error {
+		if _, err := tx.SettleGreeting("acc", "c3", Done, ""); err != nil {
 			return err
 		}
-		if g["acc"] != 2 || s[SendCount{"acc", "chat"}] != 2 || s[SendCount{"acc", "followup"}] != 1 || len(s) != 2 {
-			t.Errorf("done counts: greetings %v sends %v", g, s)
+		if _, err := tx.SettleGreeting("acc", "c3", Done, ""); err != nil { // a no-op repeat
+			return err
 		}
+		if _, err := tx.SettleSend("d", Done, ""); err != nil {
+			return err
+		}
+		if _, _, err := tx.IntendGreeting("acc2", "c9", "j"); err != nil {
+			return err
+		}
+		_, err := tx.SettleGreeting("acc2", "c9", Abandoned, "")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	g, s, err = db.DoneCounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g["acc"] != 3 || g["acc2"] != 0 || s[SendCount{"acc", "chat"}] != 3 || s[SendCount{"acc", "followup"}] != 1 {
+		t.Errorf("incremental counts: greetings %v sends %v", g, s)
+	}
+	err = db.View(func(tx *Tx) error {
 		st, err := tx.OutboxStats()
 		if err != nil {
 			return err
