@@ -59,7 +59,7 @@ func (s *Server) filter(r *http.Request) (any, error) {
 	// The answer depends only on stored state, so it is computed in a
 	// read transaction; the decision itself goes to the decision log
 	// (decisions.go), written before the answer leaves.
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		acct, err := loadAccount(tx, req.AccountID)
 		if err != nil {
 			return err
@@ -112,7 +112,7 @@ func (s *Server) debugDecisions(r *http.Request) (any, error) {
 		return nil, err
 	}
 	out := []Decision{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		p := prefix(acct)
 		c := tx.Bucket(bDecisions).Cursor()
 		// Seek past the account's last key, then walk backwards.
@@ -208,10 +208,10 @@ func (s *Server) saveSession(tx *bolt.Tx, sess *session, how string) error {
 	if err := putJSON(tx, bSessions, key(sess.AccountID, sess.JobID, sess.CandidateID), sess); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bTouched).Put(key(sess.JobID, sess.CandidateID, sess.AccountID), []byte(how)); err != nil {
+	if err := put(tx, bTouched, key(sess.JobID, sess.CandidateID, sess.AccountID), []byte(how)); err != nil {
 		return err
 	}
-	return tx.Bucket(bLatest).Put(key(sess.AccountID, sess.CandidateID), []byte(sess.JobID))
+	return put(tx, bLatest, key(sess.AccountID, sess.CandidateID), []byte(sess.JobID))
 }
 
 func (s *Server) result(r *http.Request) (any, error) {
@@ -401,7 +401,7 @@ func (s *Server) recallList(r *http.Request) (any, error) {
 	}
 	now := s.clk.Now()
 	out := []brain.Recall{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		acct, err := loadAccount(tx, req.AccountID)
 		if err != nil {
 			return err
