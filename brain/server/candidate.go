@@ -191,7 +191,7 @@ func (s *Server) chat(r *http.Request) (any, error) {
 // loadSession returns the stored session or a fresh one.
 func (s *Server) loadSession(tx *bolt.Tx, acct, job, cand string) (*session, error) {
 	sess := &session{AccountID: acct, JobID: job, CandidateID: cand}
-	ok, err := getJSON(tx, bSessions, key(acct, job, cand), sess)
+	ok, err := getSession(tx.Bucket(bSessions), key(acct, job, cand), sess)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +205,7 @@ func (s *Server) loadSession(tx *bolt.Tx, acct, job, cand string) (*session, err
 // saveSession stores sess and its indexes: the filter's "already
 // contacted for this job" mark and the candidate's latest job.
 func (s *Server) saveSession(tx *bolt.Tx, sess *session, how string) error {
-	if err := putJSON(tx, bSessions, key(sess.AccountID, sess.JobID, sess.CandidateID), sess); err != nil {
+	if err := put(tx, bSessions, key(sess.AccountID, sess.JobID, sess.CandidateID), encodeSession(sess)); err != nil {
 		return err
 	}
 	if err := put(tx, bTouched, key(sess.JobID, sess.CandidateID, sess.AccountID), []byte(how)); err != nil {
@@ -408,12 +408,13 @@ func (s *Server) recallList(r *http.Request) (any, error) {
 		}
 		ids := append(slices.Clone(req.CandidateIDs), req.CandidateIDsRead...)
 		seen := map[string]bool{}
+		latest, sessions := tx.Bucket(bLatest), tx.Bucket(bSessions)
 		for _, id := range ids {
 			if id == "" || seen[id] {
 				continue
 			}
 			seen[id] = true
-			j := tx.Bucket(bLatest).Get(key(acct.AccountID, id))
+			j := latest.Get(key(acct.AccountID, id))
 			if j == nil {
 				continue // never chatted: nothing to recall
 			}
@@ -422,7 +423,7 @@ func (s *Server) recallList(r *http.Request) (any, error) {
 				return err
 			}
 			var sess session
-			if ok, err := getJSON(tx, bSessions, key(acct.AccountID, job.JobID, id), &sess); err != nil || !ok {
+			if ok, err := getSession(sessions, key(acct.AccountID, job.JobID, id), &sess); err != nil || !ok {
 				continue
 			}
 			if sess.hasContact() || sess.Refused || sess.RecallCount >= maxRecalls {
@@ -464,7 +465,7 @@ func (s *Server) recallResult(r *http.Request) (any, error) {
 			return nil, err
 		}
 		var sess session
-		ok, err := getJSON(tx, bSessions, key(acct.AccountID, job.JobID, req.CandidateID), &sess)
+		ok, err := getSession(tx.Bucket(bSessions), key(acct.AccountID, job.JobID, req.CandidateID), &sess)
 		if err != nil {
 			return nil, err
 		}
