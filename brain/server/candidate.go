@@ -409,6 +409,10 @@ func (s *Server) recallList(r *http.Request) (any, error) {
 		ids := append(slices.Clone(req.CandidateIDs), req.CandidateIDsRead...)
 		seen := map[string]bool{}
 		latest, sessions := tx.Bucket(bLatest), tx.Bucket(bSessions)
+		// A page's candidates are nearly always of one job: look it and its
+		// texts up once.
+		var job *jobRec
+		var texts brain.JobTexts
 		for _, id := range ids {
 			if id == "" || seen[id] {
 				continue
@@ -418,9 +422,11 @@ func (s *Server) recallList(r *http.Request) (any, error) {
 			if j == nil {
 				continue // never chatted: nothing to recall
 			}
-			job, err := loadJob(tx, string(j))
-			if err != nil {
-				return err
+			if job == nil || job.JobID != string(j) {
+				if job, err = loadJob(tx, string(j)); err != nil {
+					return err
+				}
+				texts = resolveTexts(job.Config.Texts)
 			}
 			var sess session
 			if ok, err := getSession(sessions, key(acct.AccountID, job.JobID, id), &sess); err != nil || !ok {
@@ -432,7 +438,6 @@ func (s *Server) recallList(r *http.Request) (any, error) {
 			if !read[id] && !recallWindow(sess.RecallCount, sess.UpdatedAt, now) {
 				continue
 			}
-			texts := resolveTexts(job.Config.Texts)
 			out = append(out, brain.Recall{CandidateID: id, CandidateName: sess.CandidateName, JobID: job.JobID,
 				NeedRecall: true, RecallMsg: texts.Recall[sess.RecallCount]})
 		}
