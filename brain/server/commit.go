@@ -329,6 +329,13 @@ func (c *committer) fold() {
 	}
 	if len(c.applied) == 0 {
 		c.endTx(false)
+		if c.log != nil && c.log.broken {
+			// Everything it holds is committed; only a torn record
+			// may follow.
+			if err := c.log.reset(); err != nil {
+				c.foldErr = fmt.Errorf("redo log: %w", err)
+			}
+		}
 		return
 	}
 	if err := c.endTx(true); err != nil {

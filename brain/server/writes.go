@@ -193,9 +193,11 @@ func (l *redoLog) append(sets []writeSet) error {
 	return nil
 }
 
-// reset empties the log once its write sets are committed.
+// reset empties the log once its write sets are committed. Writes go on
+// at the new end (O_APPEND). It truncates by path, so a descriptor that
+// refuses writes cannot keep the log from being emptied.
 func (l *redoLog) reset() error {
-	if err := l.f.Truncate(0); err != nil {
+	if err := os.Truncate(l.path, 0); err != nil {
 		return err
 	}
 	l.broken = false

@@ -256,3 +256,48 @@ func TestCommitterAnswersFromTheLogAndCommitsLater(t *testing.T) {
 		t.Error("redo log not emptied by the commit")
 	}
 }
+
+// TestCommitterRecoversFromAFailedLogWrite: a write whose redo record
+// cannot be written is answered with an error and leaves nothing behind;
+// the log is emptied by committing what it held, so the next write works
+// and the earlier answered ones stay.
+func TestCommitterRecoversFromAFailedLogWrite(t *testing.T) {
+	db := openTestDB(t)
+	l, _, err := openRedoLog(filepath.Join(t.TempDir(), redoName), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCommitter(db, l, time.Hour)
+	b := []byte("b")
+	write := func(k string) error {
+		return c.update(func(tx *bolt.Tx) error { return put(tx, b, []byte(k), []byte("1")) })
+	}
+	if err := write("before"); err != nil {
+		t.Fatal(err)
+	}
+	good := l.f
+	ro, err := os.Open(l.path) // read-only: every write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.f = ro
+	if err := write("lost"); err == nil {
+		t.Fatal("a write whose redo record failed was answered as a success")
+	}
+	l.f = good
+	ro.Close()
+	if err := write("after"); err != nil {
+		t.Fatalf("write after the log was emptied: %v", err)
+	}
+	if err := c.close(); err != nil {
+		t.Fatal(err)
+	}
+	l.close()
+	db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(b)
+		if bk.Get([]byte("before")) == nil || bk.Get([]byte("after")) == nil || bk.Get([]byte("lost")) != nil {
+			t.Errorf("before=%q after=%q lost=%q", bk.Get([]byte("before")), bk.Get([]byte("after")), bk.Get([]byte("lost")))
+		}
+		return nil
+	})
+}
