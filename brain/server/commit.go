@@ -161,6 +161,9 @@ func (c *committer) run() {
 			case r, ok = <-c.reqs:
 			case <-timer.C:
 				c.fold()
+				if c.dirty.Load() { // it failed: try again later
+					timer.Reset(c.every)
+				}
 				continue
 			}
 		} else {
@@ -218,7 +221,7 @@ func (c *committer) apply(group []*txReq) {
 	var sets []writeSet
 	var writers []*txReq
 	for _, r := range group {
-		if r.read && c.tx == nil {
+		if r.read && c.tx == nil && len(c.applied) == 0 {
 			r.res = c.db.View(r.fn) // nothing pending: the committed state is the latest
 			continue
 		}
@@ -259,9 +262,7 @@ func (c *committer) apply(group []*txReq) {
 			for _, w := range writers {
 				w.res = fmt.Errorf("redo log: %w", err)
 			}
-			if rerr := c.rebuild(nil); rerr != nil {
-				c.foldErr = rerr
-			}
+			c.endTx(false) // the next transaction starts from c.applied
 			// The log may end in a torn record now, and nothing written
 			// after one is replayed: commit what it holds, which empties
 			// it (append refuses until then).
@@ -273,6 +274,10 @@ func (c *committer) apply(group []*txReq) {
 	c.dirty.Store(true)
 }
 
+// beginTx opens the transaction when none is open. It starts from the
+// answered write sets not yet committed (c.applied), which are there only
+// when an earlier transaction failed: a transaction without them must
+// never serve a read or be committed.
 func (c *committer) beginTx() error {
 	if c.tx != nil {
 		return nil
@@ -283,6 +288,12 @@ func (c *committer) beginTx() error {
 	}
 	c.tx = tx
 	recorders.Store(tx, c.recorder)
+	for _, ws := range c.applied {
+		if err := ws.apply(tx); err != nil {
+			c.endTx(false)
+			return err
+		}
+	}
 	return nil
 }
 
@@ -299,7 +310,7 @@ func (c *committer) endTx(commit bool) error {
 }
 
 // rebuild rolls the open transaction back and applies c.applied and then
-// extra again in a new one.
+// extra again in a new one. On failure no transaction is open.
 func (c *committer) rebuild(extra []writeSet) error {
 	if c.tx != nil {
 		c.endTx(false)
@@ -307,13 +318,9 @@ func (c *committer) rebuild(extra []writeSet) error {
 	if err := c.beginTx(); err != nil {
 		return err
 	}
-	for _, ws := range c.applied {
-		if err := ws.apply(c.tx); err != nil {
-			return err
-		}
-	}
 	for _, ws := range extra {
 		if err := ws.apply(c.tx); err != nil {
+			c.endTx(false)
 			return err
 		}
 	}
@@ -324,11 +331,10 @@ func (c *committer) rebuild(extra []writeSet) error {
 // failure the write sets stay in the log and in a rebuilt transaction, and
 // the next fold tries again.
 func (c *committer) fold() {
-	if c.tx == nil {
-		return
-	}
 	if len(c.applied) == 0 {
-		c.endTx(false)
+		if c.tx != nil {
+			c.endTx(false)
+		}
 		if c.log != nil && c.log.broken {
 			// Everything it holds is committed; only a torn record
 			// may follow.
@@ -338,6 +344,10 @@ func (c *committer) fold() {
 		}
 		return
 	}
+	if err := c.beginTx(); err != nil { // after a failure: rebuilt from c.applied
+		c.foldErr = fmt.Errorf("commit: %w", err)
+		return
+	}
 	if err := c.endTx(true); err != nil {
 		c.foldErr = fmt.Errorf("commit: %w", err)
 		if c.log == nil {
@@ -345,11 +355,9 @@ func (c *committer) fold() {
 			// error (run) and they are dropped.
 			c.applied = nil
 			c.dirty.Store(false)
-			return
 		}
-		if rerr := c.rebuild(nil); rerr != nil {
-			c.foldErr = errors.Join(c.foldErr, rerr)
-		}
+		// Otherwise they stay in the log and in c.applied; the next
+		// transaction starts from them and the next fold tries again.
 		return
 	}
 	c.applied = nil
