@@ -117,4 +117,45 @@ scrape_configs:
 	// Prometheus's own scrapes show in the request histogram.
 	waitFor(`hunterbot_http_request_duration_seconds_count{job="hunterbot-control", route="GET /metrics", code="200"}`,
 		func(v string) bool { return v != "" && v != "0" })
+
+	// Every query of the Grafana dashboard is valid PromQL to the real
+	// server (its variables filled in as Grafana would).
+	var dash struct {
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	b, err := os.ReadFile("../configs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("dashboard JSON: %v", err)
+	}
+	vars := strings.NewReplacer("$control_job", "hunterbot-control", "$worker_job", "hunterbot-worker", "$account", ".*")
+	checked := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			resp, err := http.Get("http://" + promAddr + "/api/v1/query?query=" + url.QueryEscape(vars.Replace(tg.Expr)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var r struct {
+				Status string `json:"status"`
+				Error  string `json:"error"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&r)
+			resp.Body.Close()
+			if r.Status != "success" {
+				t.Errorf("panel %q: %s: %s", p.Title, tg.Expr, r.Error)
+			}
+			checked++
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("only %d dashboard queries found", checked)
+	}
 }
