@@ -20,7 +20,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/clock"
@@ -64,7 +63,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	defer cancel()
 	go func() { _ = d.Run(runCtx) }()
 	ctx := context.Background()
-	op := client.NewOperator(d.ControlURL, 20*time.Second)
+	op := operatorClient(d)
 	tok, err := op.Login(ctx, d.ClientID, d.ClientSecret, d.Username, d.Password)
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
@@ -240,7 +239,7 @@ type contactRow struct {
 
 func controlContacts(t *testing.T, d *Demo) map[string]contactRow {
 	t.Helper()
-	op := client.NewOperator(d.ControlURL, 10*time.Second)
+	op := operatorClient(d)
 	tok, err := op.Login(context.Background(), d.ClientID, d.ClientSecret, d.Username, d.Password)
 	if err != nil {
 		t.Fatal(err)

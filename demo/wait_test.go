@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/sim"
 )
 
@@ -47,4 +48,13 @@ func manualScenario() *sim.Scenario {
 	sc := sim.DefaultScenario()
 	sc.PageRefresh = manualPageRefresh
 	return sc
+}
+
+// operatorClient is an operator API client for d whose requests are bounded
+// only by the hang guard. A login is a bcrypt comparison on the control
+// plane; with every test logging in at start-up and a CPU hog on both
+// cores, a 10 s client timeout expired before the answer (the hog run
+// failed at POST /oauth/token), which is a wall-clock budget, not a hang.
+func operatorClient(d *Demo) *client.Operator {
+	return client.NewOperator(d.ControlURL, conditionLimit)
 }
