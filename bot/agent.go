@@ -87,6 +87,7 @@ type Agent struct {
 	followups *cadence.Snapshot // follow-up configs from the control plane
 	// lastRecall is when the brain was last asked whom to recall.
 	lastRecall time.Time
+	gates      gateCounters // send gate decisions (sendgate.go)
 }
 
 // NewAgent builds the agent of one account.

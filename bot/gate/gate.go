@@ -68,6 +68,9 @@ type Policy struct {
 // recruiter's chat line longer than this reads like a pasted document.
 const DefaultMaxRunes = 300
 
+// minRepeatRunes: shorter texts are never "repeated".
+const minRepeatRunes = 6
+
 // Verdict is the gate's decision on one text.
 type Verdict struct {
 	Reason Reason
@@ -98,7 +101,12 @@ func (p Policy) Check(text string, recent []string) Verdict {
 		return Verdict{Reason: d.reason, Detail: d.detail}
 	}
 	key := squash(folded)
+	// A short acknowledgement (好的, 收到) may recur naturally; a repeated
+	// sentence is a loop.
 	for _, r := range recent {
+		if utf8.RuneCountInString(key) < minRepeatRunes {
+			break
+		}
 		if squash(width.Fold.String(r)) == key {
 			return Verdict{Reason: Repeated}
 		}

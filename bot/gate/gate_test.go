@@ -53,6 +53,7 @@ func TestCheck(t *testing.T) {
 		{"overlong", job, strings.Repeat("很好", 151), nil, Overlong},
 		{"custom length", Policy{MaxRunes: 5}, "六个字的话", nil, OK},
 		{"repeated", job, "好的，有问题随时问我！", []string{"您好", "好的,有问题随时问我!"}, Repeated},
+		{"short ack may recur", job, "好的！", []string{"好的"}, OK},
 		{"not repeated", job, "好的，有问题随时问我", []string{"好的，我加您细聊"}, OK},
 		{"full-width url", job, "ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｎ", nil, URL},
 	}
