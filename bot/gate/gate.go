@@ -229,12 +229,52 @@ func (p Policy) checkSalary(t string) Verdict {
 	if p.SalaryMinK == 0 && p.SalaryMaxK == 0 && p.AllowSalaryFigures {
 		return Verdict{}
 	}
+	// A figure stated in an approved text, with the same unit, may be
+	// repeated (餐补20元 approves "20元", not "20K").
 	approved := map[string]bool{}
 	for _, f := range p.Facts {
-		for _, m := range number.FindAllString(width.Fold.String(f), -1) {
-			approved[m] = true
+		for _, fig := range figures(width.Fold.String(f)) {
+			approved[fig.num+"|"+fig.unit] = true
 		}
 	}
+	for _, fig := range figures(t) {
+		if approved[fig.num+"|"+fig.unit] {
+			continue
+		}
+		v, err := strconv.ParseFloat(fig.num, 64)
+		if err != nil {
+			continue
+		}
+		k, isMoney := toK(v, fig.unit, fig.nearWord)
+		if !isMoney {
+			continue
+		}
+		if fig.yearly {
+			k /= 12
+		}
+		if p.SalaryMinK == 0 && p.SalaryMaxK == 0 {
+			return Verdict{Reason: Salary, Detail: "no approved salary range"}
+		}
+		// Half a K of rounding either side (a range of 15-20K may be
+		// said as 1.5万-2万 or 15000-20000).
+		if k < p.SalaryMinK-0.5 || k > p.SalaryMaxK+0.5 {
+			return Verdict{Reason: Salary, Detail: strconv.FormatFloat(k, 'f', -1, 64) + "K outside the approved range"}
+		}
+	}
+	return Verdict{}
+}
+
+// figure is one number of a text with its unit and context.
+type figure struct {
+	num, unit        string
+	nearWord, yearly bool
+}
+
+// figures lists the numbers of t that could be money: each number of a
+// match (both ends of a range) with the range's unit; times of day and
+// years are skipped.
+func figures(t string) []figure {
+	var out []figure
 	for _, m := range salaryFig.FindAllStringSubmatchIndex(t, -1) {
 		n1 := t[m[2]:m[3]]
 		unit := ""
@@ -248,8 +288,8 @@ func (p Policy) checkSalary(t string) Verdict {
 				unit = strings.ToLower(t[m[8]:m[9]])
 			}
 		}
-		// Context: the 12 bytes (≈4 Chinese characters) before the figure.
-		before := t[max(0, m[0]-12):m[0]]
+		// Context: the 18 bytes (≈6 Chinese characters) before the figure.
+		before := t[max(0, m[0]-18):m[0]]
 		for !utf8.ValidString(before) && len(before) > 0 {
 			before = before[1:]
 		}
@@ -261,34 +301,12 @@ func (p Policy) checkSalary(t string) Verdict {
 			continue
 		}
 		for _, num := range []string{n1, n2} {
-			if num == "" {
-				continue
-			}
-			v, err := strconv.ParseFloat(num, 64)
-			if err != nil {
-				continue
-			}
-			k, isMoney := toK(v, unit, nearWord)
-			if !isMoney {
-				continue
-			}
-			if approved[num] {
-				continue
-			}
-			if yearly {
-				k /= 12
-			}
-			if p.SalaryMinK == 0 && p.SalaryMaxK == 0 {
-				return Verdict{Reason: Salary, Detail: "no approved salary range"}
-			}
-			// Half a K of rounding either side (a range of 15-20K may be
-			// said as 1.5万-2万 or 15000-20000).
-			if k < p.SalaryMinK-0.5 || k > p.SalaryMaxK+0.5 {
-				return Verdict{Reason: Salary, Detail: strconv.FormatFloat(k, 'f', -1, 64) + "K outside the approved range"}
+			if num != "" {
+				out = append(out, figure{num: num, unit: unit, nearWord: nearWord, yearly: yearly})
 			}
 		}
 	}
-	return Verdict{}
+	return out
 }
 
 // toK converts a figure to K per month and says whether it is a salary

@@ -28,6 +28,7 @@ func TestCheck(t *testing.T) {
 		{"no range: every figure blocked", Policy{}, "薪资15K", nil, Salary},
 		{"no range, scripts allowed", Policy{AllowSalaryFigures: true}, "薪资15K", nil, OK},
 		{"approved fact figure", job, "另外有餐补20元一天", nil, OK},
+		{"a fact's number with another unit approves nothing", Policy{SalaryMinK: 15, SalaryMaxK: 20, Facts: []string{"9:30-18:30"}}, "薪资能给到30K", nil, Salary},
 		{"small amount not salary", job, "路费报销50块", nil, OK},
 		{"time of day is no figure", job, "上班时间9:00-18:00", nil, OK},
 		{"year is no figure", job, "公司2015年成立", nil, OK},
