@@ -100,17 +100,6 @@ func (p Policy) Check(text string, recent []string) Verdict {
 	if d, ok := metaTalk(folded); ok {
 		return Verdict{Reason: d.reason, Detail: d.detail}
 	}
-	key := squash(folded)
-	// A short acknowledgement (好的, 收到) may recur naturally; a repeated
-	// sentence is a loop.
-	for _, r := range recent {
-		if utf8.RuneCountInString(key) < minRepeatRunes {
-			break
-		}
-		if squash(width.Fold.String(r)) == key {
-			return Verdict{Reason: Repeated}
-		}
-	}
 	if p.hasForeignURL(folded) {
 		return Verdict{Reason: URL}
 	}
@@ -135,6 +124,18 @@ func (p Policy) Check(text string, recent []string) Verdict {
 	}
 	if v := p.checkSalary(folded); v.Blocked() {
 		return v
+	}
+	// Repetition last: a text that is also unsafe is reported as unsafe.
+	key := squash(folded)
+	// A short acknowledgement (好的, 收到) may recur naturally; a repeated
+	// sentence is a loop.
+	for _, r := range recent {
+		if utf8.RuneCountInString(key) < minRepeatRunes {
+			break
+		}
+		if squash(width.Fold.String(r)) == key {
+			return Verdict{Reason: Repeated}
+		}
 	}
 	return Verdict{}
 }
@@ -330,4 +331,23 @@ func toK(v float64, unit string, nearWord bool) (float64, bool) {
 		}
 		return 0, false
 	}
+}
+
+// SalaryFigures returns the money figures of text in K per month (yearly
+// figures divided by 12), for evaluations: which salary did a reply state?
+func SalaryFigures(text string) []float64 {
+	var out []float64
+	for _, fig := range figures(width.Fold.String(text)) {
+		v, err := strconv.ParseFloat(fig.num, 64)
+		if err != nil {
+			continue
+		}
+		if k, ok := toK(v, fig.unit, fig.nearWord); ok {
+			if fig.yearly {
+				k /= 12
+			}
+			out = append(out, k)
+		}
+	}
+	return out
 }

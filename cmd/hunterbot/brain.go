@@ -18,7 +18,7 @@ import (
 func init() {
 	register(command{
 		name:    "brain",
-		usage:   "[--addr A] [--data DIR] [--config FILE] | check --url URL [--account ID]",
+		usage:   "[--addr A] [--data DIR] [--config FILE] | check --url URL [--account ID] | eval --conversations FILE --config FILE [--url URL]",
 		summary: "run the built-in brain (seed-003 hunter_robot API) on its own bbolt store",
 		run:     runBrain,
 	})
@@ -30,6 +30,9 @@ const defaultBrainAddr = "127.0.0.1:7003"
 func runBrain(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "check" {
 		return runBrainCheck(ctx, args[1:]) // brain_check.go
+	}
+	if len(args) > 0 && args[0] == "eval" {
+		return runBrainEval(ctx, args[1:]) // brain_eval.go
 	}
 	fs := newFlagSet("brain")
 	addr := fs.String("addr", "", "listen address (default server.addr of the config, else "+defaultBrainAddr+")")
