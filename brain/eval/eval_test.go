@@ -180,8 +180,8 @@ func TestEvalCatchesAnInventingBrain(t *testing.T) {
 
 func TestLoadErrorsNameTheLine(t *testing.T) {
 	for in, want := range map[string]string{
-		`{"id":"a","turns":[{"speaker":"bot","msg":"x"}]}`:  "line 1: turns[0].speaker",
-		`{"id":"","turns":[{"speaker":"user","msg":"x"}]}`:  "line 1: id",
+		`{"id":"a","turns":[{"speaker":"bot","msg":"x"}]}`:   "line 1: turns[0].speaker",
+		`{"id":"","turns":[{"speaker":"user","msg":"x"}]}`:   "line 1: id",
 		"\n" + `{"id":"a","turns":[],"extra":1}`:             "line 2",
 		`{"id":"a","turns":[{"speaker":"robot","msg":"x"}]}`: "no user turn",
 	} {
