@@ -81,9 +81,10 @@ type Scene struct {
 	Keywords []string `json:"keywords,omitempty" yaml:"keywords"`
 	// SceneType is free text from the plan (e.g. CUSTOM).
 	SceneType string `json:"sceneType,omitempty" yaml:"sceneType"`
-	// Strategy is what happens when the scene fires: "" (count only),
-	// AI_SERVICE_END_UNTIL_RESTART (hosting ends: noTalk), HAND_TO_HUMAN
-	// (need_ensure).
+	// Strategy is what happens when the scene fires (the monitoring
+	// strategies of the plan API, api/wire): "" (count only),
+	// AI_SERVICE_END_UNTIL_RESTART or COMPLETE_SERVICE (hosting ends:
+	// noTalk), CUSTOMER_SERVICE_INTERVENES (need_ensure: a human takes over).
 	Strategy string `json:"strategy,omitempty" yaml:"strategy"`
 }
 
@@ -92,7 +93,8 @@ const (
 	StatGrandTotal          = "GRAND_TOTAL"
 	StatOnly                = "ONLY"
 	StrategyEndUntilRestart = "AI_SERVICE_END_UNTIL_RESTART"
-	StrategyHandToHuman     = "HAND_TO_HUMAN"
+	StrategyHandToHuman     = "CUSTOMER_SERVICE_INTERVENES"
+	StrategyCompleteService = "COMPLETE_SERVICE"
 )
 
 // Validate checks the plan; errors name the key under prefix.
@@ -113,9 +115,9 @@ func (p HostingPlan) Validate(prefix string) error {
 			return fmt.Errorf("%sstatisticalMethod: want GRAND_TOTAL or ONLY, got %q", k, s.StatisticalMethod)
 		}
 		switch s.Strategy {
-		case "", StrategyEndUntilRestart, StrategyHandToHuman:
+		case "", StrategyEndUntilRestart, StrategyHandToHuman, StrategyCompleteService:
 		default:
-			return fmt.Errorf("%sstrategy: want AI_SERVICE_END_UNTIL_RESTART or HAND_TO_HUMAN, got %q", k, s.Strategy)
+			return fmt.Errorf("%sstrategy: want AI_SERVICE_END_UNTIL_RESTART, CUSTOMER_SERVICE_INTERVENES or COMPLETE_SERVICE, got %q", k, s.Strategy)
 		}
 		if strings.TrimSpace(s.Prompt) == "" && len(s.Keywords) == 0 {
 			return fmt.Errorf("%skeywords: a scene needs keywords or a prompt", k)

@@ -142,7 +142,7 @@ func Decide(hits []Hit) Action {
 	a := Continue
 	for _, h := range hits {
 		switch h.Strategy {
-		case brain.StrategyEndUntilRestart:
+		case brain.StrategyEndUntilRestart, brain.StrategyCompleteService:
 			return EndUntilR
 		case brain.StrategyHandToHuman:
 			a = HandOver

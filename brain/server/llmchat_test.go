@@ -49,7 +49,7 @@ jobs:
           strategy: AI_SERVICE_END_UNTIL_RESTART
         - name: 投诉
           keywords: [投诉, 举报]
-          strategy: HAND_TO_HUMAN
+          strategy: CUSTOMER_SERVICE_INTERVENES
         - name: 问薪资
           keywords: [薪资, 工资]
           statisticalMethod: GRAND_TOTAL
@@ -183,7 +183,7 @@ func TestSlowModelFallsBackWithinTheBudget(t *testing.T) {
 }
 
 // Scenes: keywords fire without the model; AI_SERVICE_END_UNTIL_RESTART
-// ends hosting (noTalk), HAND_TO_HUMAN asks for a human (need_ensure);
+// ends hosting (noTalk), CUSTOMER_SERVICE_INTERVENES asks for a human (need_ensure);
 // counts follow GRAND_TOTAL / ONLY.
 func TestScenesStrategiesAndCounts(t *testing.T) {
 	e := newLLMEnv(t, "5s", reply("normal_chat", "好的"))
