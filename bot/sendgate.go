@@ -13,8 +13,9 @@ import (
 // See bot/gate and docs/bot.md "Send gate".
 type GateConfig struct {
 	// SalaryMinK and SalaryMaxK are the approved monthly salary range in
-	// K; figures outside it are blocked. Unset: brain-written texts may
-	// state no salary figure at all (operator-written scripts may).
+	// K; figures outside it are blocked. Unset: salary figures are not
+	// checked (the bot cannot know the job's figures; the built-in brain
+	// checks its model's answers against the job's facts sheet itself).
 	SalaryMinK float64 `yaml:"salary_min_k"`
 	SalaryMaxK float64 `yaml:"salary_max_k"`
 	// Facts are approved statements (benefits, address, hours) whose
@@ -75,11 +76,12 @@ func (g GateConfig) Validate() error {
 }
 
 // policy is the gate policy for a text of kind ("chat", "followup",
-// "recall"): scripts are the operator's own words, so without an approved
-// range their salary figures pass; a brain's never do.
-func (g GateConfig) policy(kind string) gate.Policy {
+// "recall", "fallback"). Without an approved range salary figures are not
+// checked: existing brains and scripts state their jobs' figures, and
+// blocking every one would silence them.
+func (g GateConfig) policy(string) gate.Policy {
 	return gate.Policy{SalaryMinK: g.SalaryMinK, SalaryMaxK: g.SalaryMaxK, Facts: g.Facts, OwnContacts: g.OwnContacts,
-		AllowedURLPrefixes: g.AllowedURLs, MaxRunes: g.MaxRunes, AllowSalaryFigures: kind != "chat"}
+		AllowedURLPrefixes: g.AllowedURLs, MaxRunes: g.MaxRunes, AllowSalaryFigures: true}
 }
 
 // gateCounters counts the gate's decisions of one agent since start.
@@ -133,7 +135,13 @@ func (a *Agent) GateStats() GateStats {
 // text, never the text (it may carry a candidate's data the model echoed).
 func (a *Agent) gateCheck(conv *Conversation, kind, text string) gate.Verdict {
 	g := a.hosting(conv).Gate
-	v := g.policy(kind).Check(text, conv.SentTexts)
+	// Scripts repeat by design (a day_number 0 follow-up is sent every
+	// day): only brain replies are checked for repetition.
+	var recent []string
+	if kind == "chat" || kind == "fallback" {
+		recent = conv.SentTexts
+	}
+	v := g.policy(kind).Check(text, recent)
 	a.gates.add(v)
 	if v.Blocked() {
 		ev := a.Log.Warn().Bool("alert", v.Reason != gate.Repeated && v.Reason != gate.Empty)

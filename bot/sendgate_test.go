@@ -116,3 +116,20 @@ func TestGateConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// A follow-up script repeating an earlier one (day_number 0 runs every
+// day) is not a "repeated" block: only brain replies are.
+func TestSendGateLetsScriptsRepeat(t *testing.T) {
+	h := newHarness(t).login()
+	h.greeted(cand, "张女士")
+	h.chat()
+	c := h.conv(cand)
+	c.SentTexts = append(c.SentTexts, "哈喽，还在看机会吗？有兴趣随时回复我")
+	h.putConv(c)
+	if v := h.agent.gateCheck(&c, "followup", "哈喽，还在看机会吗？有兴趣随时回复我"); v.Blocked() {
+		t.Fatalf("script blocked: %+v", v)
+	}
+	if v := h.agent.gateCheck(&c, "chat", "哈喽，还在看机会吗？有兴趣随时回复我"); v.Reason != gate.Repeated {
+		t.Fatalf("brain reply: %+v", v)
+	}
+}
