@@ -94,21 +94,34 @@ func (d *Detector) Detect(ctx context.Context, message string, context []llm.Mes
 	}
 	var firstErr error
 	if d.model != nil {
+		// The scenes' questions are independent: ask them at once, so
+		// the plan's scene count does not multiply the latency.
+		var wg sync.WaitGroup
+		errs := make([]error, len(d.scenes))
 		for i, s := range d.scenes {
 			if fired[i] || strings.TrimSpace(s.Prompt) == "" {
 				continue
 			}
 			msgs := append([]llm.Message{{Role: llm.RoleSystem, Content: classifierPrompt(s)}}, context...)
 			msgs = append(msgs, llm.Message{Role: llm.RoleUser, Content: "候选人最新消息：" + message})
-			v, err := d.model.Classify(ctx, msgs)
-			if err != nil {
-				if firstErr == nil {
-					firstErr = fmt.Errorf("scene %q: %w", s.Name, err)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v, err := d.model.Classify(ctx, msgs)
+				if err != nil {
+					errs[i] = fmt.Errorf("scene %q: %w", s.Name, err)
+					return
 				}
-				continue
-			}
-			if v.Hit {
-				fired[i], via[i] = true, ViaModel
+				if v.Hit {
+					fired[i], via[i] = true, ViaModel
+				}
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				firstErr = err
+				break
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hunterbot/hunterbot/brain"
@@ -15,11 +16,14 @@ import (
 type fakeModel struct {
 	fire  map[string]bool
 	err   error
+	mu    sync.Mutex
 	calls int
 }
 
 func (m *fakeModel) Classify(_ context.Context, msgs []llm.Message) (llm.Verdict, error) {
+	m.mu.Lock()
 	m.calls++
+	m.mu.Unlock()
 	if m.err != nil {
 		return llm.Verdict{}, m.err
 	}

@@ -152,15 +152,23 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
 	}
 	pc := precheck{jobID: job.JobID}
 	turn := latestTurn(req.HistoryMsg)
+	// One budget for the whole answer (scenes and reply), so the bot's
+	// brain timeout is never reached because of the model.
 	ctx := r.Context()
+	if s.model != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.model.Budget())
+		defer cancel()
+	}
 	// Scenes are detected on every new candidate turn, also when the rules
 	// end the conversation anyway (a refusal is a scene reports count).
 	if plan := job.Config.Plan; len(plan.Scenes) > 0 && turn != "" {
 		var cl scenes.Classifier
 		sctx, cancel := ctx, context.CancelFunc(func() {})
 		if s.model != nil {
+			// The scene verdicts get half the budget; the reply keeps the rest.
 			cl = s.model
-			sctx, cancel = s.modelContext(ctx)
+			sctx, cancel = context.WithTimeout(ctx, s.model.Budget()/2)
 		}
 		hits, err := scenes.NewDetector(plan, cl).Detect(sctx, turn, modelHistory(req.HistoryMsg, 6))
 		cancel()
@@ -185,15 +193,9 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
 	return pc
 }
 
-func (s *Server) modelContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.model.Budget())
-}
-
 // askModel returns the model's validated, gated answer or nil with the
 // reason it was not used.
 func (s *Server) askModel(ctx context.Context, job *jobRec, req brain.ChatRequest, d0 chatDecision) (*chatDecision, string) {
-	ctx, cancel := s.modelContext(ctx)
-	defer cancel()
 	msgs := append([]llm.Message{{Role: llm.RoleSystem, Content: systemPrompt(job)}}, modelHistory(req.HistoryMsg, maxModelHistory)...)
 	rep, err := s.model.Reply(ctx, msgs, modelSteps)
 	switch {

@@ -236,3 +236,40 @@ func TestModelDoesNotAskForAContactAgain(t *testing.T) {
 		t.Fatalf("chat = %+v", d)
 	}
 }
+
+// One budget covers the scene verdicts and the reply: with a prompt scene
+// and a model that never answers, the chat still answers (the rules'
+// text), and both the scene question and the reply were asked.
+func TestSceneAndReplyShareTheBudget(t *testing.T) {
+	fake := llmtest.New(func(llmtest.Request) llmtest.Answer { return llmtest.Answer{Hang: true} })
+	t.Cleanup(fake.Close)
+	y := strings.NewReplacer("BASE", fake.BaseURL(), "BUDGET", "300ms",
+		"keywords: [投诉, 举报]", "keywords: [投诉, 举报]\n          prompt: 候选人表达强烈不满").Replace(llmConfig)
+	var cfg server.Config
+	if err := config.Decode(strings.NewReader(y), "test.yaml", &cfg); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(server.Options{DataDir: t.TempDir(), Config: &cfg, Getenv: func(string) string { return "k" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { ts.Close(); srv.Close() })
+	// The brain client's own timeout is far above the budget: the answer
+	// must come from the brain's fallback, not from the client giving up.
+	c, _ := brain.New(brain.Options{BaseURL: ts.URL, MaxRetries: -1, Timeout: time.Minute})
+	d, err := c.Chat(context.Background(), brain.ChatRequest{AccountID: acct, JobID: job1, CandidateID: "s1",
+		HistoryMsg: []brain.ChatMessage{{Speaker: "robot", Msg: "您好"}, {Speaker: "user", Msg: "在哪里上班"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.NextStep != "need_contact" || !strings.Contains(d.NextStepContent, "望京SOHO") {
+		t.Fatalf("chat = %+v", d)
+	}
+	if n := len(fake.Requests()); n != 2 {
+		t.Fatalf("model asked %d times, want the scene and the reply", n)
+	}
+	if srv.LLMStats().Outcomes[server.OutcomeTimeout] != 1 {
+		t.Fatalf("outcomes %v", srv.LLMStats().Outcomes)
+	}
+}
