@@ -140,8 +140,8 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
 		if job, err = jobFor(tx, acct, req.JobID, req.CandidateID); err != nil {
 			return err
 		}
-		sess := &session{}
-		if _, err := getJSON(tx, bSessions, key(acct.AccountID, job.JobID, req.CandidateID), sess); err != nil {
+		sess, err := s.loadSession(tx, acct.AccountID, job.JobID, req.CandidateID)
+		if err != nil {
 			return err
 		}
 		d0 = decideChat(chatTexts(job), req.HistoryMsg, chatState{HasContact: sess.hasContact(), Refused: sess.Refused})
