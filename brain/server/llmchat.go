@@ -69,7 +69,7 @@ func (st *llmStats) add(outcome string) {
 }
 
 func (st *llmStats) addScenes(job *jobRec, conv string, hits []scenes.Hit) {
-	if len(hits) == 0 {
+	if len(hits) == 0 || job == nil {
 		return
 	}
 	st.mu.Lock()
@@ -123,6 +123,8 @@ type precheck struct {
 	hits  []scenes.Hit
 	act   scenes.Action
 	jobID string
+	job   *jobRec // the job the hits belong to (for counting)
+	done  bool    // the precheck ran (a model is configured)
 }
 
 // prepareChat reads the job and session, runs the scenes on the latest
@@ -130,6 +132,12 @@ type precheck struct {
 // model within its budget. Any model failure leaves ai nil (the rules'
 // text is the fallback) and is counted.
 func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
+	if s.model == nil {
+		// Without a model nothing is slow: the keyword scenes run inside
+		// the write transaction (applyPrecheck), and the chat path costs
+		// no extra read transaction.
+		return precheck{}
+	}
 	var job *jobRec
 	var d0 chatDecision
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -150,7 +158,7 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
 	if err != nil || job == nil {
 		return precheck{} // the write transaction reports the error
 	}
-	pc := precheck{jobID: job.JobID}
+	pc := precheck{jobID: job.JobID, job: job, done: true}
 	turn := latestTurn(req.HistoryMsg)
 	// One budget for the whole answer (scenes and reply), so the bot's
 	// brain timeout is never reached because of the model.
@@ -176,12 +184,11 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
 			s.log.Warn().Err(err).Str("jobID", job.JobID).Msg("scene model failed; keyword scenes only")
 		}
 		pc.hits, pc.act = hits, scenes.Decide(hits)
-		s.llm.addScenes(job, req.AccountID+"\x00"+req.CandidateID, hits)
 		if pc.act != scenes.Continue {
 			return pc
 		}
 	}
-	if s.model == nil || d0.Step == brain.StepNoTalk {
+	if d0.Step == brain.StepNoTalk {
 		return pc
 	}
 	ai, outcome := s.askModel(ctx, job, req, d0)
@@ -319,6 +326,23 @@ func systemPrompt(job *jobRec) string {
 【输出】只输出JSON：{"nextStep": "normal_chat" | "need_contact" | "noTalk", "content": "要发送的话"}。
 need_contact：发送content后向候选人请求交换联系方式；noTalk：候选人明确拒绝，不再回复（content为空）。`)
 	return b.String()
+}
+
+// applyPrecheck runs the keyword scenes when no precheck ran (no model:
+// pure CPU, safe inside the transaction; fn may run again, so it only
+// sets pc, and the chat handler counts the hits once it committed), then
+// applies pc to the rules' decision d.
+func (s *Server) applyPrecheck(pc *precheck, job *jobRec, req brain.ChatRequest, d chatDecision) chatDecision {
+	if !pc.done {
+		*pc = precheck{jobID: job.JobID, job: job}
+		if plan := job.Config.Plan; len(plan.Scenes) > 0 {
+			if turn := latestTurn(req.HistoryMsg); turn != "" {
+				hits, _ := scenes.NewDetector(plan, nil).Detect(context.Background(), turn, nil)
+				pc.hits, pc.act = hits, scenes.Decide(hits)
+			}
+		}
+	}
+	return pc.apply(job.JobID, d)
 }
 
 // apply overrides the rules' decision d (made in the write transaction, on

@@ -226,6 +226,15 @@ func TestFactsAnswerWithoutAModel(t *testing.T) {
 	if !strings.Contains(d.NextStepContent, "15-20K，13薪") || !strings.Contains(d.NextStepContent, "望京SOHO") {
 		t.Fatalf("chat = %+v", d)
 	}
+	// Keyword scenes work without a model too, counted once per chat.
+	d, err = c.Chat(context.Background(), brain.ChatRequest{AccountID: acct, JobID: job1, CandidateID: "x2",
+		HistoryMsg: []brain.ChatMessage{{Speaker: "robot", Msg: "您好"}, {Speaker: "user", Msg: "再发我就举报"}}})
+	if err != nil || d.NextStep != brain.StepNeedEnsure {
+		t.Fatalf("chat = %+v, %v", d, err)
+	}
+	if got := srv.LLMStats().Scenes[job1]; got["投诉"] != 1 || got["问薪资"] != 1 {
+		t.Fatalf("scene counts %v", got)
+	}
 }
 
 // A model asked for a contact while an exchange is under way is corrected.
