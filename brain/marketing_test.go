@@ -1,6 +1,8 @@
 package brain_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/hunterbot/hunterbot/api/wire"
@@ -28,6 +30,28 @@ func TestHostingPlanFromMarketing(t *testing.T) {
 	for _, s := range []string{wire.StrategyEndUntilRestart, wire.StrategyHandToHuman, wire.StrategyCompleteService} {
 		if err := (brain.HostingPlan{Scenes: []brain.Scene{{Name: "a", Prompt: "x", Strategy: s}}}).Validate(""); err != nil {
 			t.Errorf("%s: %v", s, err)
+		}
+	}
+}
+
+// job/register carries the facts sheet and the plan in jobConfig; bad
+// values are errors naming the key.
+func TestJobConfigFactsAndPlan(t *testing.T) {
+	var c brain.JobConfig
+	in := `{"facts":{"salary_min_k":15,"salary_max_k":20,"salary":"15-20K","location":"望京"},
+		"plan":{"prompt":"p","scenes":[{"name":"拒绝","keywords":["不考虑"],"strategy":"AI_SERVICE_END_UNTIL_RESTART"}]}}`
+	if err := json.Unmarshal([]byte(in), &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.Facts.SalaryMaxK != 20 || c.Plan.Prompt != "p" || len(c.Plan.Scenes) != 1 {
+		t.Fatalf("%+v", c)
+	}
+	for bad, want := range map[string]string{
+		`{"facts":{"salary_min_k":30,"salary_max_k":20}}`:                    "jobConfig.facts.salary_max_k",
+		`{"plan":{"scenes":[{"name":"a","keywords":["x"],"strategy":"X"}]}}`: "jobConfig.plan.scenes[0].strategy",
+	} {
+		if err := json.Unmarshal([]byte(bad), &c); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", bad, err)
 		}
 	}
 }
