@@ -133,3 +133,36 @@ func TestSendGateLetsScriptsRepeat(t *testing.T) {
 		t.Fatalf("brain reply: %+v", v)
 	}
 }
+
+// A follow-up script the gate refuses is never sent nor recorded, and the
+// cadence moves past it to the next step instead of retrying it.
+func TestSendGateSkipsABlockedFollowup(t *testing.T) {
+	h := newHarness(t, func(a *AccountConfig) { a.FollowupReplyWait = time.Minute }).login()
+	ctx := context.Background()
+	snap := followupSnap()
+	snap.Configs[0].Scripts[0].Content = "还在看机会吗？详情 www.jobs-example.cn"
+	h.agent.SetFollowups(snap)
+	h.greeted(cand, "张女士")
+	h.chat()
+	h.clk.advance(2 * time.Minute)
+	if err := h.agent.followupPass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.site.sentTexts(); len(got) != 0 {
+		t.Fatalf("sent %q", got)
+	}
+	if len(h.records()) != 0 || h.agent.GateStats().Blocked[gate.URL] != 1 {
+		t.Fatalf("records %+v stats %+v", h.records(), h.agent.GateStats())
+	}
+	if c := h.conv(cand); len(c.Cadence.Sent) != 1 {
+		t.Fatalf("cadence did not move past the blocked step: %+v", c.Cadence)
+	}
+	// The next step (day 0, every 24 h) goes out when due.
+	h.clk.advance(25 * time.Hour)
+	if err := h.agent.followupPass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.site.sentTexts(); !slices.Equal(got, []string{"有空可以聊聊"}) {
+		t.Fatalf("sent %q, want the next step", got)
+	}
+}
