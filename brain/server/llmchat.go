@@ -140,7 +140,7 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
 	}
 	var job *jobRec
 	var d0 chatDecision
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error { // sees every answered write (commit.go)
 		acct, err := loadAccount(tx, req.AccountID)
 		if err != nil {
 			return err
