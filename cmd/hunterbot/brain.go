@@ -7,6 +7,8 @@ import (
 	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/hunterbot/hunterbot/brain/server"
@@ -57,6 +59,9 @@ func runBrain(ctx context.Context, args []string) error {
 	}
 	if err := server.CheckExposure(listen, cfg.Server.Token); err != nil {
 		return usagef("%v", err)
+	}
+	if k := cfg.LLM.APIKeyEnv; cfg.LLM.Enabled() && k != "" && strings.TrimSpace(os.Getenv(k)) == "" {
+		return usagef("llm.api_key_env: environment variable %s is empty or unset", k)
 	}
 	log, closer, err := logging.New(logging.Options{Level: *logLevel})
 	if err != nil {
