@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 BIN      := bin/hunterbot
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps build test fuzz bench bench-brain bench-brain-ref lint demo clean
+.PHONY: deps deps-prometheus build test fuzz bench bench-brain bench-brain-ref lint demo clean
 
 ## deps: install Debian chromium when missing and download Go modules
 deps:
@@ -17,6 +17,16 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
 	fi
 	$(GO) mod download
+
+## deps-prometheus: install Debian's prometheus package (prometheus and
+## promtool) so the tests of the alert rules, the metric names' lint and the
+## real-Prometheus scrape run instead of skipping (not part of deps: the
+## package also installs a prometheus service)
+deps-prometheus:
+	@if ! command -v promtool >/dev/null; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus; \
+	fi
 
 ## build: compile bin/hunterbot
 build: deps
