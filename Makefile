@@ -19,9 +19,9 @@ deps:
 	$(GO) mod download
 
 ## deps-prometheus: install Debian's prometheus package (prometheus and
-## promtool) so the tests of the alert rules, the metric names' lint and the
-## real-Prometheus scrape run instead of skipping (not part of deps: the
-## package also installs a prometheus service)
+## promtool) for the tests of the alert rules, the metric names' lint and the
+## real-Prometheus scrape; `make test` needs it, `make demo` does not (the
+## package also installs a prometheus service, which the tests do not use)
 deps-prometheus:
 	@if ! command -v promtool >/dev/null; then \
 		$(SUDO) apt-get update -qq && \
@@ -34,7 +34,7 @@ build: deps
 
 ## test: vet, run every test (unit, HTTP, end-to-end in headless chromium),
 ## then every fuzz target for a few seconds (FUZZTIME, default 3s)
-test: deps
+test: deps deps-prometheus
 	$(GO) vet ./...
 	HUNTERBOT_CHROMIUM=$(CHROMIUM) $(GO) test -count=1 -timeout 18m ./...
 	GO=$(GO) FUZZTIME=$${FUZZTIME:-3s} ./scripts/fuzz.sh
