@@ -43,6 +43,8 @@ type Store interface {
 	alertStore
 	replayStore
 	managedStore
+	filesStore  // files.go
+	notifyStore // notify.go
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 
@@ -76,6 +78,8 @@ type Options struct {
 	Outbound OutboundConfig
 	// Throttle tunes /oauth/token failure throttling (throttle.go).
 	Throttle ThrottleConfig
+	// MaxFileBytes bounds one upload to /api/v1/file (default 20 MiB).
+	MaxFileBytes int64
 }
 
 // longAnswerTimeout is the write deadline of answers whose length grows
