@@ -197,7 +197,7 @@ func validVarName(s string) bool {
 	if s == "" || utf8.RuneCountInString(s) > 64 {
 		return false
 	}
-	return len(wire.TemplateVars("{{"+s+"}}")) == 1 && wire.TemplateVars("{{"+s+"}}")[0] == s
+	return len(wire.TemplateVars("{{"+s+"}}")) == 1 && wire.TemplateVars("{{" + s + "}}")[0] == s
 }
 
 func reservedColumn(c string) bool {

@@ -502,9 +502,9 @@ func TestNotifyValidation(t *testing.T) {
 		{with("members", []any{map[string]any{"userId": "222", "ciq": "abc", "name": "a", "city": "b"}}), "members[0].ciq"},
 		{with("members", []any{map[string]any{"userId": "222", "name": "a", "city": []any{1}}}), "members[0].city"},
 		{with("members", []any{map[string]any{"userId": "222", "bad-key": "a", "name": "a", "city": "b"}}), "members[0].bad-key"},
-		{with("fileIds", []any{xlsx}), "fileIds"},              // both fileIds and members
-		{`{"taskName":"t","unknown":1}`, "unknown"},            // unknown fields are rejected by name
-		{with("fileIds", "12"), "fileIds"},                     // wrong type
+		{with("fileIds", []any{xlsx}), "fileIds"},   // both fileIds and members
+		{`{"taskName":"t","unknown":1}`, "unknown"}, // unknown fields are rejected by name
+		{with("fileIds", "12"), "fileIds"},          // wrong type
 		{with("members", []any{map[string]any{"userId": "222", "name": "张三", "city": strings.Repeat("c", 513)}}), "members[0].city"},
 	}
 	for i, c := range cases {
@@ -769,12 +769,12 @@ func TestNotifyExcelMembersAndLifecycle(t *testing.T) {
 	}
 	// Filters of the list.
 	for q, n := range map[string]int{
-		"taskType=APPOINTMENT_REMINDER":                                       1,
-		"taskType=APPOINTMENT_REMINDER&status=COMPLETED":                      1,
-		"taskType=APPOINTMENT_REMINDER&status=PENDING":                        0,
-		"taskType=CUSTOMER_RESOURCE_REMINDER":                                 0,
-		"taskType=APPOINTMENT_REMINDER&startTime=2023-11-10%2009:00:01":       0,
-		"taskType=APPOINTMENT_REMINDER&endTime=2023-11-10%2009:00:00":         1,
+		"taskType=APPOINTMENT_REMINDER":                                        1,
+		"taskType=APPOINTMENT_REMINDER&status=COMPLETED":                       1,
+		"taskType=APPOINTMENT_REMINDER&status=PENDING":                         0,
+		"taskType=CUSTOMER_RESOURCE_REMINDER":                                  0,
+		"taskType=APPOINTMENT_REMINDER&startTime=2023-11-10%2009:00:01":        0,
+		"taskType=APPOINTMENT_REMINDER&endTime=2023-11-10%2009:00:00":          1,
 		"taskType=APPOINTMENT_REMINDER&startTime=2023-11-10%2008:00:00&size=1": 1,
 	} {
 		code, b := e.call("GET", "/api/v1/notification-tasks?"+q, "")

@@ -22,7 +22,7 @@ import (
 // notices): SaveFile, File and OpenFile are its whole API.
 
 var (
-	bucketFiles      = []byte("files")             // id -> wire.File
+	bucketFiles      = []byte("files")            // id -> wire.File
 	bucketFilesBySig = []byte("idx_files_by_sig") // sha256 hex -> id
 )
 

@@ -643,4 +643,3 @@ func (db *DB) AckNotify(workerID string, in wire.NotifyAck) error {
 		return db.saveTask(tx, &t)
 	})
 }
-
