@@ -251,6 +251,7 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	// The rule set is in place before the first message is read, so no
 	// message is marked seen unevaluated just because the worker started.
 	rt.pullKeywordRules(ctx)
+	rt.pullNotify(ctx) // notify.go
 	go func() { defer bg.Done(); _ = rt.outbox.Run(ctx) }()
 	go func() { defer bg.Done(); rt.heartbeat(ctx) }()
 	if rt.asg != nil {

@@ -507,8 +507,8 @@ func (db *DB) NotifyDeliveries(workerID string, limit int) ([]wire.NotifyDeliver
 					}
 					tasks[tid] = t
 				}
-				if t.Status != wire.NotifyExecuting || now.Before(t.Start) || !now.Before(t.End) {
-					// Skip the rest of this task's members on this account.
+				if t.Status == wire.NotifyPending || now.Before(t.Start) {
+					// Not started: skip the rest of this task's members here.
 					c.Seek(tripleKey(aid, tid+1, 0))
 					k, _ = c.Prev()
 					continue
@@ -516,6 +516,13 @@ func (db *DB) NotifyDeliveries(workerID string, limit int) ([]wire.NotifyDeliver
 				var e wire.NotifyExecution
 				if err := getJSON(eb, pairKey(tid, seq), &e); err != nil {
 					return err
+				}
+				// After a termination or the window's end only members a
+				// worker already started are handed out again, so a crashed
+				// worker can settle them from the site's history.
+				open := t.Status == wire.NotifyExecuting && now.Before(t.End)
+				if !open && (!e.Claimed || !now.Before(t.End.Add(claimGrace))) {
+					continue
 				}
 				d := wire.NotifyDelivery{TaskID: tid, Seq: seq, Account: a.Key, CandidateID: e.UserID, NotAfter: t.End}
 				for _, ct := range t.Contents {
