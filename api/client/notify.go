@@ -95,3 +95,9 @@ func (o *Operator) NotifyCall(ctx context.Context, method, path string, query ur
 	}
 	return out, nil
 }
+
+// DownloadPath streams the answer of GET path (e.g. the member-list
+// template) to w.
+func (o *Operator) DownloadPath(ctx context.Context, path string, w io.Writer) (int64, error) {
+	return o.Download(ctx, path, w)
+}
