@@ -251,7 +251,6 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	// The rule set is in place before the first message is read, so no
 	// message is marked seen unevaluated just because the worker started.
 	rt.pullKeywordRules(ctx)
-	rt.pullNotify(ctx) // notify.go
 	go func() { defer bg.Done(); _ = rt.outbox.Run(ctx) }()
 	go func() { defer bg.Done(); rt.heartbeat(ctx) }()
 	if rt.asg != nil {
@@ -414,6 +413,7 @@ func (rt *Runtime) pull(ctx context.Context) {
 		rt.opts.Log.Info().Uint64("version", snap.Version).Int("configs", len(snap.Configs)).Msg("follow-up configs updated")
 	}
 	rt.pullKeywordRules(ctx)
+	rt.pullNotify(ctx) // notify.go
 	for _, a := range rt.liveAgents() {
 		var mine []wire.Send
 		for _, s := range sends {
