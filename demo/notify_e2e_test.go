@@ -404,4 +404,3 @@ func notifyXLSX(t *testing.T, rows [][]string) []byte {
 	}
 	return buf.Bytes()
 }
-
