@@ -466,12 +466,6 @@ func qPage0(r *http.Request, max int) (current, size int, err error) {
 	return current, size, nil
 }
 
-type notifyPage struct {
-	Current int `json:"current"`
-	Size    int `json:"size"`
-	Total   int `json:"total"`
-}
-
 func (s *Server) listNotifyTasks(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var f wire.NotifyTaskFilter
@@ -523,7 +517,7 @@ func (s *Server) listNotifyTasks(w http.ResponseWriter, r *http.Request) error {
 			"contents": contents, "totalMembers": t.TotalMembers, "successCount": t.SuccessCount,
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"page": notifyPage{current, size, total}, "records": records})
+	writeJSON(w, http.StatusOK, map[string]any{"page": notifyPage{current, size, int64(total)}, "records": records})
 	return nil
 }
 
@@ -579,7 +573,7 @@ func (s *Server) notifyExecutions(w http.ResponseWriter, r *http.Request) error 
 		}
 		records = append(records, rec)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"page": notifyPage{current, size, total}, "records": records})
+	writeJSON(w, http.StatusOK, map[string]any{"page": notifyPage{current, size, int64(total)}, "records": records})
 	return nil
 }
 

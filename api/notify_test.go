@@ -75,10 +75,10 @@ func (e *env) uploadFile(name string, content []byte) uint64 {
 	return a.ID
 }
 
-// sameShape checks every key of the seed's example exists in got with the
+// seedShape checks every key of the seed's example exists in got with the
 // same JSON kind (null in the example allows a string or null), recursing
 // into objects and the first element of arrays.
-func sameShape(t *testing.T, path string, seed, got any) {
+func seedShape(t *testing.T, path string, seed, got any) {
 	t.Helper()
 	switch sv := seed.(type) {
 	case map[string]any:
@@ -93,7 +93,7 @@ func sameShape(t *testing.T, path string, seed, got any) {
 				t.Errorf("%s.%s: missing in the answer", path, k)
 				continue
 			}
-			sameShape(t, path+"."+k, v, g)
+			seedShape(t, path+"."+k, v, g)
 		}
 	case []any:
 		gv, ok := got.([]any)
@@ -102,7 +102,7 @@ func sameShape(t *testing.T, path string, seed, got any) {
 			return
 		}
 		if len(sv) > 0 && len(gv) > 0 {
-			sameShape(t, path+"[0]", sv[0], gv[0])
+			seedShape(t, path+"[0]", sv[0], gv[0])
 		}
 	case nil:
 		if _, ok := got.(string); got != nil && !ok {
@@ -113,13 +113,6 @@ func sameShape(t *testing.T, path string, seed, got any) {
 			t.Errorf("%s: want a %T like %v, got %T %v", path, seed, seed, got, got)
 		}
 	}
-}
-
-func decodeAny(t *testing.T, b []byte) any {
-	t.Helper()
-	var v any
-	mustJSON(t, b, &v)
-	return v
 }
 
 // stripComments removes the seed's // comments (its examples are not JSON
@@ -142,7 +135,7 @@ func TestSeedFileExamples(t *testing.T) {
 	}
 	seedAnswer := `{"id": 123456, "fileName": "report.pdf", "signature": "a1b2c3d4", "fileSize": 1048576, "createTime": 1741773532634}`
 	got := decodeAny(t, b)
-	sameShape(t, "upload", decodeAny(t, []byte(seedAnswer)), got)
+	seedShape(t, "upload", decodeAny(t, []byte(seedAnswer)), got)
 	var a struct {
 		ID         uint64
 		FileName   string
@@ -343,7 +336,7 @@ func TestSeedNotificationExamples(t *testing.T) {
 		t.Fatalf("create: %d %s", code, b)
 	}
 	got := decodeAny(t, b).(map[string]any)
-	sameShape(t, "create", decodeAny(t, []byte(seedNotifyCreateAnswer)), got)
+	seedShape(t, "create", decodeAny(t, []byte(seedNotifyCreateAnswer)), got)
 	for k, v := range map[string]any{"taskName": "双十一促销提醒", "taskType": "CUSTOMER_RESOURCE_REMINDER", "status": "PENDING",
 		"scheduledStartTime": "2023-11-10 09:00:00", "scheduledEndTime": "2023-11-10 19:00:00", "totalMembers": 1.0,
 		"createTime": "2023-11-10 08:00:00", "lastUpdateTime": "2023-11-10 08:00:00"} {
@@ -361,7 +354,7 @@ func TestSeedNotificationExamples(t *testing.T) {
 	g := decodeAny(t, b).(map[string]any)
 	seedGet := decodeAny(t, []byte(seedGetAnswer)).(map[string]any)
 	seedGet["members"] = []any{map[string]any{"userId": "222"}} // the seed's list is empty; ours echoes the inline members
-	sameShape(t, "get", seedGet, g)
+	seedShape(t, "get", seedGet, g)
 	if g["status"] != "PENDING" || g["statistics"].(map[string]any)["totalMembers"] != 1.0 ||
 		g["contents"].([]any)[1].(map[string]any)["value"] != "https://szhl.hypers.com.cn/api/file/17" {
 		t.Fatalf("get: %s", b)
@@ -379,7 +372,7 @@ func TestSeedNotificationExamples(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("list: %d %s", code, b)
 	}
-	sameShape(t, "list", decodeAny(t, []byte(seedListAnswer)), decodeAny(t, b))
+	seedShape(t, "list", decodeAny(t, []byte(seedListAnswer)), decodeAny(t, b))
 	var list struct {
 		Page    struct{ Current, Size, Total int }
 		Records []struct{ ID uint64 }
@@ -421,7 +414,7 @@ func TestSeedNotificationExamples(t *testing.T) {
 	}
 	seedExec := decodeAny(t, []byte(seedExecAnswer)).(map[string]any)
 	seedExec["records"] = seedExec["records"].([]any)[1:] // our only member failed, like the seed's second record
-	sameShape(t, "executions", seedExec, decodeAny(t, b))
+	seedShape(t, "executions", seedExec, decodeAny(t, b))
 	var ex struct {
 		Page    struct{ Total int }
 		Records []map[string]any

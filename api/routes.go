@@ -70,10 +70,11 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.keywordRuleRoutes()...)
 	rs = append(rs, s.releaseRoutes()...)
 	rs = append(rs, s.alertRoutes()...)
-	rs = append(rs, s.replayRoutes()...)  // replay.go
-	rs = append(rs, s.managedRoutes()...) // accounts_managed.go
-	rs = append(rs, s.fileRoutes()...)    // files.go
-	rs = append(rs, s.notifyRoutes()...)  // notify.go
+	rs = append(rs, s.replayRoutes()...)    // replay.go
+	rs = append(rs, s.managedRoutes()...)   // accounts_managed.go
+	rs = append(rs, s.marketingRoutes()...) // marketing.go (seed 002 plans)
+	rs = append(rs, s.fileRoutes()...)      // files.go
+	rs = append(rs, s.notifyRoutes()...)    // notify.go
 	return rs
 }
 

@@ -41,11 +41,8 @@ const (
 	ExecFailed  ExecStatus = "FAILED"
 )
 
-// Content types of a notification.
-const (
-	ContentText  = "TEXT"
-	ContentImage = "IMAGE"
-)
+// Content types of a notification: ContentText and ContentImage
+// (marketing.go), shared with marketing-notice greetings.
 
 // Limits of notification tasks.
 const (
