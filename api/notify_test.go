@@ -779,3 +779,35 @@ func TestNotifyExcelMembersAndLifecycle(t *testing.T) {
 	}
 	_ = io.Discard
 }
+
+// TestNotifyRoutesNeedAuth: every files and notification route refuses a
+// missing, garbage or wrong-kind token; only an image is served without one.
+func TestNotifyRoutesNeedAuth(t *testing.T) {
+	e := newEnv(t)
+	pdf := e.uploadFile("a.pdf", []byte("%PDF-1.4 personal data"))
+	img := e.uploadFile("a.png", pngBytes(t, 9))
+	routes := []struct{ method, path string }{
+		{"POST", "/api/v1/file"}, {"POST", "/api/file"}, {"GET", fmt.Sprintf("/api/v1/file/%d", pdf)},
+		{"GET", fmt.Sprintf("/api/file/%d", pdf)}, {"GET", "/api/v1/file/999"},
+		{"POST", "/api/v1/notification-tasks"}, {"GET", "/api/v1/notification-tasks"},
+		{"GET", "/api/v1/notification-tasks/member-template"}, {"GET", "/api/v1/notification-tasks/1"},
+		{"PUT", "/api/v1/notification-tasks/1/termination"}, {"GET", "/api/v1/notification-tasks/1/executions"},
+		{"GET", "/api/worker/notify-deliveries"}, {"POST", "/api/worker/notify-claim"}, {"POST", "/api/worker/notify-acks"},
+	}
+	for _, rt := range routes {
+		for _, tok := range []string{"", "garbage", testWorkerTk, e.token} {
+			isWorker := strings.HasPrefix(rt.path, "/api/worker/")
+			if (tok == testWorkerTk && isWorker) || (tok == e.token && !isWorker) {
+				continue // the right credential
+			}
+			if code, body := e.callAs(tok, rt.method, rt.path, ""); code != 401 {
+				t.Errorf("%s %s with token %q: %d %s", rt.method, rt.path, tok, code, body)
+			}
+		}
+	}
+	for _, tok := range []string{"", "garbage", testWorkerTk} {
+		if code, _ := e.callAs(tok, "GET", fmt.Sprintf("/api/v1/file/%d", img), ""); code != 200 {
+			t.Errorf("image with token %q: %d", tok, code)
+		}
+	}
+}
