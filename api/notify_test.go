@@ -754,6 +754,26 @@ func TestNotifyExcelMembersAndLifecycle(t *testing.T) {
 	if len(ex.Records) != 2 || ex.Records[0].Status != "SUCCESS" || ex.Records[1].Status != "SUCCESS" {
 		t.Errorf("DESC page: %s", b)
 	}
+	// Member order pages (seek straight to the page).
+	for q, want := range map[string]string{
+		"size=4&current=1":                     "成员5,成员6,路人,按联系人",
+		"size=4&current=1&orderDirection=DESC": "成员5,成员4,成员3,成员2",
+		"size=4&current=2":                     "指定账号",
+		"size=4&current=2&orderDirection=DESC": "成员1",
+		"size=4&current=3":                     "",
+		"size=4&current=3&orderDirection=DESC": "",
+	} {
+		code, b := e.call("GET", fmt.Sprintf("/api/v1/notification-tasks/%d/executions?%s", task.ID, q), "")
+		var pg struct{ Records []struct{ MemberName string } }
+		mustJSON(t, b, &pg)
+		var names []string
+		for _, r := range pg.Records {
+			names = append(names, r.MemberName)
+		}
+		if code != 200 || strings.Join(names, ",") != want {
+			t.Errorf("%s: %d %v, want %s", q, code, names, want)
+		}
+	}
 	for _, q := range []string{"size=101", "size=0", "current=-1", "orderBy=name", "orderDirection=UP"} {
 		code, b := e.call("GET", fmt.Sprintf("/api/v1/notification-tasks/%d/executions?%s", task.ID, q), "")
 		if code != 400 {

@@ -317,6 +317,19 @@ func (db *DB) NotifyExecutions(taskID uint64, orderBy string, desc bool, current
 			k, _ = c.Seek(p)
 		}
 		skip := current * size
+		if orderBy == "" && skip > 0 {
+			// Member order: seqs are 1..total without gaps, so the page's
+			// first key is known and deep pages cost no scan.
+			first := uint64(skip) + 1
+			if desc {
+				if skip >= total {
+					return nil
+				}
+				first = uint64(total - skip)
+			}
+			k, _ = c.Seek(pairKey(taskID, first))
+			skip = 0
+		}
 		for ; k != nil && bytes.HasPrefix(k, p) && len(out) < size; k, _ = next() {
 			if skip > 0 {
 				skip--
