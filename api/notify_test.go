@@ -705,8 +705,11 @@ func TestNotifyExcelMembersAndLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if r, _ := e.db.ClaimNotify(testWorker, task.ID, 4, 0); !r.OK {
-		t.Fatal("claim 4")
+	if r, _ := e.db.ClaimNotify(testWorker, task.ID, 4, 0); !r.OK || r.Resumed {
+		t.Fatalf("claim 4: %+v", r)
+	}
+	if r, _ := e.db.ClaimNotify(testWorker, task.ID, 4, 0); !r.OK || !r.Resumed {
+		t.Fatalf("claim 4 again (after a crash): %+v", r)
 	}
 	e.clk.Set(time.Date(2023, 11, 10, 10, 0, 0, 0, clock.Shanghai))
 	if r, _ := e.db.ClaimNotify(testWorker, task.ID, 5, 0); r.OK {

@@ -246,9 +246,34 @@ func (a *Agent) notifyMember(ctx context.Context, ctl NotifyControl, epoch func(
 			after = m.MID
 		}
 	}
+	// A resumed member whose lines this worker.db does not know (the
+	// account moved here from a worker that died mid-member) is settled
+	// from the history: its rendered texts, and an own image after them,
+	// are already on the site.
+	var foundAfter int64 = -1
+	if claim.Resumed && !started {
+		foundAfter = 0
+	}
 	for i, l := range lines {
 		if led[i].State == worker.Done {
 			continue
+		}
+		if foundAfter >= 0 {
+			if mid := ownNotifyLineMID(msgs, a.me.UserID, l, foundAfter); mid > 0 {
+				if err := a.DB.Update(func(tx *worker.Tx) error {
+					_, _, err := tx.IntendSend(worker.Send{Key: l.key, AccountID: a.cfg.ID, CandidateID: conv.CandidateID,
+						Kind: l.kind, Text: l.text, After: foundAfter})
+					return err
+				}); err != nil {
+					return err
+				}
+				if err := a.markNotifySent(&conv, l); err != nil {
+					return err
+				}
+				foundAfter = mid
+				continue
+			}
+			foundAfter = -1 // the rest was never sent
 		}
 		if led[i].State == worker.Intended && hasOwnNotifyLine(msgs, a.me.UserID, l, led[i].After) {
 			if err := a.markNotifySent(&conv, l); err != nil {
@@ -328,15 +353,24 @@ func (a *Agent) markNotifySent(conv *Conversation, l notifyLine) error {
 // hasOwnNotifyLine reports whether the history shows the line as our own
 // message after mid after.
 func hasOwnNotifyLine(msgs []pages.Message, own int64, l notifyLine, after int64) bool {
-	if l.kind != sendKindNotifyImage {
-		return hasOwnText(msgs, own, l.text, after)
-	}
+	return ownNotifyLineMID(msgs, own, l, after) > 0
+}
+
+// ownNotifyLineMID returns the mid of the first own message after mid
+// after that is the line (its text, or an image for an image line), or 0.
+func ownNotifyLineMID(msgs []pages.Message, own int64, l notifyLine, after int64) int64 {
 	for _, m := range msgs {
-		if m.MID > after && m.From.UID == own && m.Body.Type == pages.BodyImage {
-			return true
+		if m.MID <= after || m.From.UID != own {
+			continue
+		}
+		if l.kind == sendKindNotifyImage && m.Body.Type == pages.BodyImage {
+			return m.MID
+		}
+		if l.kind != sendKindNotifyImage && m.Body.Type != pages.BodyImage && strings.TrimSpace(m.Body.Text) == l.text {
+			return m.MID
 		}
 	}
-	return false
+	return 0
 }
 
 // notifyImage returns the local copy of an uploaded image, downloading it

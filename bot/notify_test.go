@@ -25,8 +25,9 @@ func (s *fakeSite) SendImage(_ context.Context, uid int64, path string) (int64, 
 
 // fakeNotifyControl answers claims and serves one image.
 type fakeNotifyControl struct {
-	refuse string // claim refusal reason ("" accepts)
-	claims int
+	refuse  string // claim refusal reason ("" accepts)
+	resumed bool   // claims answer "claimed before"
+	claims  int
 }
 
 func (f *fakeNotifyControl) NotifyDeliveries(context.Context) ([]wire.NotifyDelivery, error) {
@@ -38,7 +39,7 @@ func (f *fakeNotifyControl) ClaimNotify(_ context.Context, task, seq, epoch uint
 	if f.refuse != "" {
 		return wire.NotifyClaimResponse{Reason: f.refuse}, nil
 	}
-	return wire.NotifyClaimResponse{OK: true}, nil
+	return wire.NotifyClaimResponse{OK: true, Resumed: f.resumed}, nil
 }
 
 func (f *fakeNotifyControl) FetchFile(_ context.Context, id uint64, dst io.Writer, max int64) (string, error) {
@@ -106,6 +107,16 @@ func TestNotifyMembers(t *testing.T) {
 			h.intend(t, "notify/acc1/7/3/1", sendKindNotifyImage, pages.ImageText)
 			h.site.addLocked(cand, h.site.me.UserID, pages.BodyImage, pages.ImageText)
 		}, ack: true, sentOK: true},
+		{name: "moved from a dead worker with everything on the site: nothing resent", cand: "501", setup: func(h *harness, ctl *fakeNotifyControl) {
+			ctl.resumed = true
+			h.site.say(cand, h.site.me.UserID, "张女士您好")
+			h.site.say(cand, h.site.me.UserID, "杭州新岗位")
+			h.site.addLocked(cand, h.site.me.UserID, pages.BodyImage, pages.ImageText)
+		}, ack: true, sentOK: true},
+		{name: "moved from a dead worker after its first line: the rest sent", cand: "501", setup: func(h *harness, ctl *fakeNotifyControl) {
+			ctl.resumed = true
+			h.site.say(cand, h.site.me.UserID, "张女士您好")
+		}, sent: []string{"杭州新岗位", "image:" + img}, ack: true, sentOK: true},
 		{name: "crash before the text landed: sent once", cand: "501", setup: func(h *harness, _ *fakeNotifyControl) {
 			h.intend(t, "notify/acc1/7/3/0.0", sendKindNotify, "张女士您好")
 		}, sent: []string{"张女士您好", "杭州新岗位", "image:" + img}, ack: true, sentOK: true},

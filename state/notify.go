@@ -602,7 +602,9 @@ func (db *DB) ClaimNotify(workerID string, taskID, seq, epoch uint64) (wire.Noti
 			}
 			return nil
 		case e.Claimed:
-			res.OK = true
+			// Claimed before (a crash, or the account's previous worker):
+			// the worker settles what is already on the site first.
+			res.OK, res.Resumed = true, true
 			return nil
 		case t.Status != wire.NotifyExecuting:
 			res.Reason = "task is " + string(t.Status)

@@ -163,6 +163,10 @@ type NotifyClaimRequest struct {
 type NotifyClaimResponse struct {
 	OK     bool   `json:"ok"`
 	Reason string `json:"reason,omitempty"`
+	// Resumed: the member was claimed before (by this worker before a
+	// crash, or by the account's previous worker), so some lines may be on
+	// the site although this worker's ledger does not know them.
+	Resumed bool `json:"resumed,omitempty"`
 }
 
 // NotifyAck is one member's outcome as the worker reports it.
