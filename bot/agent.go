@@ -88,6 +88,7 @@ type Agent struct {
 	notify    notifyState       // notification tasks (notify.go)
 	// lastRecall is when the brain was last asked whom to recall.
 	lastRecall time.Time
+	gates      gateCounters // send gate decisions (sendgate.go)
 }
 
 // NewAgent builds the agent of one account.
