@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -445,5 +446,55 @@ func TestLastHolderDrainsAfterRelease(t *testing.T) {
 	}
 	if code, _ := e.callAs(testWorkerTk, "POST", "/api/worker/contacts", contact(ep)); code != 403 {
 		t.Fatalf("former holder after a new grant: %d", code)
+	}
+}
+
+// The check a worker makes before each site action: yes while it holds
+// the lease at that epoch and the account should run; no from the moment a
+// pause (or a pin elsewhere) is acknowledged, before any pull.
+func TestWorkerMayActFlipsWithThePause(t *testing.T) {
+	e := newManagedEnv(t)
+	if code, body := e.call("POST", "/api/accounts", accQR); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	a := e.pull(testWorkerTk, 5)["acc-qr"]
+	act := func(token, query string) wire.ActGate {
+		t.Helper()
+		code, body := e.callAs(token, "GET", "/api/worker/accounts/acc-qr/act"+query, "")
+		if code != 200 {
+			t.Fatalf("act%s: %d %s", query, code, body)
+		}
+		var g wire.ActGate
+		mustJSON(t, body, &g)
+		return g
+	}
+	ep := "?epoch=" + strconv.FormatUint(a.Epoch, 10)
+	if g := act(testWorkerTk, ep); !g.Act {
+		t.Fatalf("holder may not act: %+v", g)
+	}
+	if g := act(w2Tk, ep); g.Act {
+		t.Fatalf("another worker may act: %+v", g)
+	}
+	if g := act(testWorkerTk, "?epoch=99"); g.Act {
+		t.Fatalf("a stale epoch may act: %+v", g)
+	}
+	for _, tc := range []struct{ patch, want string }{
+		{`{"desired":"paused"}`, "paused"},
+		{`{"desired":"running","pin":"` + w2ID + `"}`, "pinned to " + w2ID},
+	} {
+		if code, body := e.call("PATCH", "/api/accounts/acc-qr", tc.patch); code != 200 {
+			t.Fatalf("patch %s: %d %s", tc.patch, code, body)
+		}
+		if g := act(testWorkerTk, ep); g.Act || !strings.Contains(g.Reason, tc.want) {
+			t.Fatalf("after %s: %+v, want no naming %q", tc.patch, g, tc.want)
+		}
+	}
+	code, body := e.callAs(testWorkerTk, "GET", "/api/worker/accounts/acc-qr/act", "")
+	wantField(t, code, body, "epoch")
+	if code, _ := e.callAs(testWorkerTk, "GET", "/api/worker/accounts/nope/act?epoch=1", ""); code != 404 {
+		t.Fatalf("unknown account: %d, want 404", code)
+	}
+	if code, _ := e.call("GET", "/api/worker/accounts/acc-qr/act"+ep, ""); code != 401 && code != 403 {
+		t.Fatalf("operator token on a worker route: %d", code)
 	}
 }

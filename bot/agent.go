@@ -30,9 +30,12 @@ const (
 	StateRunning    AccountState = "running"
 	StateNeedsLogin AccountState = "needs_login"
 	StatePausedRisk AccountState = "paused_risk"
-	StateQuota      AccountState = "quota_reached"
-	StateStopped    AccountState = "stopped"
-	StateError      AccountState = "error"
+	// StatePaused: the control plane paused (or moved) a managed account
+	// and its agent holds still until the assigner stops it.
+	StatePaused  AccountState = "paused"
+	StateQuota   AccountState = "quota_reached"
+	StateStopped AccountState = "stopped"
+	StateError   AccountState = "error"
 )
 
 // Status is an account's state and today's counters.
@@ -66,6 +69,8 @@ type Deps struct {
 	// Relay, when set, sends QR codes and the session of a managed account
 	// to the control plane (assignment.go).
 	Relay LoginRelay
+	// Gate, when set, is asked before every site action (pause.go).
+	Gate ActionGate
 }
 
 // Agent runs one recruiter account.
@@ -184,6 +189,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			return nil
 		}
 		switch {
+		case errors.Is(err, ErrPaused):
+			if werr := a.waitUnpaused(ctx); werr != nil {
+				return nil
+			}
 		case errors.Is(err, pages.ErrRisk):
 			if werr := a.waitRiskCleared(ctx, err); werr != nil {
 				return nil

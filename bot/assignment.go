@@ -32,6 +32,7 @@ type AssignmentClient interface {
 	Assignment(ctx context.Context, req wire.AssignmentRequest) (wire.AssignmentResponse, error)
 	UploadSession(ctx context.Context, key string, epoch uint64, session []byte) error
 	UploadQR(ctx context.Context, key string, epoch uint64, png []byte, expires time.Time, done bool) error
+	GateClient
 }
 
 // leased is one managed account this worker runs under a lease.
@@ -244,7 +245,8 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 	l := &leased{key: acc.ID, epoch: a.Epoch, version: a.Version, done: make(chan struct{}), deadline: deadline}
 	ag := NewAgent(acc, rt.cfg.Brain.PlatformType, Deps{Brain: rt.brain, DB: rt.db, Clock: rt.opts.Clock, Log: rt.opts.Log,
 		Outbox: rt.outbox, DataDir: rt.cfg.DataDir, Keywords: rt.keywords,
-		Relay: relay{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, log: rt.opts.Log}})
+		Relay: relay{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, log: rt.opts.Log},
+		Gate:  &leaseGate{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, onPause: s.pokeNow, log: rt.opts.Log}})
 	ag.Site = PageSite{sess}
 	if fu := rt.followups(); fu != nil {
 		ag.SetFollowups(*fu)

@@ -192,7 +192,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 // accountWide reports errors that stop the whole account, not one
 // conversation: risk control, a lost session, or a store failure.
 func accountWide(err error) bool {
-	return errors.Is(err, pages.ErrRisk) || errors.Is(err, pages.ErrLoggedOut) || errors.Is(err, ErrDailyCap) ||
+	return errors.Is(err, pages.ErrRisk) || errors.Is(err, pages.ErrLoggedOut) || errors.Is(err, ErrDailyCap) || errors.Is(err, ErrPaused) ||
 		errors.Is(err, worker.ErrSchema) || errors.Is(err, worker.ErrInvalid)
 }
 
@@ -518,7 +518,7 @@ func (a *Agent) sendLine(ctx context.Context, conv *Conversation, key, kind, tex
 	if !created && s.State != worker.Intended {
 		return nil // sent (or given up) before
 	}
-	if err := a.gov.Wait(ctx, ActMessage); err != nil {
+	if err := a.mayAct(ctx, ActMessage); err != nil {
 		return err
 	}
 	_, serr := a.Site.Send(ctx, conv.UID, text)
@@ -643,7 +643,7 @@ func (a *Agent) requestExchange(ctx context.Context, conv *Conversation, key str
 	if err != nil || (!created && s.State != worker.Intended) {
 		return err
 	}
-	if err := a.gov.Wait(ctx, ActMessage); err != nil {
+	if err := a.mayAct(ctx, ActMessage); err != nil {
 		return err
 	}
 	_, rerr := a.Site.RequestExchange(ctx, conv.UID, kind)

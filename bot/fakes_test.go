@@ -374,6 +374,9 @@ type fakeList struct {
 	// greetedErr fails the Greeted check.
 	greetedErr error
 	greets     []string
+	// onGreet, when set, runs after each greeting lands (under the site's
+	// lock): tests change the world between two actions with it.
+	onGreet func(enc string)
 }
 
 type greetFault struct {
@@ -422,6 +425,9 @@ func (l *fakeList) Greet(_ context.Context, enc string) error {
 				l.site.addLocked(g.GeekID, l.site.me.UserID, pages.BodyText, "您好，看了您的简历，方便聊聊吗？")
 			}
 		}
+	}
+	if l.onGreet != nil {
+		l.onGreet(enc)
 	}
 	if faulty {
 		return f.err

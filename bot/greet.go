@@ -211,7 +211,7 @@ func (a *Agent) considerGeek(ctx context.Context, list RecommendList, task brain
 			return false, nil
 		}
 	}
-	if err := a.gov.Wait(ctx, ActGreet); err != nil {
+	if err := a.mayAct(ctx, ActGreet); err != nil {
 		return false, err
 	}
 	var created bool

@@ -185,14 +185,21 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		return true
 	})
 
-	// Pause one account: its agent stops; nothing happens on it until resume.
+	// Pause one account: the agent asks before every site action, so once
+	// the PATCH is acknowledged at most one action (one already past its
+	// check) can still land; then its agent stops and nothing happens on it
+	// until resume.
 	before := actions(pauseKey)
 	if _, err := op.PatchAccount(ctx, pauseKey, wire.AccountPatch{Desired: ptrTo(wire.DesiredPaused), Reason: "e2e pause"}); err != nil {
 		t.Fatal(err)
 	}
+	acked := actions(pauseKey)
 	waitFor(t, "paused account released", func() bool { return accounts()[pauseKey].Lease == nil })
 	atStop := actions(pauseKey)
-	t.Logf("pause: %d site actions between the request and the agent's stop", atStop-before)
+	t.Logf("pause: %d site actions between the request and its acknowledgement, %d after it until the agent stopped", acked-before, atStop-acked)
+	if atStop-acked > 1 {
+		t.Fatalf("paused account made %d site actions after the pause was acknowledged, want at most 1", atStop-acked)
+	}
 	others := len(truth(keys[2]).Greetings) + len(truth(keys[2]).Messages) + actions(qrKey)
 	waitFor(t, "other accounts progressing during the pause", func() bool {
 		return len(truth(keys[2]).Greetings)+len(truth(keys[2]).Messages)+actions(qrKey) >= others+3

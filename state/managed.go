@@ -653,3 +653,38 @@ func patchField[T any](dst *T, src *T) {
 		*dst = *src
 	}
 }
+
+// MayAct answers a worker asking, just before a site action, whether it may
+// still act for account key at epoch. It reads only: the lease itself is
+// renewed or released by the worker's next pull (which the worker makes at
+// once when the answer is no). A static account always may act.
+func (db *DB) MayAct(workerID, key string, epoch uint64) (wire.ActGate, error) {
+	var out wire.ActGate
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketManaged).Get([]byte(key))
+		if v == nil {
+			if tx.Bucket(bucketAccountsByKey).Get([]byte(key)) == nil {
+				return fmt.Errorf("account %q: %w", key, wire.ErrNotFound)
+			}
+			out = wire.ActGate{Act: true}
+			return nil
+		}
+		var r managedRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		out.Desired = r.Spec.Desired
+		switch {
+		case r.Lease == nil || r.Lease.WorkerID != workerID || r.Lease.Epoch != epoch:
+			out.Reason = "the lease at this epoch is no longer held by " + workerID
+		case r.Spec.Desired != wire.DesiredRunning:
+			out.Reason = "desired state is " + r.Spec.Desired
+		case r.Spec.Pin != "" && r.Spec.Pin != workerID:
+			out.Reason = "pinned to " + r.Spec.Pin
+		default:
+			out.Act = true
+		}
+		return nil
+	})
+	return out, err
+}

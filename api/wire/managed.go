@@ -185,3 +185,13 @@ type LoginStatus struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
+
+// ActGate is the control plane's answer to a worker asking, just before a
+// site action, whether it may still act for an account: Act is true only
+// while the worker holds the account's lease at the asked epoch and the
+// account should run there. Otherwise Desired and Reason say why not.
+type ActGate struct {
+	Act     bool   `json:"act"`
+	Desired string `json:"desired,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
