@@ -21,6 +21,7 @@ type managedStore interface {
 	StoreLoginQR(workerID, key string, epoch uint64, png []byte, expires time.Time, done bool) error
 	LoginStatus(key string) (wire.LoginStatus, error)
 	MayAct(workerID, key string, epoch uint64) (wire.ActGate, error)
+	DayCounts(key, from, to string) ([]wire.DayCount, error)
 }
 
 // Sealer encrypts account secrets at rest (internal/secret.Box).
@@ -36,6 +37,7 @@ func (s *Server) managedRoutes() []route {
 		{"PATCH /api/accounts/{key}", famPlain, authUser, s.patchManaged},
 		{"DELETE /api/accounts/{key}", famPlain, authUser, s.deleteManaged},
 		{"GET /api/accounts/{key}/login", famPlain, authUser, s.loginStatus},
+		{"GET /api/accounts/{key}/counters", famPlain, authUser, s.accountDays}, // account_days.go
 		{"POST /api/worker/assignment", famPlain, authWorker, s.workerAssignment},
 		{"POST /api/worker/accounts/{key}/session", famPlain, authWorker, s.workerSession},
 		{"POST /api/worker/accounts/{key}/login", famPlain, authWorker, s.workerLoginQR},

@@ -498,3 +498,33 @@ func TestWorkerMayActFlipsWithThePause(t *testing.T) {
 		t.Fatalf("operator token on a worker route: %d", code)
 	}
 }
+
+func TestAccountDayCountersRoute(t *testing.T) {
+	e := newManagedEnv(t) // 2024-03-04 15:30 in Shanghai
+	hb, _ := json.Marshal(wire.HeartbeatRequest{Accounts: []wire.AccountStatus{{Key: "static-1", State: "running", Run: "r1",
+		Days: []wire.DayCount{{Day: "2024-03-03", Greetings: 7}, {Day: "2024-03-04", Greetings: 2, Messages: 3, Followups: 1, Contacts: 1, Replies: 1}}}}})
+	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/heartbeat", string(hb)); code != 200 {
+		t.Fatalf("heartbeat: %d %s", code, body)
+	}
+	var got wire.AccountDays
+	mustJSON(t, mustGet(e, "/api/accounts/static-1/counters"), &got)
+	if got.From != "2024-02-04" || got.To != "2024-03-04" || len(got.Days) != 2 || got.Days[1].Messages != 3 || got.Days[0].Greetings != 7 {
+		t.Fatalf("default range: %+v", got)
+	}
+	mustJSON(t, mustGet(e, "/api/accounts/static-1/counters?from=2024-03-04&to=2024-03-04"), &got)
+	if len(got.Days) != 1 || got.Days[0] != (wire.DayCount{Day: "2024-03-04", Greetings: 2, Messages: 3, Followups: 1, Contacts: 1, Replies: 1}) {
+		t.Fatalf("one day: %+v", got)
+	}
+	code, body := e.call("GET", "/api/accounts/static-1/counters?from=2024-03-05&to=2024-03-04", "")
+	wantField(t, code, body, "from")
+	code, body = e.call("GET", "/api/accounts/static-1/counters?to=yesterday", "")
+	wantField(t, code, body, "to")
+	code, body = e.call("GET", "/api/accounts/static-1/counters?from=2020-01-01", "")
+	wantField(t, code, body, "from")
+	if code, _ := e.call("GET", "/api/accounts/nope/counters", ""); code != 404 {
+		t.Fatalf("unknown account: %d", code)
+	}
+	if code, _ := e.callAs(testWorkerTk, "GET", "/api/accounts/static-1/counters", ""); code != 401 && code != 403 {
+		t.Fatalf("worker token on an operator route: %d", code)
+	}
+}

@@ -92,6 +92,7 @@ type Agent struct {
 	followups *cadence.Snapshot // follow-up configs from the control plane
 	// lastRecall is when the brain was last asked whom to recall.
 	lastRecall time.Time
+	daily      *dayTally // per-day counts of this run (daycount.go)
 }
 
 // NewAgent builds the agent of one account.
@@ -110,6 +111,7 @@ func NewAgent(cfg AccountConfig, platformType string, d Deps) *Agent {
 		gov:          NewGovernor(d.Clock, clock.Shanghai, pacing, seedOf(cfg.ID)),
 		filtered:     map[string]bool{},
 		extract:      rules.NewExtractor(),
+		daily:        newDayTally(),
 	}
 	a.Log = d.Log.With().Str("account", cfg.ID).Logger()
 	a.status = Status{Account: cfg.ID, Name: cfg.Name, State: StateStarting, Since: d.Clock.Now()}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/pages"
 	"github.com/hunterbot/hunterbot/rules"
@@ -213,6 +214,7 @@ func (a *Agent) readCandidateTurns(conv *Conversation, fresh []Turn) {
 		if !conv.Replied {
 			conv.Replied, conv.ReplyText, conv.RepliedAt = true, t.Text, t.Time
 			a.count(func(s *Status) { s.Replies++ })
+			a.tally(func(d *wire.DayCount) { d.Replies++ })
 		}
 		if rules.IsOptOut(t.Text) && !conv.OptedOut {
 			conv.OptedOut = true
@@ -335,6 +337,7 @@ func (a *Agent) commitConversation(before Conversation, conv *Conversation, msgs
 	}
 	if n > 0 {
 		a.count(func(s *Status) { s.Contacts += n })
+		a.tally(func(d *wire.DayCount) { d.Contacts += int64(n) })
 		a.Log.Info().Str("candidate", conv.CandidateID).Int("new_contacts", n).Msg("contact captured")
 	}
 	return nil
@@ -530,7 +533,16 @@ func (a *Agent) sendLine(ctx context.Context, conv *Conversation, key, kind, tex
 	if serr != nil {
 		return serr // stays intended; reconciled on the next visit
 	}
-	return a.markSent(conv, key, text)
+	if err := a.markSent(conv, key, text); err != nil {
+		return err
+	}
+	a.tally(func(d *wire.DayCount) {
+		d.Messages++
+		if kind == "followup" {
+			d.Followups++
+		}
+	})
+	return nil
 }
 
 func (a *Agent) markSent(conv *Conversation, key, text string) error {

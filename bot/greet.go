@@ -281,6 +281,7 @@ func (a *Agent) confirmGreeting(cid, brainJob, name, note string) error {
 		return err
 	}
 	a.count(func(s *Status) { s.Greeted++ })
+	a.tally(func(d *wire.DayCount) { d.Greetings++ })
 	a.Log.Info().Str("candidate", cid).Str("job", brainJob).Msg("greeted")
 	return nil
 }

@@ -84,3 +84,18 @@ func (w *Worker) MayAct(ctx context.Context, key string, epoch uint64) (wire.Act
 		Get("/api/worker/accounts/" + url.PathEscape(key) + "/act"))
 	return out, err
 }
+
+// DayCounts returns an account's per-day counters; empty from/to take the
+// control plane's defaults (the 30 days up to today).
+func (o *Operator) DayCounts(ctx context.Context, key, from, to string) (wire.AccountDays, error) {
+	var out wire.AccountDays
+	r := o.r.R().SetContext(ctx).SetResult(&out)
+	if from != "" {
+		r.SetQueryParam("from", from)
+	}
+	if to != "" {
+		r.SetQueryParam("to", to)
+	}
+	err := check(r.Get("/api/accounts/" + url.PathEscape(key) + "/counters"))
+	return out, err
+}
