@@ -62,7 +62,8 @@ var migrations = []Migration{
 	{Version: 3, Name: "worker commands, conversations, alerts", Up: CreateBuckets(append(releaseBuckets, alertBuckets...)...)},
 	{Version: 4, Name: "conversation status index", Up: indexConversationsByStatus},
 	{Version: 5, Name: "managed accounts and leases", Up: CreateBuckets(managedBuckets...)},
-	{Version: 6, Name: "per-day account counters", Up: CreateBuckets(accountDaysBuckets...)},
+	{Version: 6, Name: "marketing notices", Up: createMarketingBuckets},
+	{Version: 7, Name: "per-day account counters", Up: CreateBuckets(accountDaysBuckets...)},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.
