@@ -71,6 +71,10 @@ type Deps struct {
 	Relay LoginRelay
 	// Gate, when set, is asked before every site action (pause.go).
 	Gate ActionGate
+	// AdoptHistory makes conversations this worker has no record of the
+	// bot's own, read from the site (adopt.go): set for a managed account
+	// that ran elsewhere before, whose history is the previous holder's.
+	AdoptHistory bool
 }
 
 // Agent runs one recruiter account.

@@ -246,7 +246,12 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 	ag := NewAgent(acc, rt.cfg.Brain.PlatformType, Deps{Brain: rt.brain, DB: rt.db, Clock: rt.opts.Clock, Log: rt.opts.Log,
 		Outbox: rt.outbox, DataDir: rt.cfg.DataDir, Keywords: rt.keywords,
 		Relay: relay{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, log: rt.opts.Log},
-		Gate:  &leaseGate{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, onPause: s.pokeNow, log: rt.opts.Log}})
+		Gate:  &leaseGate{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, onPause: s.pokeNow, log: rt.opts.Log},
+		// Epoch 1 is the account's first grant: conversations it has that
+		// this worker does not know are a human's. Later grants follow
+		// another run; on this worker its records exist, elsewhere the
+		// history is the previous holder's.
+		AdoptHistory: a.Epoch > 1})
 	ag.Site = PageSite{sess}
 	if fu := rt.followups(); fu != nil {
 		ag.SetFollowups(*fu)

@@ -137,6 +137,9 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		conv.BrainJobID = a.brainJobID(strconv.FormatInt(row.JobID, 10))
 	}
 	turns := Classify(msgs, a.me.UserID)
+	if a.AdoptHistory && conv.UpdatedAt.IsZero() { // never saved here (adopt.go)
+		a.adoptHistory(&conv, turns)
+	}
 	if err := a.settleSends(ctx, &conv, turns); err != nil {
 		return err
 	}
