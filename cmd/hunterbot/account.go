@@ -224,7 +224,7 @@ func runAccount(ctx context.Context, args []string) error {
 	if err != nil {
 		return fieldHint(explain(err))
 	}
-	fmt.Fprintf(accountOut, "account %s: desired %s, pin %s; takes effect at the workers' next pull\n", m.Key, m.Desired, orDash(m.Pin))
+	fmt.Fprintf(accountOut, "account %s: desired %s, pin %s (a paused, stopped or moved account stops acting before its next site action; agents start at the workers' next pull)\n", m.Key, m.Desired, orDash(m.Pin))
 	return nil
 }
 
