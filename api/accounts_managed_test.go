@@ -491,6 +491,14 @@ func TestWorkerMayActFlipsWithThePause(t *testing.T) {
 	}
 	code, body := e.callAs(testWorkerTk, "GET", "/api/worker/accounts/acc-qr/act", "")
 	wantField(t, code, body, "epoch")
+	// Deleted: the account record stays (contacts keep its id), the agent
+	// must stop.
+	if code, body := e.call("DELETE", "/api/accounts/acc-qr", ""); code != 204 {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	if g := act(testWorkerTk, ep); g.Act {
+		t.Fatalf("deleted account may act: %+v", g)
+	}
 	if code, _ := e.callAs(testWorkerTk, "GET", "/api/worker/accounts/nope/act?epoch=1", ""); code != 404 {
 		t.Fatalf("unknown account: %d, want 404", code)
 	}

@@ -657,7 +657,8 @@ func patchField[T any](dst *T, src *T) {
 // MayAct answers a worker asking, just before a site action, whether it may
 // still act for account key at epoch. It reads only: the lease itself is
 // renewed or released by the worker's next pull (which the worker makes at
-// once when the answer is no). A static account always may act.
+// once when the answer is no). Only managed agents ask; a key known but no
+// longer managed (the account was deleted) answers no.
 func (db *DB) MayAct(workerID, key string, epoch uint64) (wire.ActGate, error) {
 	var out wire.ActGate
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
@@ -666,7 +667,7 @@ func (db *DB) MayAct(workerID, key string, epoch uint64) (wire.ActGate, error) {
 			if tx.Bucket(bucketAccountsByKey).Get([]byte(key)) == nil {
 				return fmt.Errorf("account %q: %w", key, wire.ErrNotFound)
 			}
-			out = wire.ActGate{Act: true}
+			out = wire.ActGate{Reason: "not a managed account (deleted?)"}
 			return nil
 		}
 		var r managedRec
