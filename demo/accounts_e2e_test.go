@@ -61,10 +61,22 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	go func() { _ = d.Run(runCtx) }()
 	ctx := context.Background()
 	op := client.NewOperator(d.ControlURL, 20*time.Second)
-	tok, err := op.Login(ctx, d.ClientID, d.ClientSecret, d.Username, d.Password)
-	if err != nil {
-		t.Fatal(err)
+	// The access token lives 3 h on the control plane's clock, which runs
+	// 60x here, so a run slowed down by load outlives it: operator calls
+	// log in again (fresh) once less than an hour of it is left.
+	var tokenUntil time.Time
+	fresh := func() {
+		t.Helper()
+		if clk.Now().Add(time.Hour).Before(tokenUntil) {
+			return
+		}
+		tok, err := op.Login(ctx, d.ClientID, d.ClientSecret, d.Username, d.Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokenUntil = clk.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
+	fresh()
 
 	// One day-1 follow-up for every position, due 10 sim-minutes after a
 	// greeting nobody answered: each candidate may get it at most once,
@@ -130,6 +142,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	}
 
 	accounts := func() map[string]wire.Account {
+		fresh()
 		list, err := op.Accounts(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -161,6 +174,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	// The QR account: the image comes from the API and is scanned in the sim.
 	var scanned bool
 	waitFor(t, "QR login relayed and scanned", func() bool {
+		fresh()
 		st, err := op.LoginStatus(ctx, qrKey)
 		if err != nil {
 			t.Fatal(err)
@@ -196,6 +210,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	// check) can still land; then its agent stops and nothing happens on it
 	// until resume.
 	before := actions(pauseKey)
+	fresh()
 	if _, err := op.PatchAccount(ctx, pauseKey, wire.AccountPatch{Desired: ptrTo(wire.DesiredPaused), Reason: "e2e pause"}); err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +228,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	if got := actions(pauseKey); got != atStop {
 		t.Fatalf("paused account acted: %d site actions after its agent stopped", got-atStop)
 	}
+	fresh()
 	if _, err := op.PatchAccount(ctx, pauseKey, wire.AccountPatch{Desired: ptrTo(wire.DesiredRunning), Reason: "e2e resume"}); err != nil {
 		t.Fatal(err)
 	}
@@ -254,6 +270,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	})
 	t.Logf("takeover of %v by %s: %s after SIGKILL (lease %s, pull 2s)", moved, survivor, time.Since(killed).Round(100*time.Millisecond), lease)
 	for _, k := range moved {
+		fresh()
 		m, err := op.Account(ctx, k)
 		if err != nil {
 			t.Fatal(err)
@@ -320,6 +337,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		}
 		return true
 	})
+	fresh()
 	if st, err := op.LoginStatus(ctx, qrKey); err != nil || st.Pending {
 		t.Fatalf("QR account asks for a new scan after the browser relaunch: %+v %v", st, err)
 	}
@@ -455,6 +473,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		// Per-day counters: runs are summed, never double-counted, so they
 		// stay within what the site saw (a SIGKILLed run's last actions may
 		// be missing).
+		fresh()
 		days, err := op.DayCounts(ctx, k, "", "")
 		if err != nil {
 			t.Fatal(err)
@@ -474,7 +493,6 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	t.Logf("%d follow-ups sent, %d of them on moved accounts after the SIGKILL, none twice to a candidate", followups, followupsAfterKill())
 	t.Logf("%d disclosures on moved accounts were made before the SIGKILL", beforeKill)
 	t.Logf("%d disclosures checked against the control plane", checked)
-	_ = tok
 }
 
 func ptrTo[T any](v T) *T { return &v }
