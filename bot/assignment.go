@@ -188,7 +188,11 @@ func (s *assigner) pullOnce(ctx context.Context) {
 		if !ok || a.Epoch != l.epoch || a.Version != l.version || l.finished() {
 			stop = append(stop, l)
 			delete(s.held, k)
+			continue
 		}
+		// Renew first: stopping and starting agents below can take seconds
+		// on a loaded machine, and must not let the kept leases lapse.
+		l.renew(deadline)
 	}
 	s.mu.Unlock()
 	for _, l := range stop {
@@ -197,10 +201,9 @@ func (s *assigner) pullOnce(ctx context.Context) {
 	}
 	for k, a := range want {
 		s.mu.Lock()
-		l, ok := s.held[k]
+		_, ok := s.held[k]
 		s.mu.Unlock()
 		if ok {
-			l.renew(deadline)
 			continue
 		}
 		if err := s.start(ctx, a, deadline); err != nil {
