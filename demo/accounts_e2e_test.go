@@ -70,6 +70,9 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		if clk.Now().Add(time.Hour).Before(tokenUntil) {
 			return
 		}
+		// A new client: the old one's bearer token would replace the
+		// password grant's client credentials.
+		op = client.NewOperator(d.ControlURL, 20*time.Second)
 		tok, err := op.Login(ctx, d.ClientID, d.ClientSecret, d.Username, d.Password)
 		if err != nil {
 			t.Fatal(err)
