@@ -176,10 +176,11 @@ func (s *Session) readQR(ctx context.Context, oldSrc string) (QR, error) {
 	}
 	qr := QR{PNG: data, Src: src.Value.String()}
 	// The image follows the page's new-code request, whose body may still
-	// be loading: take the newest answer, waiting briefly for one.
+	// be loading (slowly on a loaded machine): take the newest answer,
+	// waiting up to one step for it.
 	got := s.watch.Drain(s.sel.XHRQRNew)
 	if len(got) == 0 {
-		wait, cancel := context.WithTimeout(ctx, time.Second)
+		wait, cancel := context.WithTimeout(ctx, s.step)
 		if r, err := s.watch.Next(wait, s.sel.XHRQRNew); err == nil {
 			got = append(got, r)
 		}
