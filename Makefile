@@ -42,11 +42,12 @@ bench-brain:
 	$(GO) test -count=1 -run '^$$' -bench BrainHTTP -benchtime 5s ./brain/loadbench
 
 ## bench-brain-ref: alternate runs against a running reference brain and the built-in one
-##   make bench-brain-ref REF_URL=http://127.0.0.1:PORT REF_PIDS=pid,pid [REF_ACCOUNT=id] [ROUNDS=3] [SECONDS=20]
+##   make bench-brain-ref REF_URL=http://127.0.0.1:PORT REF_PIDS=pid,pid [REF_ACCOUNT=id] [ROUNDS=3] [SECONDS=20] [ENDPOINTS=filter,chat,...]
 bench-brain-ref:
 	HUNTERBOT_LOADBENCH_REF_URL=$(REF_URL) HUNTERBOT_LOADBENCH_REF_PIDS=$(REF_PIDS) \
 	HUNTERBOT_LOADBENCH_REF_ACCOUNT=$(REF_ACCOUNT) HUNTERBOT_LOADBENCH_ROUNDS=$(ROUNDS) \
 	HUNTERBOT_LOADBENCH_SECONDS=$(SECONDS) HUNTERBOT_LOADBENCH_OUT=$(OUT) \
+	HUNTERBOT_LOADBENCH_ENDPOINTS=$(ENDPOINTS) \
 	$(GO) test -count=1 -timeout 90m -run SideBySide -v ./brain/loadbench
 
 ## lint: gofmt and go vet
