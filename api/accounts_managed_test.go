@@ -412,6 +412,24 @@ func TestConversationStatusesAreFenced(t *testing.T) {
 	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/conversations", conv(ep)); code != 200 {
 		t.Fatalf("holder's statuses: %d %s", code, body)
 	}
+	// A human took over c7 (and c9 is in service): when the account moves,
+	// the new holder's grant lists c7 so its bot stays silent there.
+	b, _ := json.Marshal(map[string]any{"conversations": []wire.ConversationStatus{{Account: "acc-qr", Epoch: ep, CandidateID: "c7", Status: wire.ConvIntervened}}})
+	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/conversations", string(b)); code != 200 {
+		t.Fatalf("intervened status: %d %s", code, body)
+	}
+	if code, body := e.call("PATCH", "/api/accounts/acc-qr", `{"pin":"`+w2ID+`"}`); code != 200 {
+		t.Fatalf("move: %d %s", code, body)
+	}
+	e.pull(testWorkerTk, 5, wire.HeldLease{Key: "acc-qr", Epoch: ep}) // w1 stops it
+	e.pull(testWorkerTk, 5)                                           // and reports it stopped
+	a := e.pull(w2Tk, 5)["acc-qr"]
+	if a.Epoch <= ep || len(a.HandedOver) != 1 || a.HandedOver[0] != "c7" {
+		t.Fatalf("grant to the new holder: epoch %d, handed over %q; want c7 only", a.Epoch, a.HandedOver)
+	}
+	if again := e.pull(w2Tk, 5, wire.HeldLease{Key: "acc-qr", Epoch: a.Epoch})["acc-qr"]; again.HandedOver != nil {
+		t.Fatalf("a renewal repeats the handed-over list: %q", again.HandedOver)
+	}
 }
 
 // After a release (pause) the last holder may still deliver what it

@@ -1,10 +1,13 @@
 package bot
 
 import (
+	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/hunterbot/hunterbot/bot/cadence"
 	"github.com/hunterbot/hunterbot/pages"
+	"github.com/hunterbot/hunterbot/state/worker"
 )
 
 // adoptHistory makes a conversation this worker has no record of, on an
@@ -53,4 +56,32 @@ func (a *Agent) adoptHistory(conv *Conversation, turns []Turn) {
 	}
 	a.Log.Info().Str("candidate", conv.CandidateID).Int("own_messages", len(conv.SentTexts)).Int("followups_seen", len(conv.Cadence.Sent)).
 		Msg("adopted a conversation of the previous holder from the site's history")
+}
+
+// seedHandedOver records, before a granted account's agent starts, the
+// conversations a human recruiter took over (as the control plane knows
+// them) that this worker has no record of: they are known, so they are not
+// adopted, and handed over, so the bot stays silent there.
+func seedHandedOver(db *worker.DB, account string, candidates []string) error {
+	if len(candidates) == 0 {
+		return nil
+	}
+	return db.Update(func(tx *worker.Tx) error {
+		for _, cid := range candidates {
+			var c Conversation
+			err := tx.Conversation(account, cid, &c)
+			if err == nil {
+				continue // known here: its own record decides
+			}
+			if !errors.Is(err, worker.ErrNotFound) {
+				return err
+			}
+			uid, _ := strconv.ParseInt(cid, 10, 64)
+			c = Conversation{CandidateID: cid, UID: uid, Status: StatusIntervened, HandedOver: true, UpdatedAt: tx.Now()}
+			if err := tx.PutConversation(account, cid, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

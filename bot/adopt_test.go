@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -16,13 +17,23 @@ func TestFollowupDueAfterAMoveIsSentOnceByTheNewHolder(t *testing.T) {
 	old := newHarness(t, func(a *AccountConfig) { a.FollowupReplyWait = time.Minute }).login()
 	old.agent.SetFollowups(followupSnap())
 	old.greeted(cand, "张女士")
+	// A second conversation a human recruiter took over under the old
+	// holder; the control plane knows it as intervened.
+	const human = 502
+	old.greeted(human, "李先生")
 	old.chat()
+	old.site.say(human, fakeRecruiterUID, "我是招聘负责人，我来跟您聊")
+	old.clk.advance(11 * time.Second)
+	old.chat()
+	if c := old.conv(human); !c.HandedOver {
+		t.Fatalf("old holder missed the human takeover: %+v", c)
+	}
 	old.clk.advance(2 * time.Minute)
 	if err := old.agent.followupPass(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := old.site.sentTexts(); !slices.Equal(got, []string{"还在看机会吗？"}) {
-		t.Fatalf("old holder sent %q, want the day-1 script", got)
+		t.Fatalf("old holder sent %q, want the day-1 script to %d only", got, cand)
 	}
 
 	// The account moves: a new holder with an empty worker.db on the same
@@ -34,6 +45,10 @@ func TestFollowupDueAfterAMoveIsSentOnceByTheNewHolder(t *testing.T) {
 		h.agent.Site = old.site
 		h.agent.AdoptHistory = adopt
 		h.agent.SetFollowups(followupSnap())
+		// The grant lists the conversations a human took over.
+		if err := seedHandedOver(h.db, "acc1", []string{strconv.Itoa(human)}); err != nil {
+			t.Fatal(err)
+		}
 		return h.login()
 	}
 	next := moved(true)
@@ -57,7 +72,10 @@ func TestFollowupDueAfterAMoveIsSentOnceByTheNewHolder(t *testing.T) {
 		next.chat()
 	}
 	if got := old.site.sentTexts(); !slices.Equal(got, []string{"还在看机会吗？", "有空可以聊聊"}) {
-		t.Fatalf("sent over the move %q, want day 1 by the old holder and the next step once by the new one", got)
+		t.Fatalf("sent over the move %q, want day 1 by the old holder and the next step once by the new one (nothing to %d, whom a human took over)", got, human)
+	}
+	if c := next.conv(human); !c.HandedOver || c.Status != StatusIntervened {
+		t.Fatalf("the human's conversation on the new holder: %+v", c)
 	}
 	recs := next.records()
 	if len(recs) != 1 || recs[0].Content != "有空可以聊聊" {
@@ -66,10 +84,10 @@ func TestFollowupDueAfterAMoveIsSentOnceByTheNewHolder(t *testing.T) {
 
 	// Without adoption (an account's first grant) the same history reads as
 	// a human recruiter's: the bot stays silent.
-	human := moved(false)
-	human.clk.advance(25 * time.Hour)
-	human.chat()
-	if c := human.conv(cand); !c.HandedOver {
+	first := moved(false)
+	first.clk.advance(25 * time.Hour)
+	first.chat()
+	if c := first.conv(cand); !c.HandedOver {
 		t.Fatalf("unadopted history not handed over: %+v", c)
 	}
 }

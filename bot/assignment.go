@@ -232,6 +232,9 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 			return err
 		}
 	}
+	if err := seedHandedOver(rt.db, acc.ID, a.HandedOver); err != nil {
+		return err
+	}
 	b := rt.cur.Load()
 	if b == nil {
 		return errors.New("no browser")

@@ -402,6 +402,7 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				continue
 			}
 			ep, running := held[r.Spec.Key]
+			regranted := false
 			keep := r.Spec.Desired == wire.DesiredRunning && (r.Spec.Pin == "" || r.Spec.Pin == workerID)
 			if keep && r.Spec.Pin == "" {
 				kept++
@@ -430,12 +431,20 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				r.LastWorker = workerID
 				r.note(at, "assigned", fmt.Sprintf("re-granted to %s after its restart", workerID), workerID)
 				count++
+				regranted = true
 			}
 			if err := putManaged(tx, r); err != nil {
 				return err
 			}
 			if r.Lease != nil {
-				out = append(out, assigned(r))
+				a := assigned(r)
+				if regranted {
+					var err error
+					if a.HandedOver, err = handedOver(tx, r.Spec.Key); err != nil {
+						return err
+					}
+				}
+				out = append(out, a)
 			}
 		}
 		// 2. Free accounts: pinned ones first, then a fair share of the rest.
@@ -470,7 +479,12 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				if err := db.moveSends(tx, r.Spec.Key, workerID); err != nil {
 					return err
 				}
-				out = append(out, assigned(r))
+				a := assigned(r)
+				var err error
+				if a.HandedOver, err = handedOver(tx, r.Spec.Key); err != nil {
+					return err
+				}
+				out = append(out, a)
 				count++
 			}
 		}
@@ -688,4 +702,20 @@ func (db *DB) MayAct(workerID, key string, epoch uint64) (wire.ActGate, error) {
 		return nil
 	})
 	return out, err
+}
+
+// handedOver lists the candidates of account key whose conversation is
+// intervened (a human took over), from the conversation status index.
+func handedOver(tx *bbolt.Tx, key string) ([]string, error) {
+	id := tx.Bucket(bucketAccountsByKey).Get([]byte(key))
+	if id == nil {
+		return nil, nil
+	}
+	prefix := statusKey(wire.ConvIntervened, id)
+	var out []string
+	c := tx.Bucket(bucketConversationsByStatus).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		out = append(out, string(k[len(prefix):]))
+	}
+	return out, nil
 }

@@ -142,6 +142,11 @@ type Assigned struct {
 	// Sealed holds the encrypted secrets as the store keeps them; the API
 	// opens them into Password and Session and never serialises it.
 	Sealed SealedSecrets `json:"-"`
+	// HandedOver lists, on a grant, the candidates whose conversation a
+	// human recruiter took over (status intervened at the control plane):
+	// the new holder keeps the bot silent there instead of adopting the
+	// history as its own.
+	HandedOver []string `json:"handed_over,omitempty"`
 }
 
 // SealedSecrets are an account's credentials and session as stored:
