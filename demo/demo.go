@@ -89,9 +89,6 @@ type Options struct {
 	// clock time). A multi-day run on a manual clock lengthens it: every
 	// beat is a round trip the discrete-event loop waits for.
 	Heartbeat time.Duration
-	// AccessTokenTTL overrides the control plane's operator access-token
-	// lifetime (default 3h of clock time: three real minutes at speed 60).
-	AccessTokenTTL time.Duration
 }
 
 // Info is what the demo writes to <data>/demo.json for scripts.
@@ -239,7 +236,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	outbound := api.OutboundConfig{Allow: []string{"127.0.0.0/8", "::1"}}
 	if d.Control, err = api.NewServer(api.Options{Store: d.Store, Clock: opts.Clock, Logger: ctlLog,
 		PublicURL: d.ControlURL, DataDir: filepath.Join(opts.DataDir, "control"), Outbound: outbound,
-		Secrets: box, ValidateAccount: bot.ValidateSpec, AccessTokenTTL: opts.AccessTokenTTL,
+		Secrets: box, ValidateAccount: bot.ValidateSpec,
 		Metrics: metrics.NewRegistry()}); err != nil { // GET /metrics with the operator token
 		return nil, err
 	}

@@ -28,6 +28,9 @@ type Selectors struct {
 	XHRGeekList   string `yaml:"xhr_geek_list"`
 	XHRHistoryMsg string `yaml:"xhr_history_msg"`
 	XHRFriendList string `yaml:"xhr_friend_list"`
+	// XHRQRNew is the login page's request for a new QR code (its answer
+	// says how long the code stays valid).
+	XHRQRNew string `yaml:"xhr_qr_new"`
 
 	// Login.
 	LoginUser     string   `yaml:"login_user"`
@@ -90,6 +93,7 @@ func DefaultSelectors() Selectors {
 		XHRGeekList:   "/wapi/zpjob/rec/geek/list",
 		XHRHistoryMsg: "/wapi/zpchat/boss/historyMsg",
 		XHRFriendList: "/wapi/zprelation/friend/getBossFriendListV2.json",
+		XHRQRNew:      "/wapi/zppassport/qrcode/new",
 
 		LoginUser:     "input[name=account]",
 		LoginPassword: "input[name=password]",
