@@ -118,4 +118,6 @@ func shot(t *testing.T, page *rod.Page, name string) {
 }
 
 // text returns the visible text of the first element matching sel.
-func text(page *rod.Page, sel string) string { return strings.TrimSpace(page.MustElement(sel).MustText()) }
+func text(page *rod.Page, sel string) string {
+	return strings.TrimSpace(page.MustElement(sel).MustText())
+}
