@@ -116,20 +116,22 @@ func TestOperatorFlowsInBrowser(t *testing.T) {
 
 	// Manual send: queued for the worker, shown as a human message.
 	page.MustElement("#send-content").MustInput("我是招聘负责人，稍后电话联系您")
-	navigated := page.MustWaitNavigation()
 	page.MustElement("#send").MustClick()
-	navigated()
-	page.MustElement("#flash")
-	sends, err := e.db.PendingSends("w1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	var sends []wire.Send
+	waitFor(t, "the manual send to be queued", func() bool {
+		var err error
+		if sends, err = e.db.PendingSends("w1"); err != nil {
+			t.Fatal(err)
+		}
+		return len(sends) > 0
+	})
 	if len(sends) != 1 || sends[0].Content != "我是招聘负责人，稍后电话联系您" || sends[0].CandidateID != "c1" {
 		t.Fatalf("pending sends = %+v", sends)
 	}
-	if msgs := text(page, "#messages"); !strings.Contains(msgs, "人工") || !strings.Contains(msgs, "排队中") {
-		t.Fatalf("manual message not shown as a queued human message: %q", msgs)
-	}
+	waitFor(t, "the manual message on the page", func() bool {
+		msgs := text(page, "#messages")
+		return strings.Contains(msgs, "人工") && strings.Contains(msgs, "排队中")
+	})
 
 	// Contacts: search through the index, the name stays text, export.
 	page.MustNavigate(e.url + "/ui/contacts").MustWaitLoad()
