@@ -165,6 +165,17 @@ func TestQRLoginToRunningInBrowser(t *testing.T) {
 	}
 	shot(t, page, "03b-account")
 
+	// Workers: w1 with its capacity and its browser restarts (reported
+	// with every heartbeat).
+	page.MustNavigate(d.ControlURL + "/ui/workers").MustWaitLoad()
+	row := page.MustElementR("#workers tbody tr", "w1")
+	capacity := strings.TrimSpace(row.MustElement(".capacity").MustText())
+	restarts := strings.TrimSpace(row.MustElement(".restarts").MustText())
+	if !strings.HasSuffix(capacity, "/ 2") || restarts != "0" {
+		t.Fatalf("workers row: capacity %q, restarts %q; want .../ 2 and 0", capacity, restarts)
+	}
+	shot(t, page, "08-workers")
+
 	// A phone-sized viewport of the fleet for the docs.
 	fleet.MustActivate()
 	if err := fleet.SetViewport(&proto.EmulationSetDeviceMetricsOverride{Width: 390, Height: 844, DeviceScaleFactor: 1, Mobile: true}); err != nil {
