@@ -84,8 +84,7 @@ func TestOperatorFlowsInBrowser(t *testing.T) {
 	if got := text(page, "#conv-total"); got != "1" {
 		t.Fatalf("taken-over conversations = %s, want 1", got)
 	}
-	page.MustElement("a.conv-link").MustClick()
-	page.MustElement("#release")
+	follow(t, page, "a.conv-link")
 	if got := text(page, "#cand-name"); got != evilName {
 		t.Fatalf("candidate name shown as %q, want the literal %q", got, evilName)
 	}
@@ -104,7 +103,7 @@ func TestOperatorFlowsInBrowser(t *testing.T) {
 	shot(t, page, "04-conversation")
 
 	// Release: a command for the worker that owns the account.
-	page.MustElement("#release").MustClick()
+	follow(t, page, "#release")
 	page.MustElement("#flash")
 	cmds, err := e.db.PendingCommands("w1")
 	if err != nil {
@@ -116,7 +115,7 @@ func TestOperatorFlowsInBrowser(t *testing.T) {
 
 	// Manual send: queued for the worker, shown as a human message.
 	page.MustElement("#send-content").MustInput("我是招聘负责人，稍后电话联系您")
-	page.MustElement("#send").MustClick()
+	follow(t, page, "#send")
 	var sends []wire.Send
 	waitFor(t, "the manual send to be queued", func() bool {
 		var err error
@@ -139,8 +138,7 @@ func TestOperatorFlowsInBrowser(t *testing.T) {
 		t.Fatalf("contacts total = %s, want 2", got)
 	}
 	page.MustElement("#search").MustInput("李雷")
-	page.MustElement("#filter").MustClick()
-	page.MustWaitLoad()
+	follow(t, page, "#filter")
 	waitFor(t, "filtered contacts", func() bool { return text(page, "#contacts-total") == "1" })
 	if got := text(page, "td.cname"); got != evilName {
 		t.Fatalf("contact name shown as %q", got)
@@ -172,8 +170,7 @@ func TestOperatorFlowsInBrowser(t *testing.T) {
 	shot(t, page, "06-reports")
 
 	// English, then log out: the session token stops working.
-	page.MustElement("#lang").MustClick()
-	page.MustWaitLoad()
+	follow(t, page, "#lang")
 	if got := text(page, "#logout"); got != "Log out" {
 		t.Fatalf("after the language toggle the logout button reads %q", got)
 	}
@@ -189,7 +186,7 @@ func TestOperatorFlowsInBrowser(t *testing.T) {
 	if _, err := e.db.CheckAccessToken(token); err != nil {
 		t.Fatalf("session token not valid before logout: %v", err)
 	}
-	page.MustElement("#logout").MustClick()
+	follow(t, page, "#logout")
 	page.MustElement("#login-form")
 	if _, err := e.db.CheckAccessToken(token); err == nil {
 		t.Fatal("session token still valid after logout")

@@ -93,9 +93,7 @@ func TestQRLoginToRunningInBrowser(t *testing.T) {
 	page.MustElement("#new-key").MustInput(acc.ID)
 	page.MustElement("#new-name").MustInput(acc.Name)
 	page.MustElement("#new-platform").MustInput(acc.PlatformID)
-	created := page.MustWaitNavigation()
-	page.MustElement("#create-submit").MustClick()
-	created()
+	follow(t, page, "#create-submit")
 	if has, _, _ := page.Has("#qr"); !has {
 		t.Fatalf("account page not shown after create: %s", page.MustElement("main").MustText())
 	}
@@ -138,6 +136,9 @@ func TestQRLoginToRunningInBrowser(t *testing.T) {
 	if fleet.MustEval(`() => document.getElementById("live").getAttribute("data-updated")`).Nil() {
 		t.Fatal("the fleet table changed without a Server-Sent Event")
 	}
+	waitFor(t, "the fleet tab's recent alerts to list the login alert without a reload", func() bool {
+		return strings.Contains(fleet.MustElement("#recent-alerts").MustText(), acc.ID)
+	})
 	t.Log("running, fleet updated live")
 	fleet.MustActivate()
 	shot(t, fleet, "02b-fleet-live")
@@ -145,9 +146,7 @@ func TestQRLoginToRunningInBrowser(t *testing.T) {
 	// Pause from the account page: the desired state and the history say so.
 	page.MustActivate()
 	page.MustNavigate(d.ControlURL + "/ui/accounts/" + acc.ID).MustWaitLoad()
-	navigated := page.MustWaitNavigation()
-	page.MustElement("#pause").MustClick()
-	navigated()
+	follow(t, page, "#pause")
 	page.MustElement("#history")
 	m, err := d.Store.ManagedAccount(acc.ID)
 	if err != nil {

@@ -60,8 +60,9 @@ func (c *Console) fleetRows(w http.ResponseWriter, r *http.Request, s *session) 
 	c.fragment(w, "fleet", "rows", view{S: s, Lang: s.Lang, Page: "fleet", D: d})
 }
 
-// fleetEvents streams the fleet table as Server-Sent Events: an "rows"
-// event with the rendered <tbody> whenever it changes (checked every
+// fleetEvents streams the fleet table as Server-Sent Events: a "rows"
+// event with the rendered <tbody> and an "alerts" event with the recent
+// alerts whenever they change (checked every
 // EventEvery), a comment line as keep-alive, and "logout" when the
 // session ends (expiry or logout elsewhere), after which the stream
 // closes.
@@ -70,7 +71,7 @@ func (c *Console) fleetEvents(w http.ResponseWriter, r *http.Request, s *session
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	var last []byte
+	var last [2][]byte // the rows and alerts last sent
 	tick := time.NewTicker(c.opt.EventEvery)
 	defer tick.Stop()
 	for {
@@ -87,26 +88,26 @@ func (c *Console) fleetEvents(w http.ResponseWriter, r *http.Request, s *session
 			c.log.Error().Err(err).Msg("console: fleet events")
 			return
 		}
-		var buf bytes.Buffer
-		if err := c.pages["fleet"].ExecuteTemplate(&buf, "rows", view{S: s, Lang: s.Lang, Page: "fleet", D: d}); err != nil {
-			c.log.Error().Err(err).Msg("console: fleet events render")
-			return
-		}
-		if !bytes.Equal(buf.Bytes(), last) {
-			last = append(last[:0], buf.Bytes()...)
-			var ev strings.Builder
-			ev.WriteString("event: rows\n")
-			for _, line := range strings.Split(strings.TrimRight(buf.String(), "\n"), "\n") {
-				ev.WriteString("data: ")
-				ev.WriteString(line)
-				ev.WriteByte('\n')
-			}
-			ev.WriteByte('\n')
-			if _, err := w.Write([]byte(ev.String())); err != nil {
+		sent := false
+		for i, name := range []string{"rows", "alerts"} {
+			var buf bytes.Buffer
+			if err := c.pages["fleet"].ExecuteTemplate(&buf, name, view{S: s, Lang: s.Lang, Page: "fleet", D: d}); err != nil {
+				c.log.Error().Err(err).Msg("console: fleet events render")
 				return
 			}
-		} else if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
-			return
+			if bytes.Equal(buf.Bytes(), last[i]) {
+				continue
+			}
+			last[i] = append(last[i][:0], buf.Bytes()...)
+			if _, err := w.Write(sseEvent(name, buf.String())); err != nil {
+				return
+			}
+			sent = true
+		}
+		if !sent {
+			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+				return
+			}
 		}
 		if err := rc.Flush(); err != nil {
 			return
@@ -117,4 +118,18 @@ func (c *Console) fleetEvents(w http.ResponseWriter, r *http.Request, s *session
 		case <-tick.C:
 		}
 	}
+}
+
+// sseEvent frames html as one Server-Sent Event: every line gets its own
+// "data:" prefix (the browser joins them with newlines).
+func sseEvent(name, html string) []byte {
+	var ev strings.Builder
+	ev.WriteString("event: " + name + "\n")
+	for _, line := range strings.Split(strings.TrimRight(html, "\n"), "\n") {
+		ev.WriteString("data: ")
+		ev.WriteString(line)
+		ev.WriteByte('\n')
+	}
+	ev.WriteByte('\n')
+	return []byte(ev.String())
 }

@@ -91,7 +91,7 @@ func login(t *testing.T, page *rod.Page, base string) {
 	page.MustElement("#username").MustInput(testUser)
 	page.MustElement("#password").MustInput(testPass)
 	shot(t, page, "01-login")
-	page.MustElement("#login-submit").MustClick()
+	follow(t, page, "#login-submit")
 	page.MustElement("#fleet")
 }
 
@@ -104,7 +104,9 @@ func shot(t *testing.T, page *rod.Page, name string) {
 	if dir == "" {
 		return
 	}
-	page.MustWaitStable()
+	// Not WaitStable: the fleet's event stream and the QR poll keep the
+	// network busy for ever.
+	page.MustWaitLoad()
 	png, err := page.Screenshot(true, &proto.PageCaptureScreenshot{Format: proto.PageCaptureScreenshotFormatPng})
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
@@ -120,4 +122,14 @@ func shot(t *testing.T, page *rod.Page, name string) {
 // text returns the visible text of the first element matching sel.
 func text(page *rod.Page, sel string) string {
 	return strings.TrimSpace(page.MustElement(sel).MustText())
+}
+
+// follow clicks sel, which navigates (a link or a form), and waits for the
+// new page to load: querying the page while it navigates fails.
+func follow(t *testing.T, page *rod.Page, sel string) {
+	t.Helper()
+	wait := page.MustWaitNavigation()
+	page.MustElement(sel).MustClick()
+	wait()
+	page.MustWaitLoad()
 }

@@ -17,5 +17,13 @@
     if (fresh) { tbody.replaceWith(fresh); }
     live.setAttribute("data-updated", String(Date.now()));
   });
+  es.addEventListener("alerts", function (ev) {
+    var box = document.getElementById("recent-alerts");
+    if (!box) { return; }
+    var tpl = document.createElement("template");
+    tpl.innerHTML = ev.data;
+    var fresh = tpl.content.getElementById("recent-alerts");
+    if (fresh) { box.replaceWith(fresh); }
+  });
   es.addEventListener("logout", function () { es.close(); window.location.assign("/ui/login"); });
 })();
