@@ -71,6 +71,11 @@ type Store interface {
 	ListKeywordRules(cursor string, limit int) ([]rules.Rule, string, bool, error)
 	CreateKeywordRule(r rules.Rule) (rules.Rule, error)
 	DeleteKeywordRule(id string) error
+
+	// AI-hosted marketing-notice plans (seed 002).
+	ListMNGroups() ([]wire.MNGroup, error)
+	ListMNPlans() ([]wire.MNPlan, error)
+	SetMNPlanStatus(id uint64, to string) (wire.MNPlan, error)
 }
 
 var _ Store = (*state.DB)(nil)
@@ -191,6 +196,8 @@ func (c *Console) routes() {
 	post("/ui/keyword-rules/{id}/delete", c.deleteKeywordRule)
 	get("/ui/workers", c.workersPage)
 	get("/ui/reports", c.reportsPage)
+	get("/ui/plans", c.plansPage)
+	post("/ui/plans/{id}/status", c.setPlanStatus)
 	m.Handle("/ui/", c.authed(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, errors.New(r.URL.Path))
 	}))
