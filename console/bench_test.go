@@ -113,7 +113,8 @@ func buildBench(b *testing.B, dir string) (*state.DB, int) {
 // (no network), behind the real session check. Reported: mean (ns/op),
 // p50 and p99 in ms. Run with
 //
-//	go test -run '^$' -bench Pages -benchtime 200x ./console/
+//	go test -run '^$' -bench 'Pages/[^r]|Pages/reports-cached' -benchtime 200x ./console/
+//	go test -run '^$' -bench 'Pages/reports-rebuild' -benchtime 5x ./console/
 func BenchmarkPages(b *testing.B) {
 	dir := b.TempDir()
 	db, n := buildBench(b, dir)
@@ -144,6 +145,9 @@ func BenchmarkPages(b *testing.B) {
 		{"contacts-filters", "/ui/contacts?search=%E5%B7%A5%E7%A8%8B%E5%B8%88&reply_status=%E5%B7%B2%E5%9B%9E%E5%A4%8D&wechat_exchanged=true&start_date=2024-03-01&end_date=2024-09-30&page=3"},
 		{"followups", "/ui/followups"},
 		{"workers", "/ui/workers"},
+		{"reports-cached", "/ui/reports"},
+		// Walks all contacts: seconds per op; run it with a small
+		// -benchtime (e.g. 5x) or leave it out of the pattern.
 		{"reports-rebuild", "/ui/reports?refresh=1"},
 	} {
 		b.Run(p.name, func(b *testing.B) {

@@ -205,11 +205,13 @@ func (c *Console) routes() {
 }
 
 // reportCache keeps the last funnel report: it walks every contact, so
-// it is computed at most once a minute and shared by every viewer.
+// it is shared by every viewer and rebuilt at most once a minute.
 type reportCache struct {
-	mu  sync.Mutex
-	at  time.Time
-	rep *report
+	mu       sync.Mutex
+	at       time.Time
+	rep      *report
+	building bool       // a background rebuild is running
+	build    sync.Mutex // serialises foreground builds
 }
 
 // Mount returns a handler that serves /ui and /ui/... from the console
