@@ -137,7 +137,7 @@ var messages = map[string][2]string{
 	"report.interview.n":  {"面试结果尚未采集（站点未上报），该阶段显示为空。", "Interviews are not collected yet (the site does not report them); that stage stays empty."},
 	"report.computed":     {"统计时间", "Computed at"},
 	"manual":              {"人工发送", "manual"},
-	"pending_notice":      {"通知任务和 AI 托管计划的页面将在其 API 合并后加入。", "Pages for notification tasks and AI-hosted plans arrive once their APIs are merged."},
+	"pending_notice":      {"通知任务的页面将在其 API 合并后加入。", "A page for notification tasks arrives once its API is merged."},
 	"state.running":       {"运行中", "running"},
 	"state.paused":        {"已暂停", "paused"},
 	"state.stopped":       {"已停止", "stopped"},

@@ -40,7 +40,7 @@ type report struct {
 const barMax = 300
 
 func bar(n, of int) int {
-	if of == 0 {
+	if n == 0 || of == 0 {
 		return 0
 	}
 	return max(1, n*barMax/of)
