@@ -416,6 +416,7 @@ func (rt *Runtime) pull(ctx context.Context) {
 		rt.opts.Log.Info().Uint64("version", snap.Version).Int("configs", len(snap.Configs)).Msg("follow-up configs updated")
 	}
 	rt.pullKeywordRules(ctx)
+	rt.pullNotify(ctx) // notify.go
 	for _, a := range rt.liveAgents() {
 		var mine []wire.Send
 		for _, s := range sends {
@@ -443,7 +444,8 @@ func (rt *Runtime) beat(ctx context.Context) {
 		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: wire.AccountState(s.State), LastError: s.LastError, Epoch: rt.epochOf(s.Account),
 			Counters: map[string]int64{"greeted": int64(s.Greeted), "planned": int64(s.Planned),
 				"replies": int64(s.Replies), "contacts": int64(s.Contacts),
-				wire.CounterParked: int64(parked[s.Account] + parked[a.brainAccount])}})
+				wire.CounterParked:      int64(parked[s.Account] + parked[a.brainAccount]),
+				wire.CounterGateBlocked: a.GateStats().Total()}})
 	}
 	// The worker's browser restarts ride along with every account (the
 	// console's workers page shows the figure per worker).
