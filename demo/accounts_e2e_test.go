@@ -20,7 +20,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/clock"
@@ -60,7 +59,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	defer cancel()
 	go func() { _ = d.Run(runCtx) }()
 	ctx := context.Background()
-	op := client.NewOperator(d.ControlURL, 20*time.Second)
+	op := operatorClient(d)
 	// The access token lives 3 h on the control plane's clock, which runs
 	// 60x here, so a run slowed down by load outlives it: operator calls
 	// log in again (fresh) once less than an hour of it is left.
@@ -72,7 +71,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		}
 		// A new client: the old one's bearer token would replace the
 		// password grant's client credentials.
-		op = client.NewOperator(d.ControlURL, 20*time.Second)
+		op = operatorClient(d)
 		tok, err := op.Login(ctx, d.ClientID, d.ClientSecret, d.Username, d.Password)
 		if err != nil {
 			t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
@@ -69,7 +68,7 @@ func (c *chatCounter) since(candidate string, t time.Time) int {
 // message (its callback arrives exactly once).
 func TestBurstTakeoverAndRisk(t *testing.T) {
 	t.Parallel()
-	sc := sim.DefaultScenario()
+	sc := manualScenario()
 	clk := clock.NewManual(sc.Start)
 	counter := &chatCounter{calls: map[string][]time.Time{}, clk: clk}
 	dir := t.TempDir()
@@ -157,7 +156,7 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 		}},
 		{at("12:10"), func() {
 			releaseAt = clk.Now()
-			op := client.NewOperator(d.ControlURL, 10*time.Second)
+			op := operatorClient(d)
 			tok, err := op.Login(context.Background(), d.ClientID, d.ClientSecret, d.Username, d.Password)
 			if err != nil {
 				t.Fatal(err)
@@ -276,7 +275,7 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 // operatorToken logs in as the demo's operator.
 func operatorToken(t *testing.T, d *Demo) string {
 	t.Helper()
-	op := client.NewOperator(d.ControlURL, 10*time.Second)
+	op := operatorClient(d)
 	tok, err := op.Login(context.Background(), d.ClientID, d.ClientSecret, d.Username, d.Password)
 	if err != nil {
 		t.Fatal(err)

@@ -89,6 +89,10 @@ type Options struct {
 	// lease length (default state.DefaultLeaseTTL, wall time).
 	ManagedWorkers []string
 	LeaseTTL       time.Duration
+	// Heartbeat overrides the worker's heartbeat period (default 30s of
+	// clock time). A multi-day run on a manual clock lengthens it: every
+	// beat is a round trip the discrete-event loop waits for.
+	Heartbeat time.Duration
 }
 
 // Info is what the demo writes to <data>/demo.json for scripts.
@@ -265,7 +269,7 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	d.WorkerConfig = cfg
 	if !opts.NoWorker {
 		if d.Runtime, err = bot.NewRuntime(ctx, cfg, bot.RuntimeOptions{Clock: opts.Clock,
-			Log: log.With().Str("component", "worker").Logger(), Browser: opts.Browser}); err != nil {
+			Log: log.With().Str("component", "worker").Logger(), Browser: opts.Browser, Heartbeat: opts.Heartbeat}); err != nil {
 			return nil, err
 		}
 	}
@@ -332,8 +336,12 @@ func (d *Demo) serve() {
 		}
 	}
 	d.serveErr = make(chan error, len(handlers))
+	// The sim's listener takes the scenario's server.timeouts; the control
+	// plane and the brain run on the defaults (as their configs do when
+	// they set none).
+	timeouts := []httpserve.Timeouts{{}, d.Sim.Timeouts(), {}}
 	for i, h := range handlers {
-		hs := httpserve.New(h, httpserve.Timeouts{})
+		hs := httpserve.New(h, timeouts[i])
 		d.servers = append(d.servers, hs)
 		go func(ln net.Listener) {
 			if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -232,7 +232,7 @@ func measureDensity(b *testing.B, n int) (res densityResult) {
 		}
 	}()
 
-	op := client.NewOperator(d.ControlURL, 10*time.Second)
+	op := operatorClient(d)
 	tok, err := op.Login(context.Background(), d.ClientID, d.ClientSecret, d.Username, d.Password)
 	if err != nil {
 		b.Fatal(err)

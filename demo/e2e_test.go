@@ -15,7 +15,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
@@ -27,9 +26,9 @@ import (
 // says otherwise. Each spends most of its time waiting on Chromium, the
 // scaled clock or its own sim clock rather than on the CPU (a test alone
 // uses a quarter to a half of one core), so running them together instead
-// of GOMAXPROCS at a time is what brings the package under five minutes on
-// two cores. Their assertions wait on conditions, so contention only makes
-// them slower.
+// of GOMAXPROCS at a time keeps the package's wall time near its longest
+// test (docs/operations.md has the figures). Their assertions wait on
+// conditions, so contention only makes them slower.
 const demoParallel = 8
 
 func TestMain(m *testing.M) {
@@ -58,7 +57,7 @@ type harness struct {
 
 func startHarness(t *testing.T, helloSum int) *harness {
 	t.Helper()
-	sc := sim.DefaultScenario()
+	sc := manualScenario()
 	clk := clock.NewManual(sc.Start)
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
 		Clock: clk, Seed: 3, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: helloSum,
@@ -240,7 +239,7 @@ type contactRow struct {
 
 func controlContacts(t *testing.T, d *Demo) map[string]contactRow {
 	t.Helper()
-	op := client.NewOperator(d.ControlURL, 10*time.Second)
+	op := operatorClient(d)
 	tok, err := op.Login(context.Background(), d.ClientID, d.ClientSecret, d.Username, d.Password)
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,6 @@ import (
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
-	"github.com/hunterbot/hunterbot/sim"
 )
 
 // The brain and the control plane answer 503 for 80 minutes of sim time in
@@ -22,7 +21,7 @@ import (
 // the brain's greeting count, not in the control plane.
 func TestBrainAndControlOutage(t *testing.T) {
 	t.Parallel()
-	sc := sim.DefaultScenario()
+	sc := manualScenario()
 	clk := clock.NewManual(sc.Start)
 	downFrom, downTo := sc.Start.Add(40*time.Minute), sc.Start.Add(2*time.Hour)
 	var refused atomic.Int64

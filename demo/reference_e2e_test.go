@@ -29,7 +29,7 @@ import (
 // nothing is duplicated.
 func TestBuiltinBrainRegisteredLikeTheReference(t *testing.T) {
 	t.Parallel()
-	sc := sim.DefaultScenario()
+	sc := manualScenario()
 	clk := clock.NewManual(sc.Start)
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
 		Clock: clk, Seed: 7, Log: zerolog.Nop(), Browser: browsertest.Browser(t), ChatPoll: time.Minute,

@@ -3,6 +3,9 @@ package demo
 import (
 	"testing"
 	"time"
+
+	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/sim"
 )
 
 // conditionLimit bounds how long a test waits for a condition before it
@@ -30,4 +33,28 @@ func waitUntil(t *testing.T, what string, cond func() bool, report func() string
 		<-tick.C
 	}
 	return time.Since(start)
+}
+
+// manualPageRefresh is the sim chat page's polling period in the tests that
+// run on a manual clock. There sim time moves only while the bot waits, so
+// the page's real-time polling is unrelated to what the test simulates and
+// only costs CPU (two or three XHRs, a body read over CDP and a re-render
+// per poll and tab); five seconds keeps a polling, re-rendering page in
+// front of the bot at a third of the default's cost.
+const manualPageRefresh = 5 * time.Second
+
+// manualScenario is the demo scenario for a manual-clock test.
+func manualScenario() *sim.Scenario {
+	sc := sim.DefaultScenario()
+	sc.PageRefresh = manualPageRefresh
+	return sc
+}
+
+// operatorClient is an operator API client for d whose requests are bounded
+// only by the hang guard. A login is a bcrypt comparison on the control
+// plane; with every test logging in at start-up and a CPU hog on both
+// cores, a 10 s client timeout expired before the answer (the hog run
+// failed at POST /oauth/token), which is a wall-clock budget, not a hang.
+func operatorClient(d *Demo) *client.Operator {
+	return client.NewOperator(d.ControlURL, conditionLimit)
 }

@@ -9,8 +9,11 @@ import (
 	"github.com/go-rod/rod/lib/utils"
 )
 
-// pollEvery is how often a wait re-checks the page.
-const pollEvery = 150 * time.Millisecond
+// pollEvery is how often a wait re-checks the page. The first check
+// almost never holds (a click's XHR and re-render take a moment), so this
+// is the usual latency of a confirmed click or send; a check is one small
+// Eval, cheap enough to repeat every 50 ms.
+const pollEvery = 50 * time.Millisecond
 
 // errWaitTimedOut is what waitUntil returns when d ran out; it wraps
 // context.DeadlineExceeded, so a click whose confirmation timed out is an

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/internal/config"
+	"github.com/hunterbot/hunterbot/internal/httpserve"
 )
 
 // Scenario is the sim's world: start time, recruiter accounts with their
@@ -31,8 +32,25 @@ type Scenario struct {
 	// div.boss-popup__close and 我知道了) once per login on the chat page,
 	// so tests can exercise a bot's popup handling. Off by default.
 	IntentTip bool `yaml:"intent_tip"`
+	// PageRefresh is how often the chat page re-reads its conversation
+	// list and the open conversation, in real time as the site's own page
+	// does (default 1.5s). Tests that run the sim on a manual clock may
+	// lengthen it: there the page's polling is unrelated to sim time and
+	// only costs CPU.
+	PageRefresh time.Duration `yaml:"page_refresh"`
 	// Accounts are the recruiter accounts the site knows.
 	Accounts []Account `yaml:"accounts"`
+	// Server holds the listener settings of `hunterbot sim` and the demo.
+	Server Server `yaml:"server"`
+}
+
+// Server holds the site's listener settings, keyed like the brain's
+// server section so one habit configures every hunterbot listener.
+type Server struct {
+	// Timeouts bound each connection (defaults: httpserve.Defaults), so a
+	// client that trickles a body or parks an idle keep-alive cannot hold
+	// a connection of the site for ever.
+	Timeouts httpserve.Timeouts `yaml:"timeouts"`
 }
 
 // Pacing holds the account-level rate limits of the site. Zero disables a
@@ -100,6 +118,10 @@ type ExplicitCandidate struct {
 	How string `yaml:"how"`
 }
 
+// DefaultPageRefresh is the chat page's polling period when the scenario
+// sets none (about the real site's).
+const DefaultPageRefresh = 1500 * time.Millisecond
+
 //go:embed default.yaml
 var defaultScenario []byte
 
@@ -151,6 +173,15 @@ func (sc *Scenario) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	if sc.Start.IsZero() {
 		bad("start: required (RFC 3339 time)")
+	}
+	if err := sc.Server.Timeouts.Validate("server.timeouts"); err != nil {
+		bad("%v", err)
+	}
+	switch {
+	case sc.PageRefresh == 0:
+		sc.PageRefresh = DefaultPageRefresh
+	case sc.PageRefresh < 100*time.Millisecond:
+		bad("page_refresh: must be at least 100ms, got %v", sc.PageRefresh)
 	}
 	if sc.Pacing.MinGreetInterval < 0 || sc.Pacing.MinMessageInterval < 0 ||
 		sc.Pacing.MaxActionsPerMinute < 0 || sc.Pacing.MaxActionsPerHour < 0 {

@@ -291,6 +291,8 @@ type pageView struct {
 	OpenGeek  int64
 	UserID    int64
 	JobsLabel string
+	// Refresh is the chat page's polling period in milliseconds.
+	Refresh int64
 }
 
 type jobView struct {
@@ -323,7 +325,7 @@ func (s *Sim) page(name string) http.HandlerFunc {
 			return
 		}
 		v := pageView{Account: a.cfg.Name, Notice: ss.notice && name != "frame", Tip: ss.tip && name == "chat",
-			UserID: a.cfg.UID, Unread: unreadAll(a)}
+			UserID: a.cfg.UID, Unread: unreadAll(a), Refresh: s.sc.PageRefresh.Milliseconds()}
 		if a.riskKind() != "" {
 			v.Overlay = "安全验证"
 		}

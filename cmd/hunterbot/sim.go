@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net"
 	"net/http"
 	"time"
@@ -95,7 +94,8 @@ func startSim(addr string, sc *sim.Scenario, speed float64, seed int64, log zero
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	hs := httpserve.New(s.Handler(), httpserve.Timeouts{})
+	// The scenario's server.timeouts (default httpserve.Defaults).
+	hs := s.Server()
 	done := make(chan error, 1)
 	go func() {
 		if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {

@@ -51,9 +51,14 @@ func (t Timeouts) WithDefaults() Timeouts {
 // Validate names the negative key; prefix is the YAML path of the section
 // (e.g. "timeouts").
 func (t Timeouts) Validate(prefix string) error {
-	for k, d := range map[string]time.Duration{"read_header": t.ReadHeader, "read": t.Read, "write": t.Write, "idle": t.Idle} {
-		if d < 0 {
-			return fmt.Errorf("%s.%s: must not be negative", prefix, k)
+	// A slice, not a map: with several bad keys the error always names the
+	// first one in the order the docs list them.
+	for _, f := range []struct {
+		key string
+		d   time.Duration
+	}{{"read_header", t.ReadHeader}, {"read", t.Read}, {"write", t.Write}, {"idle", t.Idle}} {
+		if f.d < 0 {
+			return fmt.Errorf("%s.%s: must not be negative, got %v", prefix, f.key, f.d)
 		}
 	}
 	return nil
