@@ -74,6 +74,8 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /wapi/zpchat/exchange/request", s.api(s.apiExchange))
 	mux.HandleFunc("POST /wapi/zpchat/exchange/accept", s.api(s.apiCard))
 	mux.HandleFunc("GET /wapi/zpchat/resume/download", s.handleResume)
+	mux.HandleFunc("GET "+chatWSPath, s.handleChatWS) // push.go
+	mux.HandleFunc("GET /static/js/{file}", handleScript)
 
 	// Control and truth.
 	mux.HandleFunc("POST /__sim/clock/advance", s.ctlAdvance)
