@@ -87,6 +87,7 @@ type Agent struct {
 	followups *cadence.Snapshot // follow-up configs from the control plane
 	// lastRecall is when the brain was last asked whom to recall.
 	lastRecall time.Time
+	push       pushState // push.go
 }
 
 // NewAgent builds the agent of one account.
@@ -175,7 +176,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			err = a.cycle(ctx)
 			if err == nil {
 				backoff = time.Minute
-				if serr := a.Clock.Sleep(ctx, a.cfg.ChatPoll); serr != nil {
+				if serr := a.idle(ctx); serr != nil {
 					return nil
 				}
 			}
@@ -324,6 +325,9 @@ func (a *Agent) cycle(ctx context.Context) error {
 		return err
 	}
 	if err := a.greetPass(ctx); err != nil {
+		return err
+	}
+	if err := a.parkOnChat(ctx); err != nil {
 		return err
 	}
 	if a.Outbox != nil {

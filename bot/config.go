@@ -89,8 +89,15 @@ type AccountConfig struct {
 	// ContactRequests are the toolbar requests made on need_contact, in
 	// order: wechat, phone, resume. Default: [wechat].
 	ContactRequests []string `yaml:"contact_requests"`
-	// ChatPoll is how often the chat list is read (default 20s).
-	ChatPoll time.Duration `yaml:"chat_poll"`
+	// ChatPoll is how often the chat list is read (default 20s). With the
+	// site's push channel it is how often the agent's cycle runs when
+	// nothing is pushed; the full chat-list read then runs every
+	// ChatSafetyPoll (default 3m) as a safety net (push.go).
+	ChatPoll       time.Duration `yaml:"chat_poll"`
+	ChatSafetyPoll time.Duration `yaml:"chat_safety_poll"`
+	// DisablePush ignores the site's push channel and reads the chat list
+	// every ChatPoll, as before it existed.
+	DisablePush bool `yaml:"disable_push"`
 	// Pacing overrides DefaultPacing when set.
 	Pacing *Pacing `yaml:"pacing"`
 	// FollowupDailyCap caps follow-up messages per day (0: no cap beyond
@@ -184,6 +191,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%s.contact_requests: unknown request %q (want wechat, phone or resume)", p, k)
 			}
 		}
+		if a.ChatPoll < 0 || a.ChatSafetyPoll < 0 {
+			return fmt.Errorf("%s.chat_poll / chat_safety_poll: must not be negative", p)
+		}
 		if a.Pacing != nil {
 			if err := a.Pacing.Validate(); err != nil {
 				return fmt.Errorf("%s.%w", p, err)
@@ -230,6 +240,9 @@ func (c *Config) setDefaults() {
 		}
 		if a.ChatPoll == 0 {
 			a.ChatPoll = 20 * time.Second
+		}
+		if a.ChatSafetyPoll == 0 {
+			a.ChatSafetyPoll = defaultChatSafetyPoll
 		}
 		if a.Name == "" {
 			a.Name = a.ID

@@ -28,6 +28,9 @@ type Selectors struct {
 	XHRGeekList   string `yaml:"xhr_geek_list"`
 	XHRHistoryMsg string `yaml:"xhr_history_msg"`
 	XHRFriendList string `yaml:"xhr_friend_list"`
+	// PushPath is the chat push channel's WebSocket path (MQTT over
+	// WebSocket; pages/push.go decodes its frames).
+	PushPath string `yaml:"push_path"`
 
 	// Login.
 	LoginUser     string   `yaml:"login_user"`
@@ -89,6 +92,7 @@ func DefaultSelectors() Selectors {
 		XHRGeekList:   "/wapi/zpjob/rec/geek/list",
 		XHRHistoryMsg: "/wapi/zpchat/boss/historyMsg",
 		XHRFriendList: "/wapi/zprelation/friend/getBossFriendListV2.json",
+		PushPath:      "/chatws",
 
 		LoginUser:     "input[name=account]",
 		LoginPassword: "input[name=password]",
