@@ -19,8 +19,8 @@ type pushFakeSite struct {
 }
 
 func (s *pushFakeSite) Pushes() <-chan pages.Push { return s.pushes }
-func (s *pushFakeSite) PushConnected() bool        { return s.connected }
-func (s *pushFakeSite) OnChat() bool               { return true }
+func (s *pushFakeSite) PushConnected() bool       { return s.connected }
+func (s *pushFakeSite) OnChat() bool              { return true }
 func (s *pushFakeSite) RowsSince(ctx context.Context, uid, _ int64) ([]pages.Row, error) {
 	s.rowsSince = append(s.rowsSince, uid)
 	rows, err := s.fakeSite.Rows(ctx)
