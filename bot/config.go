@@ -3,10 +3,12 @@ package bot
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hunterbot/hunterbot/brain"
+	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/config"
 	"github.com/hunterbot/hunterbot/internal/logging"
 )
@@ -55,6 +57,14 @@ type BrowserConfig struct {
 	// RecycleEvery restarts the browser this often (default 6h; wall
 	// time); agents resume from worker.db.
 	RecycleEvery time.Duration `yaml:"recycle_every"`
+	// Mode is "contexts" (default: one Chromium, one browser context per
+	// account) or "profiles" (one Chromium per account on a persistent
+	// profile under ProfilesDir, kept across restarts; profiles.go). Empty
+	// takes HUNTERBOT_BROWSER_MODE, then contexts.
+	Mode string `yaml:"mode"`
+	// ProfilesDir holds the per-account profiles of profiles mode
+	// (default <data_dir>/profiles; directories 0700).
+	ProfilesDir string `yaml:"profiles_dir"`
 }
 
 // BrainConfig locates the seed-003 brain.
@@ -151,6 +161,14 @@ func (c *Config) Validate() error {
 	if _, err := brain.ParseDialect(c.Brain.Dialect); err != nil {
 		return err
 	}
+	mode, err := browser.ParseMode(c.Browser.Mode)
+	if err != nil {
+		return fmt.Errorf("browser.mode: %w", err)
+	}
+	c.Browser.Mode = mode
+	if mode == browser.ModeProfiles && c.Capacity.MaxAccounts > 0 {
+		return fmt.Errorf("browser.mode: profiles runs the static accounts only; managed accounts (capacity.max_accounts) need contexts")
+	}
 	if c.Capacity.MaxAccounts < 0 || c.Capacity.MaxAccounts > 1000 {
 		return fmt.Errorf("capacity.max_accounts: must be 0..1000, got %d", c.Capacity.MaxAccounts)
 	}
@@ -220,6 +238,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Brain.PlatformType == "" {
 		c.Brain.PlatformType = "boss"
+	}
+	if c.Browser.ProfilesDir == "" {
+		c.Browser.ProfilesDir = filepath.Join(c.DataDir, "profiles")
 	}
 	if c.Browser.RecycleEvery == 0 {
 		c.Browser.RecycleEvery = 6 * time.Hour
