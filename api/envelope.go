@@ -138,18 +138,15 @@ func decodeJSON(r *http.Request, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		// encoding/json does not say which field held a bad time; find it
+		// in the raw document.
 		var pe *time.ParseError
-		if errors.As(err, &pe) {
-			// encoding/json does not say which field held the bad time;
-			// find it in the raw document.
-			field := "body"
-			var doc any
-			if json.Unmarshal(raw, &doc) == nil {
-				if p := findString(doc, pe.Value, ""); p != "" {
-					field = p
-				}
-			}
-			return errBadRequest(field, "must be an RFC 3339 time like 2024-03-01T10:30:00+08:00, got %q", pe.Value)
+		var se *wire.SeedTimeError
+		switch {
+		case errors.As(err, &se):
+			return errBadRequest(fieldHolding(raw, se.Value), "%s", se.Error())
+		case errors.As(err, &pe):
+			return errBadRequest(fieldHolding(raw, pe.Value), "must be an RFC 3339 time like 2024-03-01T10:30:00+08:00, got %q", pe.Value)
 		}
 		return jsonError(err)
 	}
@@ -157,6 +154,18 @@ func decodeJSON(r *http.Request, dst any) error {
 		return errBadRequest("body", "must be a single JSON value")
 	}
 	return nil
+}
+
+// fieldHolding returns the path of the first string equal to v in the JSON
+// document raw, or "body".
+func fieldHolding(raw []byte, v string) string {
+	var doc any
+	if json.Unmarshal(raw, &doc) == nil {
+		if p := findString(doc, v, ""); p != "" {
+			return p
+		}
+	}
+	return "body"
 }
 
 // findString returns the path (a.b[2].c) of the first string equal to v.

@@ -125,18 +125,29 @@ func (s *Server) authFailed(r *http.Request, what, client, user string, keys ...
 	s.alertWake.poke() // deliver it now, not at the delivery loop's idle pass
 }
 
+// clientTokenRequest reads a token-endpoint form and authenticates its
+// client (HTTP Basic), the shared opening of /oauth/token and
+// /oauth/revoke. It returns the form and the client id.
+func (s *Server) clientTokenRequest(w http.ResponseWriter, r *http.Request) (tokenRequest, string, error) {
+	if _, _, ok := r.BasicAuth(); !ok {
+		return tokenRequest{}, "", errUnauthorized("client authentication (HTTP Basic) required")
+	}
+	req, err := readTokenRequest(r)
+	if err != nil {
+		return tokenRequest{}, "", err
+	}
+	id, err := s.checkClient(w, r)
+	if err != nil {
+		return tokenRequest{}, "", err
+	}
+	return req, id, nil
+}
+
 // handleToken implements POST /oauth/token: HTTP Basic client
 // credentials, grant_type password or refresh_token (rotating). Failures
 // are throttled per remote address, client and username (throttle.go).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
-	if _, _, ok := r.BasicAuth(); !ok {
-		return errUnauthorized("client authentication (HTTP Basic) required")
-	}
-	req, err := readTokenRequest(r)
-	if err != nil {
-		return err
-	}
-	id, err := s.checkClient(w, r)
+	req, id, err := s.clientTokenRequest(w, r)
 	if err != nil {
 		return err
 	}
@@ -194,14 +205,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 // token>. The token's whole session (family) ends. An unknown token is
 // answered 200 like a revoked one, so the endpoint is no token oracle.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
-	if _, _, ok := r.BasicAuth(); !ok {
-		return errUnauthorized("client authentication (HTTP Basic) required")
-	}
-	req, err := readTokenRequest(r)
-	if err != nil {
-		return err
-	}
-	id, err := s.checkClient(w, r)
+	req, id, err := s.clientTokenRequest(w, r)
 	if err != nil {
 		return err
 	}

@@ -70,8 +70,9 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.keywordRuleRoutes()...)
 	rs = append(rs, s.releaseRoutes()...)
 	rs = append(rs, s.alertRoutes()...)
-	rs = append(rs, s.replayRoutes()...)  // replay.go
-	rs = append(rs, s.managedRoutes()...) // accounts_managed.go
+	rs = append(rs, s.replayRoutes()...)    // replay.go
+	rs = append(rs, s.managedRoutes()...)   // accounts_managed.go
+	rs = append(rs, s.marketingRoutes()...) // marketing.go (seed 002 plans)
 	return rs
 }
 

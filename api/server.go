@@ -43,6 +43,7 @@ type Store interface {
 	alertStore
 	replayStore
 	managedStore
+	marketingStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 

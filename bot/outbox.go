@@ -150,7 +150,7 @@ func (o *Outbox) Pass(ctx context.Context) (int, error) {
 				// the items behind it go on.
 				continue
 			}
-			next := o.clk.Now().Add(o.backoff(it.Attempts, false))
+			next := o.clk.Now().Add(o.backoff(it.Attempts))
 			if err := o.db.Update(func(tx *worker.Tx) error { return tx.Retry(it.Seq, derr, next) }); err != nil {
 				return delivered, err
 			}
@@ -161,11 +161,8 @@ func (o *Outbox) Pass(ctx context.Context) (int, error) {
 }
 
 // backoff is MinBackoff·2^attempts, capped at MaxBackoff, with equal
-// jitter (between half and all of it); a permanent failure parks the item
-// for MaxBackoff.
-func (o *Outbox) backoff(attempts int, permanent bool) time.Duration {
-	if permanent {
-		return o.opts.MaxBackoff
-	}
+// jitter (between half and all of it). Permanent failures never wait on
+// it: they are parked (parking.go).
+func (o *Outbox) backoff(attempts int) time.Duration {
 	return clock.Backoff{Base: o.opts.MinBackoff, Max: o.opts.MaxBackoff, Jitter: 0.5}.Delay(attempts + 1)
 }

@@ -40,7 +40,7 @@ func (o *Outbox) park(it worker.OutboxItem, derr error) (bool, error) {
 		return false, nil
 	}
 	if data && it.Attempts+1 < o.opts.RejectAttempts {
-		next := o.clk.Now().Add(o.backoff(it.Attempts, false))
+		next := o.clk.Now().Add(o.backoff(it.Attempts))
 		return false, o.db.Update(func(tx *worker.Tx) error { return tx.Retry(it.Seq, derr, next) })
 	}
 	var p worker.ParkedItem

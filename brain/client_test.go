@@ -36,7 +36,9 @@ func newTestClient(t *testing.T, h http.HandlerFunc, mod func(*Options)) (*Clien
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	clk := &instantClock{}
-	opts := Options{BaseURL: ts.URL, Clock: clk, Timeout: 2 * time.Second}
+	// A fixed dialect: these tests count calls, and an auto client would
+	// add its one-off probe (dialect_test.go covers that).
+	opts := Options{BaseURL: ts.URL, Clock: clk, Timeout: 2 * time.Second, Dialect: DialectV2}
 	if mod != nil {
 		mod(&opts)
 	}

@@ -141,6 +141,9 @@ func TestChatHistoryTimeUnitPerDialect(t *testing.T) {
 		{brain.DialectV2, at.UnixMilli()},
 		{brain.DialectBuiltin, at.UnixMilli()},
 		{brain.DialectV3, at.Unix()},
+		// An auto client probes first: this server answers the v3 console
+		// route, so the history goes out in seconds.
+		{brain.DialectAuto, at.Unix()},
 	} {
 		var got struct {
 			HistoryMsg []struct {
@@ -148,6 +151,14 @@ func TestChatHistoryTimeUnitPerDialect(t *testing.T) {
 			} `json:"historyMsg"`
 		}
 		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == brain.PathJobRegisterV3 {
+				io.WriteString(w, `{"msg": "exception: 'platformType'", "status": 0, "data": []}`)
+				return
+			}
+			if r.URL.Path != brain.PathChat {
+				http.NotFound(w, r)
+				return
+			}
 			if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
 				t.Errorf("%s: decode: %v", tc.dialect, err)
 			}

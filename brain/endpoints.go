@@ -67,7 +67,11 @@ func (c *Client) Filter(ctx context.Context, req FilterRequest) (bool, error) {
 // derives its answer from the history it is given).
 func (c *Client) Chat(ctx context.Context, req ChatRequest) (ChatData, error) {
 	var d ChatData
-	if c.Dialect() == DialectV3 {
+	// The time unit depends on the dialect, so an auto client probes once
+	// before its first chat. A server that answers neither probe gets
+	// milliseconds, the unit every dialect but v3 reads; the chat call
+	// itself reports any transport failure.
+	if d, err := c.Detect(ctx); err == nil && d == DialectV3 {
 		req.HistoryMsg = historyInSeconds(req.HistoryMsg)
 	}
 	err := c.postJSON(ctx, PathChat, req.AccountID, true, req, &d, nil)

@@ -62,6 +62,7 @@ var migrations = []Migration{
 	{Version: 3, Name: "worker commands, conversations, alerts", Up: CreateBuckets(append(releaseBuckets, alertBuckets...)...)},
 	{Version: 4, Name: "conversation status index", Up: indexConversationsByStatus},
 	{Version: 5, Name: "managed accounts and leases", Up: CreateBuckets(managedBuckets...)},
+	{Version: 6, Name: "marketing notices", Up: createMarketingBuckets},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.
