@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +40,7 @@ const defaultChatSafetyPoll = 3 * time.Minute
 // conversations waiting for their RetryAt.
 type pushState struct {
 	mu       sync.Mutex
-	pending  map[int64]int64     // candidate uid -> newest pushed message time (ms)
+	pending  map[int64]pages.Push // candidate uid -> newest pushed message
 	retries  map[int64]time.Time // candidate uid -> RetryAt
 	lastFull time.Time           // last full chat-list pass
 }
@@ -65,10 +66,10 @@ func (a *Agent) notePush(p pages.Push) bool {
 	a.push.mu.Lock()
 	defer a.push.mu.Unlock()
 	if a.push.pending == nil {
-		a.push.pending = map[int64]int64{}
+		a.push.pending = map[int64]pages.Push{}
 	}
-	if p.Time > a.push.pending[p.From] || a.push.pending[p.From] == 0 {
-		a.push.pending[p.From] = p.Time
+	if old, ok := a.push.pending[p.From]; !ok || p.MID > old.MID {
+		a.push.pending[p.From] = p
 	}
 	a.Log.Debug().Int64("candidate", p.From).Int64("mid", p.MID).Msg("push: new message")
 	return true
@@ -169,15 +170,15 @@ func (a *Agent) pushChatPass(ctx context.Context) (bool, error) {
 	a.push.mu.Lock()
 	full := a.push.lastFull.IsZero() || now.Sub(a.push.lastFull) >= safety || !ps.PushConnected()
 	var todo []int64
-	since := map[int64]int64{}
+	since := map[int64]pages.Push{} // zero Push: a due retry
 	if full {
 		// The full pass reads every row: it covers what was pushed.
 		a.push.lastFull = now
 		a.push.pending = nil
 	} else {
-		for uid, t := range a.push.pending {
+		for uid, p := range a.push.pending {
 			todo = append(todo, uid)
-			since[uid] = t
+			since[uid] = p
 		}
 		a.push.pending = nil
 		for uid, t := range a.push.retries {
@@ -187,7 +188,7 @@ func (a *Agent) pushChatPass(ctx context.Context) (bool, error) {
 				delete(a.push.retries, uid)
 				if _, dup := since[uid]; !dup {
 					todo = append(todo, uid)
-					since[uid] = 0
+					since[uid] = pages.Push{}
 				}
 			}
 		}
@@ -196,7 +197,7 @@ func (a *Agent) pushChatPass(ctx context.Context) (bool, error) {
 	if full {
 		return false, nil
 	}
-	sort.Slice(todo, func(i, j int) bool { return since[todo[i]] < since[todo[j]] })
+	sort.Slice(todo, func(i, j int) bool { return since[todo[i]].Time < since[todo[j]].Time })
 	for _, uid := range todo {
 		if err := a.visitPushed(ctx, ps, uid, since[uid]); err != nil {
 			return true, err
@@ -206,33 +207,47 @@ func (a *Agent) pushChatPass(ctx context.Context) (bool, error) {
 }
 
 // visitPushed opens one conversation a push (or its due RetryAt) pointed
-// at.
-func (a *Agent) visitPushed(ctx context.Context, ps PushSite, uid, sinceMS int64) error {
+// at. A conversation the bot knows needs no list read: its chat-list row is
+// rebuilt from the record and the push (the row shows the last message's
+// time and text, which the push carries). A new one waits for the list the
+// page reloads on the push.
+func (a *Agent) visitPushed(ctx context.Context, ps PushSite, uid int64, p pages.Push) error {
 	if !ps.OnChat() {
 		if err := a.Site.OpenChat(ctx); err != nil {
 			return err
 		}
 	}
-	rows, err := ps.RowsSince(ctx, uid, sinceMS)
+	cid := strconv.FormatInt(uid, 10)
+	conv, known, err := a.loadConversation(cid)
 	if err != nil {
 		return err
 	}
-	cid := strconv.FormatInt(uid, 10)
 	var row *pages.Row
-	for i := range rows {
-		if rows[i].UID == uid {
-			row = &rows[i]
-			break
+	if known {
+		row = &pages.Row{UID: uid, Name: conv.Name, Job: conv.Position}
+		if p.MID != 0 {
+			row.LastTime, row.LastText = p.Time, p.Text
+		} else if t, text, ok := strings.Cut(conv.LastRowText, "|"); ok {
+			// A due retry: keep the mark the last visit stored.
+			row.LastTime, _ = strconv.ParseInt(t, 10, 64)
+			row.LastText = text
+		}
+	} else {
+		rows, err := ps.RowsSince(ctx, uid, p.Time)
+		if err != nil {
+			return err
+		}
+		for i := range rows {
+			if rows[i].UID == uid {
+				row = &rows[i]
+				break
+			}
 		}
 	}
 	if row == nil {
 		// Not in the list (yet): the safety-net pass will see it.
 		a.Log.Debug().Str("candidate", cid).Msg("push: conversation not in the chat list")
 		return nil
-	}
-	conv, _, err := a.loadConversation(cid)
-	if err != nil {
-		return err
 	}
 	if err := a.gov.Wait(ctx, ActBrowse); err != nil {
 		return err

@@ -144,3 +144,20 @@ func TestPushedMessageWaitsForTheReplyDelayThenAnswers(t *testing.T) {
 		t.Fatalf("sent %v after the reply delay", h.site.sentTexts())
 	}
 }
+
+func TestPushFromANewCandidateReadsTheReloadedList(t *testing.T) {
+	h, ps := pushHarness(t)
+	h.site.addConv(503, "王女士", "Go工程师", 101) // the candidate opened it (新招呼)
+	mid := h.site.say(503, 503, "您好，岗位还招吗？")
+	ps.pushes <- pages.Push{Kind: pages.PushMessage, From: 503, To: fakeRecruiterUID, MID: mid, Time: h.clk.Now().UnixMilli()}
+	if err := h.agent.idle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.chat()
+	if !slices.Equal(ps.rowsSince, []int64{503}) || !slices.Equal(h.openedNow(), []int64{503}) {
+		t.Fatalf("rowsSince %v, opened %v; want the list read for 503, then 503 opened", ps.rowsSince, h.openedNow())
+	}
+	if c := h.conv(503); c.Name != "王女士" || c.LastSeenMID != mid {
+		t.Fatalf("record %+v", c)
+	}
+}
