@@ -41,8 +41,8 @@ const defaultChatSafetyPoll = 3 * time.Minute
 type pushState struct {
 	mu       sync.Mutex
 	pending  map[int64]pages.Push // candidate uid -> newest pushed message
-	retries  map[int64]time.Time // candidate uid -> RetryAt
-	lastFull time.Time           // last full chat-list pass
+	retries  map[int64]time.Time  // candidate uid -> RetryAt
+	lastFull time.Time            // last full chat-list pass
 }
 
 // pushSite returns the site's push side, unless the account turned
