@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"time"
 
@@ -38,10 +39,57 @@ type AlertsConfig struct {
 	// WebhookSecret, when set, signs each body: X-Hunterbot-Signature:
 	// sha256=<hex HMAC-SHA256 of the body>.
 	WebhookSecret string `yaml:"webhook_secret"`
+	// Routes send alerts to WeCom, DingTalk and Feishu robots (im.go).
+	Routes []AlertRoute `yaml:"routes"`
+	// Groups name sets of account key patterns ("bj-*") routes select.
+	Groups map[string][]string `yaml:"groups"`
+	// BatchWindow is the least time between two messages of one kind on a
+	// route (default 1m): a burst in between goes out as one message.
+	BatchWindow time.Duration `yaml:"batch_window"`
+	// QRLink is the link a needs_login message carries; {public_url} and
+	// {account} are replaced (default {public_url}/ui/accounts/{account},
+	// the console's account page with the QR panel).
+	QRLink string `yaml:"qr_link"`
+	// WorkerLostAfter is how long a worker's running accounts may all go
+	// without a heartbeat before a worker_lost alert (default 3m).
+	WorkerLostAfter time.Duration `yaml:"worker_lost_after"`
+}
+
+func (c AlertsConfig) batchWindow() time.Duration {
+	if c.BatchWindow <= 0 {
+		return time.Minute
+	}
+	return c.BatchWindow
+}
+
+func (c AlertsConfig) qrLink() string {
+	if c.QRLink == "" {
+		return "{public_url}/ui/accounts/{account}"
+	}
+	return c.QRLink
 }
 
 // validate names the bad key.
 func (c AlertsConfig) validate() error {
+	if c.BatchWindow < 0 {
+		return fmt.Errorf("alerts.batch_window: must not be negative")
+	}
+	if c.WorkerLostAfter < 0 {
+		return fmt.Errorf("alerts.worker_lost_after: must not be negative")
+	}
+	for g, pats := range c.Groups {
+		for j, p := range pats {
+			if _, err := path.Match(p, ""); err != nil || p == "" {
+				return fmt.Errorf("alerts.groups.%s[%d]: bad account pattern %q", g, j, p)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i := range c.Routes {
+		if err := c.Routes[i].validate(i, c.Groups, seen); err != nil {
+			return err
+		}
+	}
 	if c.WebhookURL == "" {
 		if c.WebhookSecret != "" {
 			return fmt.Errorf("alerts.webhook_secret: set without alerts.webhook_url")
@@ -62,6 +110,15 @@ func (c *AlertsConfig) applyEnv(getenv func(string) string) {
 	}
 	if v := getenv("HUNTERBOT_ALERT_WEBHOOK_SECRET"); v != "" {
 		c.WebhookSecret = v
+	}
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		if r.URLEnv != "" {
+			r.URL = getenv(r.URLEnv)
+		}
+		if r.SecretEnv != "" {
+			r.Secret = getenv(r.SecretEnv)
+		}
 	}
 }
 
@@ -132,10 +189,11 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 			return delivered, ctx.Err()
 		}
 		if al.Attempts == 0 {
+			s.metrics.alertRaised(al) // metrics.go
 			// The operator-facing log line; last_error stays out of the log
 			// (it is in GET /api/alerts) in case a page text leaks into it.
 			ev := s.log.Info() // recovered
-			if wire.IsAlertState(al.State) {
+			if al.State != wire.AccountRunning {
 				ev = s.log.Warn()
 			}
 			ev.Str("account", al.Account).Str("worker", al.WorkerID).Str("state", string(al.State)).
@@ -156,6 +214,7 @@ func (s *Server) DeliverAlerts(ctx context.Context, cfg AlertsConfig) (int, erro
 		} else {
 			delivered++
 		}
+		s.metrics.delivery("webhook", deliveryOutcome(outcome, next))
 		if _, err := s.store.RecordAlertAttempt(al.ID, outcome, msg, next); err != nil {
 			return delivered, err
 		}
@@ -181,10 +240,17 @@ func postAlert(ctx context.Context, client *http.Client, cfg AlertsConfig, al wi
 // poke the loop.
 func (s *Server) RunAlertDelivery(ctx context.Context, cfg AlertsConfig) error {
 	return s.runDelivery(ctx, "alert", s.alertWake, func(ctx context.Context) (bool, error) {
+		if _, err := s.CheckWorkersLost(cfg); err != nil { // worker_lost.go
+			return false, err
+		}
 		if _, err := s.DeliverAlerts(ctx, cfg); err != nil {
 			return false, err
 		}
+		robotsSoon, err := s.deliverRoutes(ctx, cfg) // im.go
+		if err != nil {
+			return false, err
+		}
 		soon, err := s.store.DueAlerts(s.clock.Now().Add(deliveryIdle), 1)
-		return len(soon) > 0, err
+		return robotsSoon || len(soon) > 0, err
 	})
 }

@@ -32,6 +32,8 @@ type Config struct {
 	// Outbound restricts where webhooks and keyword-hit callbacks may
 	// connect (ssrf.go).
 	Outbound OutboundConfig `yaml:"outbound"`
+	// Metrics is the scrape token of GET /metrics (metrics.go).
+	Metrics MetricsConfig `yaml:"metrics"`
 }
 
 // AuthConfig holds token lifetimes and the first-start credentials. The
@@ -96,6 +98,9 @@ func (c *Config) Validate() error {
 	if err := c.Alerts.validate(); err != nil {
 		return err
 	}
+	if err := c.Metrics.validate(); err != nil {
+		return err
+	}
 	if (c.Auth.AdminUser == "") != (c.Auth.AdminPassword == "") {
 		return fmt.Errorf("auth.admin_user and auth.admin_password: set both or neither")
 	}
@@ -130,6 +135,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	set(&c.Auth.ClientID, "HUNTERBOT_CLIENT_ID")
 	set(&c.Auth.ClientSecret, "HUNTERBOT_CLIENT_SECRET")
 	c.Alerts.applyEnv(getenv)
+	set(&c.Metrics.Token, "HUNTERBOT_METRICS_TOKEN")
 	if id, tok := getenv("HUNTERBOT_WORKER_ID"), getenv("HUNTERBOT_WORKER_TOKEN"); id != "" && tok != "" {
 		c.Workers = append(c.Workers, WorkerCred{ID: id, Token: tok})
 	}

@@ -73,6 +73,7 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.replayRoutes()...)    // replay.go
 	rs = append(rs, s.managedRoutes()...)   // accounts_managed.go
 	rs = append(rs, s.marketingRoutes()...) // marketing.go (seed 002 plans)
+	rs = append(rs, s.metricsRoutes()...)   // metrics.go
 	return rs
 }
 

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/hunterbot/hunterbot/api/wire"
@@ -41,6 +42,8 @@ type Store interface {
 	keywordRuleStore
 	releaseStore
 	alertStore
+	imStore
+	workerLostStore
 	replayStore
 	managedStore
 	marketingStore
@@ -77,6 +80,11 @@ type Options struct {
 	Outbound OutboundConfig
 	// Throttle tunes /oauth/token failure throttling (throttle.go).
 	Throttle ThrottleConfig
+	// Metrics, when set, is the registry GET /metrics serves (metrics.go);
+	// MetricsToken is the static scrape token it accepts besides operator
+	// access tokens.
+	Metrics      *prometheus.Registry
+	MetricsToken string
 }
 
 // longAnswerTimeout is the write deadline of answers whose length grows
@@ -109,6 +117,11 @@ type Server struct {
 	alertHTTP *http.Client
 	// throttle slows down credential guessing on /oauth/token.
 	throttle *throttle
+	// handler is the server, wrapped with the HTTP metrics when enabled;
+	// metrics and metricsHandler are nil without Options.Metrics.
+	handler        http.Handler
+	metrics        *controlMetrics
+	metricsHandler http.Handler
 }
 
 // NewServer validates opts, creates the export directory (0700) and builds
@@ -155,6 +168,7 @@ func NewServer(opts Options) (*Server, error) {
 	if err := os.MkdirAll(s.exportDir, 0o700); err != nil {
 		return nil, fmt.Errorf("api: export dir: %w", err)
 	}
+	s.initMetrics() // metrics.go
 	s.mux = http.NewServeMux()
 	s.famOf = map[string]family{}
 	for _, rt := range s.routes() {
@@ -175,7 +189,7 @@ func NewServer(opts Options) (*Server, error) {
 }
 
 // Handler returns the HTTP handler with every route.
-func (s *Server) Handler() http.Handler { return s }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run performs housekeeping on the server's clock until ctx ends: expired
 // export files and links, expired tokens. It returns ctx.Err().

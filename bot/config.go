@@ -11,6 +11,7 @@ import (
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/config"
 	"github.com/hunterbot/hunterbot/internal/logging"
+	"github.com/hunterbot/hunterbot/internal/metrics"
 )
 
 // Config is a worker's YAML configuration (`hunterbot run` / `hunterbot
@@ -31,6 +32,9 @@ type Config struct {
 	// Accounts this worker runs as static accounts (small set-ups; managed
 	// accounts are defined at the control plane instead).
 	Accounts []AccountConfig `yaml:"accounts"`
+	// Metrics serves Prometheus /metrics on its own address (off by
+	// default; docs/operations.md).
+	Metrics metrics.Config `yaml:"metrics"`
 }
 
 // CapacityConfig is how many managed accounts a worker runs and how often
@@ -174,6 +178,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Capacity.Pull < 0 || c.Capacity.Pull > 10*time.Second {
 		return fmt.Errorf("capacity.pull: must be at most 10s, got %s", c.Capacity.Pull)
+	}
+	c.Metrics.ApplyEnv(nil) // the token may come from HUNTERBOT_METRICS_TOKEN
+	if err := c.Metrics.Validate("metrics"); err != nil {
+		return err
 	}
 	if len(c.Accounts) == 0 && c.Capacity.MaxAccounts == 0 {
 		return fmt.Errorf("accounts: at least one account is required (or capacity.max_accounts for managed accounts)")

@@ -37,6 +37,9 @@ type RuntimeOptions struct {
 	// build from the config (tests and embedders pass their own).
 	Brain   BrainClient
 	Control Control
+	// BrainObserve, when set, is given to the brain client NewRuntime
+	// builds (brain.Options.Observe): /metrics latency histograms.
+	BrainObserve func(endpoint, outcome string, d time.Duration)
 }
 
 // BrainClient is everything the worker asks of the brain: the agents'
@@ -129,7 +132,7 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 			return nil, err
 		}
 		c, err := brain.New(brain.Options{BaseURL: cfg.Brain.URL, Token: cfg.Brain.Token, Timeout: cfg.Brain.Timeout,
-			Clock: opts.Clock, Logger: &logger, Dialect: dialect})
+			Clock: opts.Clock, Logger: &logger, Dialect: dialect, Observe: opts.BrainObserve})
 		if err != nil {
 			return nil, fmt.Errorf("brain client: %w", err)
 		}

@@ -56,6 +56,10 @@ type Options struct {
 	// /backend/manage/login), sent on the /backend/manage/ registration
 	// routes only.
 	ManageCookie string
+	// Observe, when set, is told the duration of every call (all its
+	// retries) with the call's path and outcome (Outcome); /metrics uses it
+	// (internal/metrics.Brain). It must not block.
+	Observe func(endpoint, outcome string, d time.Duration)
 }
 
 // Client calls a seed-003 brain. It is safe for concurrent use.
@@ -79,6 +83,7 @@ type Client struct {
 
 	dmu     sync.Mutex
 	dialect Dialect
+	observe func(endpoint, outcome string, d time.Duration)
 }
 
 // New returns a client for opts.BaseURL.
@@ -95,6 +100,7 @@ func New(opts Options) (*Client, error) {
 		log:     zerolog.Nop(),
 		cookie:  opts.ManageCookie,
 		dialect: opts.Dialect,
+		observe: opts.Observe,
 	}
 	if c.dialect == "" {
 		c.dialect = DialectAuto
@@ -184,6 +190,17 @@ func (c *Client) postJSON(ctx context.Context, path, account string, safe bool, 
 }
 
 func (c *Client) do(ctx context.Context, cl call, out any) error {
+	if c.observe == nil {
+		return c.doAttempts(ctx, cl, out)
+	}
+	// Latency is a real-world quantity: wall time, not the injected clock.
+	start := time.Now()
+	err := c.doAttempts(ctx, cl, out)
+	c.observe(cl.path, Outcome(ctx, err), time.Since(start))
+	return err
+}
+
+func (c *Client) doAttempts(ctx context.Context, cl call, out any) error {
 	attempts := 1
 	if cl.safe {
 		attempts += c.retries

@@ -1,6 +1,7 @@
 package brain
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -102,3 +103,27 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Is matches ErrDecode.
 func (e *DecodeError) Is(target error) bool { return target == ErrDecode }
+
+// Outcome classifies a call's result for metrics with a small fixed set of
+// values: ok, canceled (the caller's ctx ended), http_4xx, http_5xx,
+// transport, rejected (the brain answered with an error envelope) or
+// invalid (an answer that could not be decoded).
+func Outcome(ctx context.Context, err error) string {
+	var se *StatusError
+	switch {
+	case err == nil:
+		return "ok"
+	case ctx.Err() != nil:
+		return "canceled"
+	case errors.As(err, &se) && se.Code >= 500:
+		return "http_5xx"
+	case errors.As(err, &se):
+		return "http_4xx"
+	case errors.Is(err, ErrTransport):
+		return "transport"
+	case errors.Is(err, ErrRejected), errors.Is(err, ErrNoRet):
+		return "rejected"
+	default:
+		return "invalid"
+	}
+}

@@ -29,6 +29,7 @@ import (
 	brainserver "github.com/hunterbot/hunterbot/brain/server"
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/metrics"
 	secretbox "github.com/hunterbot/hunterbot/internal/secret"
 	"github.com/hunterbot/hunterbot/sim"
 	"github.com/hunterbot/hunterbot/state"
@@ -225,7 +226,8 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	outbound := api.OutboundConfig{Allow: []string{"127.0.0.0/8", "::1"}}
 	if d.Control, err = api.NewServer(api.Options{Store: d.Store, Clock: opts.Clock, Logger: ctlLog,
 		PublicURL: d.ControlURL, DataDir: filepath.Join(opts.DataDir, "control"), Outbound: outbound,
-		Secrets: box, ValidateAccount: bot.ValidateSpec}); err != nil {
+		Secrets: box, ValidateAccount: bot.ValidateSpec,
+		Metrics: metrics.NewRegistry()}); err != nil { // GET /metrics with the operator token
 		return nil, err
 	}
 

@@ -295,6 +295,7 @@ func BenchmarkBrainHTTP(b *testing.B) {
 			if len(t.pids) > 0 {
 				b.ReportMetric(float64(res.CPUPerReq().Microseconds())/1000, "cpu-ms/req")
 			}
+			b.ReportMetric(float64(res.ClientCPUPerReq().Microseconds())/1000, "client-cpu-ms/req")
 		})
 	}
 }

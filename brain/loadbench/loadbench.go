@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hunterbot/hunterbot/brain"
@@ -228,6 +229,10 @@ type Result struct {
 	P50, P99   time.Duration
 	// ServerCPU is the CPU time (user+system) the server's processes spent.
 	ServerCPU time.Duration
+	// ClientCPU is the CPU time this process (the load generator) spent,
+	// its child processes not included. On a machine with few cores it
+	// competes with the server, so it bounds what a quiet machine can show.
+	ClientCPU time.Duration
 	// Answered are the numbers of the requests answered with success.
 	Answered []int64
 }
@@ -243,9 +248,17 @@ func (r Result) CPUPerReq() time.Duration {
 	return r.ServerCPU / time.Duration(r.Requests)
 }
 
+// ClientCPUPerReq is the load generator's CPU time per answered request.
+func (r Result) ClientCPUPerReq() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.ClientCPU / time.Duration(r.Requests)
+}
+
 func (r Result) String() string {
-	return fmt.Sprintf("%-11s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu/req %6.3f ms  n=%d errors=%d",
-		r.Endpoint, r.ReqPerSec(), ms(r.P50), ms(r.P99), ms(r.CPUPerReq()), r.Requests, r.Errors)
+	return fmt.Sprintf("%-11s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  cpu/req %6.3f ms  client cpu/req %6.3f ms  n=%d errors=%d",
+		r.Endpoint, r.ReqPerSec(), ms(r.P50), ms(r.P99), ms(r.CPUPerReq()), ms(r.ClientCPUPerReq()), r.Requests, r.Errors)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -283,6 +296,7 @@ func Run(ctx context.Context, client *http.Client, bodies *Bodies, e Endpoint, o
 	if err != nil {
 		return Result{}, err
 	}
+	self0 := selfCPU()
 	var (
 		next, errs atomic.Int64
 		firstErr   atomic.Value
@@ -323,12 +337,13 @@ func Run(ctx context.Context, client *http.Client, bodies *Bodies, e Endpoint, o
 	if err != nil {
 		return Result{}, err
 	}
+	self1 := selfCPU()
 	all := slices.Concat(lats...)
 	slices.Sort(all)
 	answered := slices.Concat(oks...)
 	slices.Sort(answered)
 	res := Result{Endpoint: e, Requests: int64(len(all)), Errors: errs.Load(), Elapsed: elapsed, ServerCPU: cpu1 - cpu0,
-		Answered: answered}
+		ClientCPU: self1 - self0, Answered: answered}
 	if s, ok := firstErr.Load().(string); ok {
 		res.FirstError = s
 	}
@@ -371,6 +386,16 @@ func post(ctx context.Context, client *http.Client, url, token string, r Request
 		return fmt.Errorf("not a success envelope: %.200s", body)
 	}
 	return nil
+}
+
+// selfCPU is this process's user+system CPU time (all its threads, no
+// children).
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times; 100 on every

@@ -59,7 +59,7 @@ func (s *Server) filter(r *http.Request) (any, error) {
 	// The answer depends only on stored state, so it is computed in a
 	// read transaction; the decision itself goes to the decision log
 	// (decisions.go), written before the answer leaves.
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		acct, err := loadAccount(tx, req.AccountID)
 		if err != nil {
 			return err
@@ -112,7 +112,7 @@ func (s *Server) debugDecisions(r *http.Request) (any, error) {
 		return nil, err
 	}
 	out := []Decision{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		p := prefix(acct)
 		c := tx.Bucket(bDecisions).Cursor()
 		// Seek past the account's last key, then walk backwards.
@@ -191,7 +191,7 @@ func (s *Server) chat(r *http.Request) (any, error) {
 // loadSession returns the stored session or a fresh one.
 func (s *Server) loadSession(tx *bolt.Tx, acct, job, cand string) (*session, error) {
 	sess := &session{AccountID: acct, JobID: job, CandidateID: cand}
-	ok, err := getJSON(tx, bSessions, key(acct, job, cand), sess)
+	ok, err := getSession(tx.Bucket(bSessions), key(acct, job, cand), sess)
 	if err != nil {
 		return nil, err
 	}
@@ -205,13 +205,13 @@ func (s *Server) loadSession(tx *bolt.Tx, acct, job, cand string) (*session, err
 // saveSession stores sess and its indexes: the filter's "already
 // contacted for this job" mark and the candidate's latest job.
 func (s *Server) saveSession(tx *bolt.Tx, sess *session, how string) error {
-	if err := putJSON(tx, bSessions, key(sess.AccountID, sess.JobID, sess.CandidateID), sess); err != nil {
+	if err := put(tx, bSessions, key(sess.AccountID, sess.JobID, sess.CandidateID), encodeSession(sess)); err != nil {
 		return err
 	}
-	if err := tx.Bucket(bTouched).Put(key(sess.JobID, sess.CandidateID, sess.AccountID), []byte(how)); err != nil {
+	if err := put(tx, bTouched, key(sess.JobID, sess.CandidateID, sess.AccountID), []byte(how)); err != nil {
 		return err
 	}
-	return tx.Bucket(bLatest).Put(key(sess.AccountID, sess.CandidateID), []byte(sess.JobID))
+	return put(tx, bLatest, key(sess.AccountID, sess.CandidateID), []byte(sess.JobID))
 }
 
 func (s *Server) result(r *http.Request) (any, error) {
@@ -401,28 +401,35 @@ func (s *Server) recallList(r *http.Request) (any, error) {
 	}
 	now := s.clk.Now()
 	out := []brain.Recall{}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		acct, err := loadAccount(tx, req.AccountID)
 		if err != nil {
 			return err
 		}
 		ids := append(slices.Clone(req.CandidateIDs), req.CandidateIDsRead...)
 		seen := map[string]bool{}
+		latest, sessions := tx.Bucket(bLatest), tx.Bucket(bSessions)
+		// A page's candidates are nearly always of one job: look it and its
+		// texts up once.
+		var job *jobRec
+		var texts brain.JobTexts
 		for _, id := range ids {
 			if id == "" || seen[id] {
 				continue
 			}
 			seen[id] = true
-			j := tx.Bucket(bLatest).Get(key(acct.AccountID, id))
+			j := latest.Get(key(acct.AccountID, id))
 			if j == nil {
 				continue // never chatted: nothing to recall
 			}
-			job, err := loadJob(tx, string(j))
-			if err != nil {
-				return err
+			if job == nil || job.JobID != string(j) {
+				if job, err = loadJob(tx, string(j)); err != nil {
+					return err
+				}
+				texts = resolveTexts(job.Config.Texts)
 			}
 			var sess session
-			if ok, err := getJSON(tx, bSessions, key(acct.AccountID, job.JobID, id), &sess); err != nil || !ok {
+			if ok, err := getSession(sessions, key(acct.AccountID, job.JobID, id), &sess); err != nil || !ok {
 				continue
 			}
 			if sess.hasContact() || sess.Refused || sess.RecallCount >= maxRecalls {
@@ -431,7 +438,6 @@ func (s *Server) recallList(r *http.Request) (any, error) {
 			if !read[id] && !recallWindow(sess.RecallCount, sess.UpdatedAt, now) {
 				continue
 			}
-			texts := resolveTexts(job.Config.Texts)
 			out = append(out, brain.Recall{CandidateID: id, CandidateName: sess.CandidateName, JobID: job.JobID,
 				NeedRecall: true, RecallMsg: texts.Recall[sess.RecallCount]})
 		}
@@ -464,7 +470,7 @@ func (s *Server) recallResult(r *http.Request) (any, error) {
 			return nil, err
 		}
 		var sess session
-		ok, err := getJSON(tx, bSessions, key(acct.AccountID, job.JobID, req.CandidateID), &sess)
+		ok, err := getSession(tx.Bucket(bSessions), key(acct.AccountID, job.JobID, req.CandidateID), &sess)
 		if err != nil {
 			return nil, err
 		}

@@ -37,7 +37,7 @@ func openTestDB(t *testing.T) *bolt.DB {
 // write.
 func TestCommitterGroupIsolatesFailures(t *testing.T) {
 	db := openTestDB(t)
-	c := newCommitter(db)
+	c := newCommitter(db, nil, 0)
 	defer c.close()
 
 	started, release := make(chan struct{}), make(chan struct{})
@@ -46,11 +46,11 @@ func TestCommitterGroupIsolatesFailures(t *testing.T) {
 		firstDone <- c.update(func(tx *bolt.Tx) error {
 			close(started)
 			<-release
-			return tx.Bucket([]byte("b")).Put([]byte("first"), []byte("1"))
+			return put(tx, []byte("b"), []byte("first"), []byte("1"))
 		})
 	}()
 	put := func(k string) func(tx *bolt.Tx) error {
-		return func(tx *bolt.Tx) error { return tx.Bucket([]byte("b")).Put([]byte(k), []byte("1")) }
+		return func(tx *bolt.Tx) error { return put(tx, []byte("b"), []byte(k), []byte("1")) }
 	}
 	<-started // the committer is busy: what follows queues up
 	errBad := errors.New("rejected")
@@ -112,7 +112,7 @@ func TestCommitterGroupIsolatesFailures(t *testing.T) {
 }
 
 func TestCommitterRefusesAfterClose(t *testing.T) {
-	c := newCommitter(openTestDB(t))
+	c := newCommitter(openTestDB(t), nil, 0)
 	c.close()
 	if err := c.update(func(*bolt.Tx) error { return nil }); !errors.Is(err, errClosed) {
 		t.Fatalf("update after close = %v", err)
@@ -122,7 +122,7 @@ func TestCommitterRefusesAfterClose(t *testing.T) {
 // TestCommitterSharesOneCommit: writers that queue while a commit is in
 // progress are all committed by the next single transaction.
 func TestCommitterSharesOneCommit(t *testing.T) {
-	c := newCommitter(openTestDB(t))
+	c := newCommitter(openTestDB(t), nil, 0)
 	defer c.close()
 	started, release := make(chan struct{}), make(chan struct{})
 	go c.update(func(*bolt.Tx) error {
@@ -137,7 +137,7 @@ func TestCommitterSharesOneCommit(t *testing.T) {
 		go func() {
 			c.update(func(tx *bolt.Tx) error {
 				ids <- tx.ID()
-				return tx.Bucket([]byte("b")).Put([]byte(strconv.Itoa(tx.ID())), nil)
+				return put(tx, []byte("b"), []byte(strconv.Itoa(tx.ID())), nil)
 			})
 		}()
 	}
@@ -163,17 +163,17 @@ func TestCommitterKeepsAWrittenTail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := newCommitter(db)
-	if err := c.update(func(tx *bolt.Tx) error {
+	if err := db.Update(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucket([]byte("b"))
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
+	c := newCommitter(db, nil, 0)
 	val := make([]byte, 40000)
 	for i := range 300 { // about 12 MB: the tail is renewed on the way
 		if err := c.update(func(tx *bolt.Tx) error {
-			return tx.Bucket([]byte("b")).Put([]byte(strconv.Itoa(i)), val)
+			return put(tx, []byte("b"), []byte(strconv.Itoa(i)), val)
 		}); err != nil {
 			t.Fatal(err)
 		}

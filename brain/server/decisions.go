@@ -28,18 +28,18 @@ import (
 //   - before the answer is sent, the decision is appended to a segment file
 //     (decisions-<n>.log) with one write(2): once acknowledged it survives a
 //     crash or SIGKILL of the process, because the kernel holds the bytes;
-//   - every foldInterval (or foldRecords decisions, whichever comes first)
+//   - every decisionFoldInterval (or foldRecords decisions, whichever comes first)
 //     the pending decisions are folded into the decisions bucket in one
 //     bbolt commit, and the sealed segments are deleted;
 //   - at start, segments left by a crash are folded in before serving.
 //
 // The loss window is an operating-system crash or power cut: the decisions
-// of the last foldInterval (those not yet folded into bbolt) may be lost.
+// of the last decisionFoldInterval (those not yet folded into bbolt) may be lost.
 // Keys carry the decision's sequence number, so folding a segment twice
 // (a crash between the commit and the deletion) stores nothing twice.
 const (
-	foldInterval = time.Second
-	foldRecords  = 4096
+	decisionFoldInterval = time.Second
+	foldRecords          = 4096
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -233,7 +233,7 @@ func (d *decisionLog) rotateLocked() error {
 
 func (d *decisionLog) run() {
 	defer close(d.done)
-	t := time.NewTicker(foldInterval)
+	t := time.NewTicker(decisionFoldInterval)
 	defer t.Stop()
 	for {
 		select {

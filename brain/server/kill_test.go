@@ -52,7 +52,9 @@ func killConfig() *server.Config {
 // serveForKill is the child process: the brain on a loopback port, printed
 // as "LISTEN addr", served until the process is killed.
 func serveForKill(dir string) error {
-	srv, err := server.New(server.Options{DataDir: dir, Config: killConfig()})
+	// Nothing is committed to brain.db while the test runs: every
+	// answered write is only in the redo log when the process is killed.
+	srv, err := server.New(server.Options{DataDir: dir, Config: killConfig(), CommitEvery: time.Hour})
 	if err != nil {
 		return err
 	}
@@ -95,7 +97,9 @@ func startBrainProcess(t *testing.T, dir string) (string, *exec.Cmd) {
 // after its last acknowledged answer and checks, after a restart on the
 // same directory, everything the bot relies on: every filter decision
 // (served by /debug/decisions), the reported greetings and chats that make
-// filter refuse a candidate again, a refusal and a stored contact.
+// filter refuse a candidate again, a refusal, a stored contact and a
+// recall count. The child never commits to brain.db before the kill
+// (CommitEvery), so all of it comes back from the redo log.
 func TestAcknowledgedDecisionsSurviveSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	url, cmd := startBrainProcess(t, dir)
@@ -159,6 +163,15 @@ func TestAcknowledgedDecisionsSurviveSIGKILL(t *testing.T) {
 			want[d.id] = d.touch
 		}
 	}
+	// Writes answered just before the kill: a conversation with a recall.
+	if _, err := c.Chat(ctx, brain.ChatRequest{AccountID: account, CandidateID: "105", CandidateName: "丁",
+		HistoryMsg: []brain.ChatMessage{{Speaker: "robot", Msg: "您好"}, {Speaker: "user", Msg: "工资多少？"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecallResult(ctx, brain.RecallResultRequest{AccountID: account, CandidateID: "105"},
+		brain.WithIdempotencyKey("kill-recall-1")); err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +227,11 @@ func TestAcknowledgedDecisionsSurviveSIGKILL(t *testing.T) {
 		if err != nil || d.NextStep != brain.StepNoTalk {
 			t.Errorf("chat(%s) after restart = %+v, %v; want noTalk (refusal / contact remembered)", id, d, err)
 		}
+	}
+	// The recall was counted: the next one is the second message.
+	recalls, err := c.RecallList(ctx, brain.RecallListRequest{AccountID: account, CandidateIDsRead: []string{"105"}})
+	if err != nil || len(recalls) != 1 || recalls[0].RecallMsg != "hi 亲，您对我们感兴趣的话，方便交换个联系方式或者简历吗？" {
+		t.Errorf("recallList(105) after restart = %+v, %v; want the second recall message", recalls, err)
 	}
 	// A replayed report is recognised: the idempotency record survived.
 	tasks, err := c.FetchTasks(ctx, brain.TaskFetchRequest{AccountID: account})

@@ -67,7 +67,7 @@ func (s *Server) jobQuery(r *http.Request) (any, error) {
 		return nil, err
 	}
 	id := JobID(req.PlatformType, req.PlatformID)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if tx.Bucket(bJobs).Get([]byte(id)) == nil {
 			return exceptionf("job not found: %s", id)
 		}
@@ -141,7 +141,7 @@ func (s *Server) accountQuery(r *http.Request) (any, error) {
 		return nil, err
 	}
 	id := AccountID(req.PlatformType, req.PlatformID)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		_, err := loadAccount(tx, id)
 		return err
 	})
@@ -207,7 +207,7 @@ func (s *Server) taskFetch(r *http.Request) (any, error) {
 	now := s.clk.Now().In(clock.Shanghai)
 	day := now.Format("2006-01-02")
 	out := brain.TaskFetchData{Task: []brain.Task{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		acct, err := loadAccount(tx, req.AccountID)
 		if err != nil {
 			return err
@@ -283,7 +283,7 @@ func (s *Server) taskReport(r *http.Request) (any, error) {
 				}
 				tk := key(job.JobID, c, acct.AccountID)
 				if tx.Bucket(bTouched).Get(tk) == nil {
-					if err := tx.Bucket(bTouched).Put(tk, []byte("greet")); err != nil {
+					if err := put(tx, bTouched, tk, []byte("greet")); err != nil {
 						return nil, err
 					}
 				}

@@ -43,6 +43,11 @@ type Options struct {
 	Logger *zerolog.Logger
 	// Token overrides Config.Server.Token when non-empty.
 	Token string
+	// CommitEvery bounds how long an answered write may wait for its
+	// durable commit to brain.db (default 100 ms). Until then it is in the
+	// redo log, which survives the process but not an operating-system
+	// crash or power cut: this is that loss window.
+	CommitEvery time.Duration
 }
 
 // Server is the built-in brain. Create it with New, serve Handler, Close it.
@@ -54,7 +59,8 @@ type Server struct {
 	token string
 	mux   *http.ServeMux
 
-	commit    *committer   // group commits of every write request
+	commit    *committer   // runs every write request (commit.go)
+	redo      *redoLog     // the committer's log of answered, uncommitted writes
 	decisions *decisionLog // write-behind log of filter decisions
 
 	closeOnce sync.Once
@@ -110,26 +116,39 @@ func New(opts Options) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("brain server: init store: %w", err)
 	}
+	redo, replayed, err := openRedoLog(filepath.Join(opts.DataDir, redoName), db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("brain server: redo log: %w", err)
+	}
+	if replayed > 0 {
+		s.log.Info().Int("writes", replayed).Msg("brain: applied the redo log of an interrupted run")
+	}
 	if s.decisions, err = openDecisionLog(opts.DataDir, db, s.log); err != nil {
+		redo.close()
 		db.Close()
 		return nil, fmt.Errorf("brain server: decision log: %w", err)
 	}
-	s.commit = newCommitter(db)
+	s.redo = redo
+	s.commit = newCommitter(db, redo, opts.CommitEvery)
 	s.routes()
 	return s, nil
 }
 
-// Close folds the pending filter decisions into the store, finishes the
-// queued writes and closes the store. Call it after the HTTP server has
+// Close finishes the queued writes, commits them and the pending filter
+// decisions to the store, and closes it. Call it after the HTTP server has
 // stopped serving; later calls return the first call's result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		cerr := s.commit.close()
 		derr := s.decisions.close()
-		s.commit.close()
-		s.closeErr = errors.Join(derr, s.db.Close())
+		s.closeErr = errors.Join(cerr, derr, s.redo.close(), s.db.Close())
 	})
 	return s.closeErr
 }
+
+// view runs fn in a read transaction that sees every answered write.
+func (s *Server) view(fn func(tx *bolt.Tx) error) error { return s.commit.view(fn) }
 
 // Handler is the HTTP API: every seed-003 route (POST), GET /debug/decisions
 // and GET /healthz. With a token, every route but /healthz requires it;
@@ -308,9 +327,9 @@ func requireID(field, v string) error {
 	return nil
 }
 
-// update runs fn in one write transaction, committed together with the
-// concurrent requests' (see committer: fn may run more than once and must
-// only touch tx). With an Idempotency-Key header the first answer is stored
+// update runs fn in the committer's write transaction (commit.go): fn
+// writes only through put, del and nextSequence, and may run more than
+// once, so it must have no effect outside tx. With an Idempotency-Key header the first answer is stored
 // and a replay returns it without running fn.
 func (s *Server) update(r *http.Request, path, acct string, fn func(tx *bolt.Tx) (any, error)) (any, error) {
 	idem := strings.TrimSpace(r.Header.Get("Idempotency-Key"))

@@ -141,7 +141,7 @@ func putJSON(tx *bolt.Tx, bucket, k []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucket).Put(k, raw)
+	return put(tx, bucket, k, raw)
 }
 
 // hasPrefix reports whether any key of bucket starts with p.
@@ -234,8 +234,8 @@ func addGreet(tx *bolt.Tx, acct, job, day, cand string) error {
 		return nil
 	}
 	n := greetCount(tx, acct, job, day) // before the Put: a legacy day is counted without k
-	if err := b.Put(k, nil); err != nil {
+	if err := put(tx, bGreets, k, nil); err != nil {
 		return err
 	}
-	return tx.Bucket(bGreetN).Put(key(acct, job, day), binary.BigEndian.AppendUint64(nil, uint64(n+1)))
+	return put(tx, bGreetN, key(acct, job, day), binary.BigEndian.AppendUint64(nil, uint64(n+1)))
 }

@@ -12,7 +12,7 @@ import (
 
 // enqueueWechat appends a pending task to the account's queue.
 func (s *Server) enqueueWechat(tx *bolt.Tx, acct string, t wxTask) error {
-	seq, err := tx.Bucket(bWechat).NextSequence()
+	seq, err := nextSequence(tx, bWechat)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (s *Server) wechatTaskToDo(r *http.Request) (any, error) {
 		return nil, err
 	}
 	out := brain.WechatTaskList{TaskList: []brain.WechatTask{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if _, err := loadAccount(tx, req.AccountID); err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func (s *Server) wechatUserMsg(r *http.Request) (any, error) {
 		}
 	}
 	var reply string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if _, err := loadAccount(tx, req.AccountID); err != nil {
 			return err
 		}

@@ -75,10 +75,17 @@ func runAccounts(ctx context.Context, cfgPath string, only []string) error {
 		return fmt.Errorf("%w: log: %v", config.ErrInvalid, err)
 	}
 	defer closer.Close()
-	rt, err := bot.NewRuntime(ctx, cfg, bot.RuntimeOptions{Clock: clock.Real{}, Log: log, Accounts: only})
+	opts := bot.RuntimeOptions{Clock: clock.Real{}, Log: log, Accounts: only}
+	wm, err := startWorkerMetrics(cfg, &opts, log) // metrics.go
 	if err != nil {
 		return err
 	}
+	defer wm.close()
+	rt, err := bot.NewRuntime(ctx, cfg, opts)
+	if err != nil {
+		return err
+	}
+	wm.attach(rt)
 	log.Info().Str("worker", cfg.WorkerID).Int("accounts", len(rt.Agents())).Msg("worker started")
 	err = rt.Run(ctx)
 	log.Info().Msg("worker stopped")

@@ -15,6 +15,7 @@ import (
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/internal/config"
 	"github.com/hunterbot/hunterbot/internal/logging"
+	"github.com/hunterbot/hunterbot/internal/metrics"
 	"github.com/hunterbot/hunterbot/internal/secret"
 	"github.com/hunterbot/hunterbot/state"
 )
@@ -119,7 +120,8 @@ func runServe(ctx context.Context, args []string) error {
 		DataDir: cfg.DataDir, AccessTokenTTL: cfg.Auth.AccessTokenTTL, RefreshTokenTTL: cfg.Auth.RefreshTokenTTL,
 		ExportTTL: cfg.Exports.TTL, CleanupEvery: cfg.Exports.CleanupEvery, MaxBodyBytes: cfg.MaxBodyBytes,
 		Outbound: cfg.Outbound, Throttle: cfg.Auth.Throttle,
-		Secrets: secrets, ValidateAccount: bot.ValidateSpec})
+		Secrets: secrets, ValidateAccount: bot.ValidateSpec,
+		Metrics: metrics.NewRegistry(), MetricsToken: cfg.Metrics.Token})
 	if err != nil {
 		ln.Close()
 		return err

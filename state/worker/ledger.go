@@ -73,6 +73,9 @@ func (t *Tx) SettleGreeting(accountID, candidateID string, state EffectState, no
 	g.State, g.Note = state, note
 	if state == Done {
 		g.DoneAt = t.now
+		if err := t.countDone(greetingCounter(accountID)); err != nil { // stats.go
+			return Greeting{}, err
+		}
 	}
 	return g, putJSON(t.tx.Bucket(bucketGreetings), key(accountID, candidateID), g)
 }
@@ -177,6 +180,9 @@ func (t *Tx) SettleSend(k string, state EffectState, note string) (Send, error) 
 	s.State, s.Note = state, note
 	if state == Done {
 		s.DoneAt = t.now
+		if err := t.countDone(sendCounter(s.AccountID, s.Kind)); err != nil { // stats.go
+			return Send{}, err
+		}
 	}
 	return s, putJSON(t.tx.Bucket(bucketSends), []byte(k), s)
 }
