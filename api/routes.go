@@ -74,6 +74,8 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.managedRoutes()...)   // accounts_managed.go
 	rs = append(rs, s.marketingRoutes()...) // marketing.go (seed 002 plans)
 	rs = append(rs, s.metricsRoutes()...)   // metrics.go
+	rs = append(rs, s.fileRoutes()...)      // files.go
+	rs = append(rs, s.notifyRoutes()...)    // notify.go
 	return rs
 }
 
@@ -93,7 +95,7 @@ func workerFrom(r *http.Request) string { v, _ := r.Context().Value(ctxWorker).(
 // wrap adds body limits, authentication and error envelopes to a route.
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, s.opt.MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, s.bodyLimit(rt)) // files.go
 		switch rt.auth {
 		case authUser, authWorker:
 			tok, ok := bearer(r)

@@ -47,6 +47,8 @@ type Store interface {
 	replayStore
 	managedStore
 	marketingStore
+	filesStore  // files.go
+	notifyStore // notify.go
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 
@@ -85,6 +87,8 @@ type Options struct {
 	// access tokens.
 	Metrics      *prometheus.Registry
 	MetricsToken string
+	// MaxFileBytes bounds one upload to /api/v1/file (default 20 MiB).
+	MaxFileBytes int64
 }
 
 // longAnswerTimeout is the write deadline of answers whose length grows

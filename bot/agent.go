@@ -85,6 +85,7 @@ type Agent struct {
 	manual    []wire.Send       // manual sends queued by operators
 	commands  []wire.Command    // operator commands to apply
 	followups *cadence.Snapshot // follow-up configs from the control plane
+	notify    notifyState       // notification tasks (notify.go)
 	// lastRecall is when the brain was last asked whom to recall.
 	lastRecall time.Time
 	push       pushState // push.go
@@ -319,6 +320,9 @@ func (a *Agent) cycle(ctx context.Context) error {
 		return err
 	}
 	if err := a.manualPass(ctx); err != nil {
+		return err
+	}
+	if err := a.notifyPass(ctx); err != nil { // notify.go
 		return err
 	}
 	if err := a.recallPass(ctx); err != nil {

@@ -575,6 +575,9 @@ func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Tur
 		return err
 	}
 	for _, s := range pending {
+		if strings.HasPrefix(s.Kind, sendKindNotify) {
+			continue // notifyPass settles its own lines (notify.go)
+		}
 		// An exchange request is reconciled against the toolbar (a requested
 		// exchange shows a disabled button), a text against the history.
 		present := false

@@ -200,6 +200,8 @@ func ControlDelivererFenced(c ControlPusher, epochOf func(account string) uint64
 			} else {
 				_, err = c.AckSend(ctx, ack.ID, ack.Sent, ack.SentAt, ack.Reason)
 			}
+		case KindNotifyAck:
+			err = deliverNotifyAck(ctx, c, it, epochOf) // notify.go
 		case KindCommandAck:
 			var ack commandAck
 			if err := json.Unmarshal(it.Payload, &ack); err != nil {

@@ -424,6 +424,7 @@ func (rt *Runtime) pull(ctx context.Context) {
 		rt.opts.Log.Info().Uint64("version", snap.Version).Int("configs", len(snap.Configs)).Msg("follow-up configs updated")
 	}
 	rt.pullKeywordRules(ctx)
+	rt.pullNotify(ctx) // notify.go
 	for _, a := range rt.liveAgents() {
 		var mine []wire.Send
 		for _, s := range sends {

@@ -73,6 +73,7 @@ type Selectors struct {
 	ConfirmButton   string `yaml:"confirm_button"`
 	ExchangeValue   string `yaml:"exchange_value"`
 	CardButton      string `yaml:"card_button"` // 同意 / 拒绝 on interactive cards
+	ImageInput      string `yaml:"image_input"` // the 图片 button's file input (image.go)
 
 	// Risk signals.
 	RiskURLMarks []string `yaml:"risk_url_marks"`
@@ -131,6 +132,7 @@ func DefaultSelectors() Selectors {
 		ConfirmButton:   "span.boss-btn-primary",
 		ExchangeValue:   "div.exchange-tooltip > span.exchanged > span",
 		CardButton:      "div.message-card-buttons span.card-btn",
+		ImageInput:      "input.chat-image-input",
 
 		RiskURLMarks: []string{"/web/user/safe/verify-slider", "/web/passport/zp/verify"},
 		RiskElements: []string{"#nc_mask", ".nc-container", ".geetest_panel", "iframe[src*=captcha]",

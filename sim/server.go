@@ -74,6 +74,9 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /wapi/zpchat/exchange/request", s.api(s.apiExchange))
 	mux.HandleFunc("POST /wapi/zpchat/exchange/accept", s.api(s.apiCard))
 	mux.HandleFunc("GET /wapi/zpchat/resume/download", s.handleResume)
+	mux.HandleFunc("POST /wapi/zpupload/chat/image", s.api(s.handleImageUpload)) // image.go
+	mux.HandleFunc("POST /wapi/zpchat/boss/sendImage", s.api(s.apiSendImage))
+	mux.HandleFunc("GET /wapi/zpupload/img/{file}", s.handleImage)
 	mux.HandleFunc("GET "+chatWSPath, s.handleChatWS) // push.go
 	mux.HandleFunc("GET /static/js/{file}", handleScript)
 

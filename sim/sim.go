@@ -59,6 +59,7 @@ type Sim struct {
 	queue   eventQueue
 	seq     uint64
 	nextMID int64
+	imgs    imageStore // image.go
 
 	pushOnce sync.Once
 	pushes   *pushHub // push.go
@@ -273,6 +274,7 @@ func (s *Sim) Truth() Truth {
 		at.MessagesAfterOptOut = cloneSlice(at.MessagesAfterOptOut)
 		at.MessagesAfterHuman = cloneSlice(at.MessagesAfterHuman)
 		at.RiskEvents = cloneSlice(at.RiskEvents)
+		at.Images, at.DuplicateImages = cloneSlice(at.Images), cloneSlice(at.DuplicateImages)
 		at.Candidates = cloneSlice(at.Candidates)
 		t.Accounts[a.cfg.ID] = at
 	}

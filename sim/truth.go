@@ -34,6 +34,10 @@ type AccountTruth struct {
 	MessagesAfterHuman []RecruiterMessage `json:"messages_after_human"`
 	RiskEvents         []RiskEvent        `json:"risk_events"`
 	Candidates         []CandidateTruth   `json:"candidates"`
+	// Images are the image messages sent (image.go); DuplicateImages the
+	// same picture again to a candidate who did not write in between.
+	Images          []RecruiterImage `json:"images"`
+	DuplicateImages []RecruiterImage `json:"duplicate_images"`
 }
 
 // Greeting is one greet performed (or refused) on the recommend list.

@@ -63,6 +63,7 @@ var migrations = []Migration{
 	{Version: 4, Name: "conversation status index", Up: indexConversationsByStatus},
 	{Version: 5, Name: "managed accounts and leases", Up: CreateBuckets(managedBuckets...)},
 	{Version: 6, Name: "marketing notices", Up: createMarketingBuckets},
+	{Version: 7, Name: "files and notification tasks", Up: CreateBuckets(append(fileBuckets, notifyBuckets...)...)},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.
