@@ -46,7 +46,7 @@ const (
 
 // Alert kinds a route can select (alertKind).
 var alertKinds = []string{"paused_risk", "needs_login", "quota_reached", "error", "recovered",
-	wire.AlertReportsParked, wire.AlertAuthBurst, wire.AlertWorkerLost}
+	wire.AlertReportsParked, wire.AlertTextsBlocked, wire.AlertAuthBurst, wire.AlertWorkerLost}
 
 // imBatchMax bounds the alerts listed in one message, and imTextMax its
 // markdown in bytes: robots cap the body (WeCom markdown content 4096
@@ -388,6 +388,7 @@ var kindTitles = map[string]string{
 	"error":                 "账号出错",
 	"recovered":             "账号已恢复运行",
 	wire.AlertReportsParked: "报告投递被搁置",
+	wire.AlertTextsBlocked:  "发送闸门拦截了消息",
 	wire.AlertAuthBurst:     "控制台登录失败激增",
 	wire.AlertWorkerLost:    "工作节点失联",
 }
@@ -413,7 +414,7 @@ func (s *Server) robotText(kind string, alerts []wire.Alert, cfg AlertsConfig, t
 		if al.WorkerID != "" {
 			fmt.Fprintf(&b, " @%s", plainText(al.WorkerID, 60))
 		}
-		if al.PreviousState != "" && kind != wire.AlertReportsParked {
+		if al.PreviousState != "" && kind != wire.AlertReportsParked && kind != wire.AlertTextsBlocked {
 			fmt.Fprintf(&b, " (%s → %s)", plainText(string(al.PreviousState), 30), plainText(string(al.State), 30))
 		}
 		if al.LastError != "" {

@@ -108,6 +108,7 @@ var (
 	descAccReplies  = prometheus.NewDesc("hunterbot_account_replied_conversations", "Conversations with a candidate reply (heartbeat).", []string{"account"}, nil)
 	descAccContacts = prometheus.NewDesc("hunterbot_account_contacts", "Contacts captured (heartbeat).", []string{"account"}, nil)
 	descAccParked   = prometheus.NewDesc("hunterbot_account_parked_items", "Outbox items parked at the worker (heartbeat).", []string{"account"}, nil)
+	descAccBlocked  = prometheus.NewDesc("hunterbot_account_gate_blocked_texts", "Texts the worker's send gate blocked since the worker started (heartbeat).", []string{"account"}, nil)
 	descAlertsQueue = prometheus.NewDesc("hunterbot_alerts_pending", "Alerts whose webhook delivery is not settled yet.", nil, nil)
 	descScrapeErr   = prometheus.NewDesc("hunterbot_control_sample_errors", "1 when the last scrape could not read the store (see the log).", nil, nil)
 )
@@ -119,7 +120,7 @@ var controlStates = []string{"starting", "running", "paused_risk", "needs_login"
 // Describe implements prometheus.Collector.
 func (c *controlCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descAccState, descAccInfo, descAccSeen, descAccGreeted, descAccPlanned,
-		descAccReplies, descAccContacts, descAccParked, descAlertsQueue, descScrapeErr} {
+		descAccReplies, descAccContacts, descAccParked, descAccBlocked, descAlertsQueue, descScrapeErr} {
 		ch <- d
 	}
 }
@@ -157,6 +158,7 @@ func (c *controlCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descAccReplies, float64(a.Counters["replies"]), a.Key)
 		gauge(descAccContacts, float64(a.Counters["contacts"]), a.Key)
 		gauge(descAccParked, float64(a.Counters[wire.CounterParked]), a.Key)
+		gauge(descAccBlocked, float64(a.Counters[wire.CounterGateBlocked]), a.Key)
 	}
 	// Everything pending, due or not: a far horizon and a generous cap.
 	pending, err := c.s.store.DueAlerts(now.Add(100*365*24*time.Hour), 100_000)

@@ -88,7 +88,8 @@ type Agent struct {
 	notify    notifyState       // notification tasks (notify.go)
 	// lastRecall is when the brain was last asked whom to recall.
 	lastRecall time.Time
-	push       pushState // push.go
+	gates      gateCounters // send gate decisions (sendgate.go)
+	push       pushState    // push.go
 }
 
 // NewAgent builds the agent of one account.

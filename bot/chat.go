@@ -432,6 +432,14 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 		if len(lines) == 0 {
 			a.Log.Warn().Str("candidate", conv.CandidateID).Str("step", reply.NextStep).Msg("brain returned no text; sending nothing")
 		}
+		var handOver bool
+		if lines, handOver = a.gateLines(conv, lines); handOver {
+			conv.HandedOver = true
+			conv.Status = StatusIntervened
+			a.Log.Warn().Bool("alert", true).Str("candidate", conv.CandidateID).Msg("send gate: no safe reply; conversation handed to a human")
+			conv.LastAnsweredMID = lastUser
+			return true, a.saveConversation(*conv)
+		}
 		// All lines are intended together, so lines left unsent by a crash
 		// are found and sent (after checking the history) on the next visit.
 		keys := make([]string, len(lines))
@@ -520,6 +528,13 @@ func (a *Agent) sendLine(ctx context.Context, conv *Conversation, key, kind, tex
 	}
 	if !created && s.State != worker.Intended {
 		return nil // sent (or given up) before
+	}
+	if kind == "followup" || kind == "recall" {
+		// Scripts pass the send gate here (brain replies in answerTurn;
+		// manual sends are the operator's own decision and are not gated).
+		if ok, err := a.gateScript(conv, key, kind, text); !ok || err != nil {
+			return err
+		}
 	}
 	if err := a.gov.Wait(ctx, ActMessage); err != nil {
 		return err

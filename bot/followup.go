@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/hunterbot/hunterbot/bot/cadence"
 	"github.com/hunterbot/hunterbot/internal/clock"
@@ -169,6 +170,14 @@ func (a *Agent) sendFollowup(ctx context.Context, cid string, step cadence.Step,
 			return err
 		}
 		if led.State != worker.Done {
+			if led.State == worker.Abandoned && strings.HasPrefix(led.Note, "send gate") {
+				// The send gate refused the script (sendgate.go): the
+				// step counts as passed, unsent and unrecorded, so the
+				// cadence moves on instead of retrying it every pass.
+				cadence.Record(&c.Cadence, step, tx.Now())
+				c.UpdatedAt = tx.Now()
+				return a.putConversation(tx, c)
+			}
 			return nil
 		}
 		cadence.Record(&c.Cadence, step, led.DoneAt)

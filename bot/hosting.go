@@ -38,6 +38,8 @@ type Hosting struct {
 	MinReplyInterval time.Duration `yaml:"min_reply_interval"`
 	// ReplyStrategy is one of the Strategy constants.
 	ReplyStrategy ReplyStrategy `yaml:"reply_strategy"`
+	// Gate is the send gate's policy (sendgate.go).
+	Gate GateConfig `yaml:"gate"`
 }
 
 // DefaultHosting answers after 10 s, unified, without extra separators,
@@ -65,6 +67,7 @@ func (h Hosting) merged(base Hosting) Hosting {
 	if h.ReplyStrategy == "" {
 		h.ReplyStrategy = base.ReplyStrategy
 	}
+	h.Gate = h.Gate.merged(base.Gate)
 	return h
 }
 
@@ -85,7 +88,7 @@ func (h Hosting) Validate() error {
 		return fmt.Errorf("hosting.reply_strategy: want %s, %s or %s, got %q",
 			StrategyNoFurtherReply, StrategyContinueAfterReply, StrategyEndAfterReply, h.ReplyStrategy)
 	}
-	return nil
+	return h.Gate.Validate()
 }
 
 // segments splits a brain reply into the messages to send: by line, then

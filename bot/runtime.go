@@ -452,7 +452,8 @@ func (rt *Runtime) beat(ctx context.Context) {
 		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: wire.AccountState(s.State), LastError: s.LastError, Epoch: rt.epochOf(s.Account),
 			Counters: map[string]int64{"greeted": int64(s.Greeted), "planned": int64(s.Planned),
 				"replies": int64(s.Replies), "contacts": int64(s.Contacts),
-				wire.CounterParked: int64(parked[s.Account] + parked[a.brainAccount])}})
+				wire.CounterParked:      int64(parked[s.Account] + parked[a.brainAccount]),
+				wire.CounterGateBlocked: a.GateStats().Total()}})
 	}
 	if _, err := rt.ctrl.Heartbeat(ctx, statuses); err != nil && !errors.Is(err, context.Canceled) {
 		rt.opts.Log.Warn().Err(err).Msg("heartbeat to the control plane failed")

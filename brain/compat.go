@@ -259,6 +259,8 @@ type jobConfigWire struct {
 	FilterConfig string          `json:"filter_config"`
 	GroupMsg     string          `json:"group_msg"`
 	Dynamic      json.RawMessage `json:"dynamic_job_config"`
+	Facts        JobFacts        `json:"facts"`
+	Plan         HostingPlan     `json:"plan"`
 }
 
 // jobConfigIgnored are keys of the reference's jobConfig that concern its
@@ -277,7 +279,7 @@ func (c *JobConfig) UnmarshalJSON(b []byte) error {
 	}
 	for k := range keys {
 		switch k {
-		case "texts", "filter_args", "touch_msg", "filter_config", "group_msg", "dynamic_job_config":
+		case "texts", "filter_args", "touch_msg", "filter_config", "group_msg", "dynamic_job_config", "facts", "plan":
 		default:
 			if !slices.Contains(jobConfigIgnored, k) {
 				return fmt.Errorf("jobConfig.%s: unknown key", k)
@@ -288,7 +290,13 @@ func (c *JobConfig) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return fmt.Errorf("jobConfig: %w", err)
 	}
-	*c = JobConfig{Texts: w.Texts, TouchMsg: w.TouchMsg, FilterConfig: w.FilterConfig, GroupMsg: w.GroupMsg}
+	*c = JobConfig{Texts: w.Texts, TouchMsg: w.TouchMsg, FilterConfig: w.FilterConfig, GroupMsg: w.GroupMsg, Facts: w.Facts, Plan: w.Plan}
+	if err := c.Facts.Validate("jobConfig.facts."); err != nil {
+		return err
+	}
+	if err := c.Plan.Validate("jobConfig.plan."); err != nil {
+		return err
+	}
 	if w.FilterArgs != nil {
 		c.FilterArgs = *w.FilterArgs
 	}

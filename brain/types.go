@@ -88,6 +88,10 @@ type JobConfig struct {
 	// (v2.0's candidate/result raises without it); the built-in brain
 	// keeps it and does not use it.
 	GroupMsg string `json:"group_msg,omitempty" yaml:"-"`
+	// Facts is the approved facts sheet a model answers from (plan.go).
+	Facts JobFacts `json:"facts,omitzero" yaml:"facts"`
+	// Plan is the AI-hosting plan of the job's conversations (plan.go).
+	Plan HostingPlan `json:"plan,omitzero" yaml:"plan"`
 }
 
 // JobTexts are the per-job reply texts of the built-in brain. Empty fields

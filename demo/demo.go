@@ -74,6 +74,9 @@ type Options struct {
 	// BrainPlatformType is the worker's brain.platform_type (default
 	// "boss"; the reference names BOSS "Boss").
 	BrainPlatformType string
+	// BrainHook, when set, adjusts the built-in brain's configuration
+	// (tests add a model, facts sheets and plans).
+	BrainHook func(*brainserver.Config)
 	// WorkerHook, when set, adjusts the worker configuration before the
 	// worker is built (the live reference test points it at another brain).
 	WorkerHook func(*bot.Config)
@@ -180,6 +183,9 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 	brainCfg := BrainConfig(opts.Scenario, opts.HelloSum, !opts.AllAtOnce)
 	if opts.BrainUnconfigured {
 		brainCfg = &brainserver.Config{}
+	}
+	if opts.BrainHook != nil {
+		opts.BrainHook(brainCfg)
 	}
 	d.Brain, err = brainserver.New(brainserver.Options{DataDir: filepath.Join(opts.DataDir, "brain"),
 		Config: brainCfg, Clock: opts.Clock, Logger: &brainLog, Token: d.BrainToken})

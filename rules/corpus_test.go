@@ -116,7 +116,7 @@ func referenceBrain(text string) []Contact {
 // (written before the extractor was run on it). Both must reach 0.98.
 func TestCorpusPrecisionRecall(t *testing.T) {
 	total := 0
-	for _, name := range []string{"testdata/contacts.jsonl", "testdata/contacts_holdout.jsonl", "testdata/contacts_holdout2.jsonl", "testdata/contacts_holdout3.jsonl"} {
+	for _, name := range []string{"testdata/contacts.jsonl", "testdata/contacts_holdout.jsonl", "testdata/contacts_holdout2.jsonl", "testdata/contacts_holdout3.jsonl", "testdata/contacts_holdout4.jsonl", "testdata/contacts_holdout5.jsonl"} {
 		items, own := loadCorpus(t, name)
 		total += len(items)
 		ours, base, baseAny := evalCorpus(t, items, own)

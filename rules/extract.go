@@ -366,6 +366,10 @@ var triggerWords = []triggerWord{
 	{"加v", ContactWeChat, false}, {"vx", ContactWeChat, true}, {"wx", ContactWeChat, true},
 	{"weixin", ContactWeChat, true}, {"wechat", ContactWeChat, true}, {"v:", ContactWeChat, true},
 	{"v是", ContactWeChat, true}, {"v号", ContactWeChat, true},
+	// slang and homophones: 卫星(号), 绿(色)泡泡, 微x, wei信, 加薇, 薇❤, +v
+	{"卫星", ContactWeChat, false}, {"绿泡泡", ContactWeChat, false}, {"绿色泡泡", ContactWeChat, false},
+	{"微x", ContactWeChat, false}, {"wei信", ContactWeChat, true}, {"加薇", ContactWeChat, false},
+	{"薇❤", ContactWeChat, false}, {"v❤", ContactWeChat, true}, {"+v", ContactWeChat, true}, {"➕v", ContactWeChat, false},
 	{"qq", ContactQQ, true}, {"扣扣", ContactQQ, false}, {"企鹅", ContactQQ, false}, {"q:", ContactQQ, true},
 }
 
@@ -558,6 +562,10 @@ func wechatNear(n *normText, runs []digitRun, start, end int, phones []Contact, 
 		if hasPrefixRunes(n.r, end, w) || hasPrefixRunes(n.r, after, w) {
 			return Contact{}, false
 		}
+	}
+	// "WeChat Pay", "WeChat Work": a product, not a contact.
+	if q := skipPunct(n, end); matchFold(n.r, q, "pay") || matchFold(n.r, q, "work") {
+		return Contact{}, false
 	}
 	// "你微信是 …", "加您的vx …": the id right after is the other side's (ours),
 	// not the candidate's; one more id may follow ("…，我的是 lily_2024").

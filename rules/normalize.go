@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -113,7 +114,7 @@ func isZeroWidth(r rune) bool {
 // (spec §3 step 4).
 func isDigitSep(r rune) bool {
 	switch r {
-	case ' ', '-', '.', '·', '_', '/', '\t', '—', '–', '‐', '•':
+	case ' ', '-', '.', '·', '_', '/', '\t', '—', '–', '‐', '•', ',', '~':
 		return true
 	}
 	return false
@@ -202,6 +203,61 @@ func normalize(text string, mask [][2]int, n *normText) {
 		}
 	}
 	convertNumerals(n)
+	collapseSpaced(n)
+}
+
+// collapseSpaced removes the spaces of a letter-spaced word ("微 信 号",
+// "V X", "w e c h a t"): spaces between two single-letter tokens go, so the
+// trigger words match. A token of two or more letters keeps its spaces
+// ("I am a cat" stays), and digits are left to the digit runs.
+func collapseSpaced(n *normText) {
+	isTok := func(i int) bool {
+		r := n.r[i]
+		return n.cls[i] == clsOther && (unicode.IsLetter(r) || r == '❤')
+	}
+	single := func(i int) bool {
+		return isTok(i) && (i == 0 || !isTok(i-1)) && (i+1 >= len(n.r) || !isTok(i+1))
+	}
+	var drop []int
+	for i := 1; i < len(n.r); i++ {
+		if n.r[i] != ' ' || !single(i-1) {
+			continue
+		}
+		j := i
+		for j < len(n.r) && j-i < 2 && n.r[j] == ' ' {
+			j++
+		}
+		if j < len(n.r) && single(j) {
+			for k := i; k < j; k++ {
+				drop = append(drop, k)
+			}
+		}
+		i = j - 1
+	}
+	if len(drop) == 0 {
+		return
+	}
+	w, d := 0, 0
+	for i := range n.r {
+		if d < len(drop) && drop[d] == i {
+			d++
+			continue
+		}
+		n.r[w], n.src[w], n.cls[w] = n.r[i], n.src[i], n.cls[i]
+		w++
+	}
+	n.r, n.src, n.cls = n.r[:w], n.src[:w], n.cls[:w]
+	// Markup spans are in normalised indices: shift them past the drops.
+	shift := func(x int) int {
+		k := 0
+		for k < len(drop) && drop[k] < x {
+			k++
+		}
+		return x - k
+	}
+	for t := range n.tags {
+		n.tags[t].start, n.tags[t].end = shift(n.tags[t].start), shift(n.tags[t].end)
+	}
 }
 
 func inMask(mask [][2]int, i int) bool {

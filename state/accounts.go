@@ -64,7 +64,7 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 				return err
 			}
 			now := db.now()
-			prevState, prevParked := a.State, a.Counters[wire.CounterParked]
+			prevState, prevParked, prevBlocked := a.State, a.Counters[wire.CounterParked], a.Counters[wire.CounterGateBlocked]
 			a.WorkerID, a.LastSeenAt, a.LastError = workerID, &now, s.LastError
 			if s.Name != "" {
 				a.Name = s.Name
@@ -82,6 +82,9 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 				return err
 			}
 			if err := db.recordParked(tx, prevParked, a); err != nil { // parked.go
+				return err
+			}
+			if err := db.recordGateBlocked(tx, prevBlocked, a); err != nil { // gate.go
 				return err
 			}
 			if err := db.noteReported(tx, workerID, a.Key, string(prevState), string(a.State), s.LastError); err != nil { // managed.go

@@ -154,6 +154,7 @@ func (s *Server) chat(r *http.Request) (any, error) {
 			return nil, failf("historyMsg[%d].speaker: %q is not robot, user or system", i, m.Speaker)
 		}
 	}
+	pc := s.prepareChat(r, req) // llmchat.go: scenes and the model, outside the transaction (model only)
 	var out brain.ChatData
 	_, err := s.update(r, brain.PathChat, req.AccountID, func(tx *bolt.Tx) (any, error) {
 		acct, err := loadAccount(tx, req.AccountID)
@@ -168,7 +169,8 @@ func (s *Server) chat(r *http.Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		d := decideChat(resolveTexts(job.Config.Texts), req.HistoryMsg, chatState{HasContact: sess.hasContact(), Refused: sess.Refused})
+		d := decideChat(chatTexts(job), req.HistoryMsg, chatState{HasContact: sess.hasContact(), Refused: sess.Refused})
+		d = s.applyPrecheck(&pc, job, req, d) // llmchat.go
 		if req.CandidateName != "" {
 			sess.CandidateName = req.CandidateName
 		}
@@ -185,6 +187,7 @@ func (s *Server) chat(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.llm.addScenes(pc.job, req.AccountID+"\x00"+req.CandidateID, pc.hits)
 	return out, nil
 }
 

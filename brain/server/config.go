@@ -7,6 +7,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/internal/httpserve"
+	"github.com/hunterbot/hunterbot/internal/llm"
 )
 
 // Config is the built-in brain's YAML file (see docs/brain.md and
@@ -16,6 +17,9 @@ type Config struct {
 	Server   ServerConfig  `yaml:"server"`
 	Jobs     []JobSpec     `yaml:"jobs"`
 	Accounts []AccountSpec `yaml:"accounts"`
+	// LLM, when base_url is set, answers candidate/chat through an
+	// OpenAI-compatible model (llmchat.go); empty keeps the rule texts.
+	LLM llm.Config `yaml:"llm"`
 }
 
 // ServerConfig holds the listener settings.
@@ -39,6 +43,11 @@ type JobSpec struct {
 	RobotAPI     string           `yaml:"robotApi"`
 	Texts        brain.JobTexts   `yaml:"texts"`
 	FilterArgs   brain.FilterArgs `yaml:"filter_args"`
+	// Facts is the approved facts sheet (salary range, location, hours,
+	// benefits, process) the model answers from.
+	Facts brain.JobFacts `yaml:"facts"`
+	// Plan is the AI-hosting plan (prompt, grounding, scenes).
+	Plan brain.HostingPlan `yaml:"plan"`
 }
 
 // AccountSpec is one recruiter account to register.
@@ -68,6 +77,9 @@ func (c *Config) Validate() error {
 	if err := c.Server.Timeouts.Validate("server.timeouts"); err != nil {
 		return err
 	}
+	if err := c.LLM.Validate("llm"); err != nil {
+		return err
+	}
 	jobs := map[string]bool{}
 	for i, j := range c.Jobs {
 		p := fmt.Sprintf("jobs[%d].", i)
@@ -75,6 +87,12 @@ func (c *Config) Validate() error {
 			return err
 		}
 		if err := validateFilterArgs(p+"filter_args.", j.FilterArgs); err != nil {
+			return err
+		}
+		if err := j.Facts.Validate(p + "facts."); err != nil {
+			return err
+		}
+		if err := j.Plan.Validate(p + "plan."); err != nil {
 			return err
 		}
 		id := JobID(j.PlatformType, j.PlatformID)

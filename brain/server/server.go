@@ -20,6 +20,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/llm"
 )
 
 // Limits on request bodies.
@@ -43,6 +44,11 @@ type Options struct {
 	Logger *zerolog.Logger
 	// Token overrides Config.Server.Token when non-empty.
 	Token string
+	// Model answers candidate/chat (llmchat.go); nil builds one from
+	// Config.LLM when it is configured, else the rules answer alone.
+	Model ChatModel
+	// Getenv reads the model's API key variable (default os.Getenv).
+	Getenv func(string) string
 	// CommitEvery bounds how long an answered write may wait for its
 	// durable commit to brain.db (default 100 ms). Until then it is in the
 	// redo log, which survives the process but not an operating-system
@@ -58,6 +64,9 @@ type Server struct {
 	log   zerolog.Logger
 	token string
 	mux   *http.ServeMux
+
+	model ChatModel // nil: rule-based answers only (llmchat.go)
+	llm   llmStats
 
 	commit    *committer   // runs every write request (commit.go)
 	redo      *redoLog     // the committer's log of answered, uncommitted writes
@@ -87,6 +96,14 @@ func New(opts Options) (*Server, error) {
 		if err := opts.Config.Validate(); err != nil {
 			return nil, fmt.Errorf("brain server: config: %w", err)
 		}
+	}
+	s.model = opts.Model
+	if s.model == nil && opts.Config != nil && opts.Config.LLM.Enabled() {
+		c, err := llm.New(opts.Config.LLM, llm.Options{Getenv: opts.Getenv, Logger: opts.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("brain server: %w", err)
+		}
+		s.model = c
 	}
 	for _, d := range []string{opts.DataDir, s.cvDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -169,7 +186,7 @@ func (s *Server) applyConfig(tx *bolt.Tx, c *Config) error {
 		}
 		rec.JobID, rec.PlatformType, rec.PlatformID = id, j.PlatformType, j.PlatformID
 		rec.JobName, rec.JobJD, rec.RobotAPI = j.Name, j.JD, j.RobotAPI
-		rec.Config = brain.JobConfig{Texts: j.Texts, FilterArgs: j.FilterArgs}
+		rec.Config = brain.JobConfig{Texts: j.Texts, FilterArgs: j.FilterArgs, Facts: j.Facts, Plan: j.Plan}
 		if err := putJSON(tx, bJobs, []byte(id), rec); err != nil {
 			return err
 		}
@@ -216,6 +233,12 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /debug/decisions", func(w http.ResponseWriter, r *http.Request) {
 		if s.debugAllowed(w) {
 			debug.ServeHTTP(w, r)
+		}
+	})
+	llmDebug := s.wrap("/debug/llm", func(*http.Request) (any, error) { return s.LLMStats(), nil })
+	s.mux.HandleFunc("GET /debug/llm", func(w http.ResponseWriter, r *http.Request) {
+		if s.debugAllowed(w) {
+			llmDebug.ServeHTTP(w, r)
 		}
 	})
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -7,6 +7,8 @@ import (
 	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/hunterbot/hunterbot/brain/server"
@@ -18,7 +20,7 @@ import (
 func init() {
 	register(command{
 		name:    "brain",
-		usage:   "[--addr A] [--data DIR] [--config FILE] | check --url URL [--account ID]",
+		usage:   "[--addr A] [--data DIR] [--config FILE] | check --url URL [--account ID] | eval --conversations FILE --config FILE [--url URL]",
 		summary: "run the built-in brain (seed-003 hunter_robot API) on its own bbolt store",
 		run:     runBrain,
 	})
@@ -30,6 +32,9 @@ const defaultBrainAddr = "127.0.0.1:7003"
 func runBrain(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "check" {
 		return runBrainCheck(ctx, args[1:]) // brain_check.go
+	}
+	if len(args) > 0 && args[0] == "eval" {
+		return runBrainEval(ctx, args[1:]) // brain_eval.go
 	}
 	fs := newFlagSet("brain")
 	addr := fs.String("addr", "", "listen address (default server.addr of the config, else "+defaultBrainAddr+")")
@@ -54,6 +59,9 @@ func runBrain(ctx context.Context, args []string) error {
 	}
 	if err := server.CheckExposure(listen, cfg.Server.Token); err != nil {
 		return usagef("%v", err)
+	}
+	if k := cfg.LLM.APIKeyEnv; cfg.LLM.Enabled() && k != "" && strings.TrimSpace(os.Getenv(k)) == "" {
+		return usagef("llm.api_key_env: environment variable %s is empty or unset", k)
 	}
 	log, closer, err := logging.New(logging.Options{Level: *logLevel})
 	if err != nil {
