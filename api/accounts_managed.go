@@ -20,6 +20,8 @@ type managedStore interface {
 	StoreSession(workerID, key string, epoch uint64, sealed []byte) error
 	StoreLoginQR(workerID, key string, epoch uint64, png []byte, expires time.Time, done bool) error
 	LoginStatus(key string) (wire.LoginStatus, error)
+	MayAct(workerID, key string, epoch uint64) (wire.ActGate, error)
+	DayCounts(key, from, to string) ([]wire.DayCount, error)
 }
 
 // Sealer encrypts account secrets at rest (internal/secret.Box).
@@ -35,9 +37,11 @@ func (s *Server) managedRoutes() []route {
 		{"PATCH /api/accounts/{key}", famPlain, authUser, s.patchManaged},
 		{"DELETE /api/accounts/{key}", famPlain, authUser, s.deleteManaged},
 		{"GET /api/accounts/{key}/login", famPlain, authUser, s.loginStatus},
+		{"GET /api/accounts/{key}/counters", famPlain, authUser, s.accountDays}, // account_days.go
 		{"POST /api/worker/assignment", famPlain, authWorker, s.workerAssignment},
 		{"POST /api/worker/accounts/{key}/session", famPlain, authWorker, s.workerSession},
 		{"POST /api/worker/accounts/{key}/login", famPlain, authWorker, s.workerLoginQR},
+		{"GET /api/worker/accounts/{key}/act", famPlain, authWorker, s.workerMayAct},
 	}
 }
 
@@ -225,5 +229,23 @@ func (s *Server) workerLoginQR(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// workerMayAct answers the agent's check before each site action (a pause
+// stops the agent within one action instead of at the next pull).
+func (s *Server) workerMayAct(w http.ResponseWriter, r *http.Request) error {
+	epoch, err := qUint(r, "epoch")
+	if err != nil {
+		return err
+	}
+	if epoch == nil {
+		return errBadRequest("epoch", "required")
+	}
+	g, err := s.store.MayAct(workerFrom(r), r.PathValue("key"), *epoch)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, g)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -411,6 +412,24 @@ func TestConversationStatusesAreFenced(t *testing.T) {
 	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/conversations", conv(ep)); code != 200 {
 		t.Fatalf("holder's statuses: %d %s", code, body)
 	}
+	// A human took over c7 (and c9 is in service): when the account moves,
+	// the new holder's grant lists c7 so its bot stays silent there.
+	b, _ := json.Marshal(map[string]any{"conversations": []wire.ConversationStatus{{Account: "acc-qr", Epoch: ep, CandidateID: "c7", Status: wire.ConvIntervened}}})
+	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/conversations", string(b)); code != 200 {
+		t.Fatalf("intervened status: %d %s", code, body)
+	}
+	if code, body := e.call("PATCH", "/api/accounts/acc-qr", `{"pin":"`+w2ID+`"}`); code != 200 {
+		t.Fatalf("move: %d %s", code, body)
+	}
+	e.pull(testWorkerTk, 5, wire.HeldLease{Key: "acc-qr", Epoch: ep}) // w1 stops it
+	e.pull(testWorkerTk, 5)                                           // and reports it stopped
+	a := e.pull(w2Tk, 5)["acc-qr"]
+	if a.Epoch <= ep || len(a.HandedOver) != 1 || a.HandedOver[0] != "c7" {
+		t.Fatalf("grant to the new holder: epoch %d, handed over %q; want c7 only", a.Epoch, a.HandedOver)
+	}
+	if again := e.pull(w2Tk, 5, wire.HeldLease{Key: "acc-qr", Epoch: a.Epoch})["acc-qr"]; again.HandedOver != nil {
+		t.Fatalf("a renewal repeats the handed-over list: %q", again.HandedOver)
+	}
 }
 
 // After a release (pause) the last holder may still deliver what it
@@ -445,5 +464,93 @@ func TestLastHolderDrainsAfterRelease(t *testing.T) {
 	}
 	if code, _ := e.callAs(testWorkerTk, "POST", "/api/worker/contacts", contact(ep)); code != 403 {
 		t.Fatalf("former holder after a new grant: %d", code)
+	}
+}
+
+// The check a worker makes before each site action: yes while it holds
+// the lease at that epoch and the account should run; no from the moment a
+// pause (or a pin elsewhere) is acknowledged, before any pull.
+func TestWorkerMayActFlipsWithThePause(t *testing.T) {
+	e := newManagedEnv(t)
+	if code, body := e.call("POST", "/api/accounts", accQR); code != 201 {
+		t.Fatalf("create: %d %s", code, body)
+	}
+	a := e.pull(testWorkerTk, 5)["acc-qr"]
+	act := func(token, query string) wire.ActGate {
+		t.Helper()
+		code, body := e.callAs(token, "GET", "/api/worker/accounts/acc-qr/act"+query, "")
+		if code != 200 {
+			t.Fatalf("act%s: %d %s", query, code, body)
+		}
+		var g wire.ActGate
+		mustJSON(t, body, &g)
+		return g
+	}
+	ep := "?epoch=" + strconv.FormatUint(a.Epoch, 10)
+	if g := act(testWorkerTk, ep); !g.Act {
+		t.Fatalf("holder may not act: %+v", g)
+	}
+	if g := act(w2Tk, ep); g.Act {
+		t.Fatalf("another worker may act: %+v", g)
+	}
+	if g := act(testWorkerTk, "?epoch=99"); g.Act {
+		t.Fatalf("a stale epoch may act: %+v", g)
+	}
+	for _, tc := range []struct{ patch, want string }{
+		{`{"desired":"paused"}`, "paused"},
+		{`{"desired":"running","pin":"` + w2ID + `"}`, "pinned to " + w2ID},
+	} {
+		if code, body := e.call("PATCH", "/api/accounts/acc-qr", tc.patch); code != 200 {
+			t.Fatalf("patch %s: %d %s", tc.patch, code, body)
+		}
+		if g := act(testWorkerTk, ep); g.Act || !strings.Contains(g.Reason, tc.want) {
+			t.Fatalf("after %s: %+v, want no naming %q", tc.patch, g, tc.want)
+		}
+	}
+	code, body := e.callAs(testWorkerTk, "GET", "/api/worker/accounts/acc-qr/act", "")
+	wantField(t, code, body, "epoch")
+	// Deleted: the account record stays (contacts keep its id), the agent
+	// must stop.
+	if code, body := e.call("DELETE", "/api/accounts/acc-qr", ""); code != 204 {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	if g := act(testWorkerTk, ep); g.Act {
+		t.Fatalf("deleted account may act: %+v", g)
+	}
+	if code, _ := e.callAs(testWorkerTk, "GET", "/api/worker/accounts/nope/act?epoch=1", ""); code != 404 {
+		t.Fatalf("unknown account: %d, want 404", code)
+	}
+	if code, _ := e.call("GET", "/api/worker/accounts/acc-qr/act"+ep, ""); code != 401 && code != 403 {
+		t.Fatalf("operator token on a worker route: %d", code)
+	}
+}
+
+func TestAccountDayCountersRoute(t *testing.T) {
+	e := newManagedEnv(t) // 2024-03-04 15:30 in Shanghai
+	hb, _ := json.Marshal(wire.HeartbeatRequest{Accounts: []wire.AccountStatus{{Key: "static-1", State: "running", Run: "r1",
+		Days: []wire.DayCount{{Day: "2024-03-03", Greetings: 7}, {Day: "2024-03-04", Greetings: 2, Messages: 3, Followups: 1, Contacts: 1, Replies: 1}}}}})
+	if code, body := e.callAs(testWorkerTk, "POST", "/api/worker/heartbeat", string(hb)); code != 200 {
+		t.Fatalf("heartbeat: %d %s", code, body)
+	}
+	var got wire.AccountDays
+	mustJSON(t, mustGet(e, "/api/accounts/static-1/counters"), &got)
+	if got.From != "2024-02-04" || got.To != "2024-03-04" || len(got.Days) != 2 || got.Days[1].Messages != 3 || got.Days[0].Greetings != 7 {
+		t.Fatalf("default range: %+v", got)
+	}
+	mustJSON(t, mustGet(e, "/api/accounts/static-1/counters?from=2024-03-04&to=2024-03-04"), &got)
+	if len(got.Days) != 1 || got.Days[0] != (wire.DayCount{Day: "2024-03-04", Greetings: 2, Messages: 3, Followups: 1, Contacts: 1, Replies: 1}) {
+		t.Fatalf("one day: %+v", got)
+	}
+	code, body := e.call("GET", "/api/accounts/static-1/counters?from=2024-03-05&to=2024-03-04", "")
+	wantField(t, code, body, "from")
+	code, body = e.call("GET", "/api/accounts/static-1/counters?to=yesterday", "")
+	wantField(t, code, body, "to")
+	code, body = e.call("GET", "/api/accounts/static-1/counters?from=2020-01-01", "")
+	wantField(t, code, body, "from")
+	if code, _ := e.call("GET", "/api/accounts/nope/counters", ""); code != 404 {
+		t.Fatalf("unknown account: %d", code)
+	}
+	if code, _ := e.callAs(testWorkerTk, "GET", "/api/accounts/static-1/counters", ""); code != 401 && code != 403 {
+		t.Fatalf("worker token on an operator route: %d", code)
 	}
 }

@@ -30,9 +30,12 @@ const (
 	StateRunning    AccountState = "running"
 	StateNeedsLogin AccountState = "needs_login"
 	StatePausedRisk AccountState = "paused_risk"
-	StateQuota      AccountState = "quota_reached"
-	StateStopped    AccountState = "stopped"
-	StateError      AccountState = "error"
+	// StatePaused: the control plane paused (or moved) a managed account
+	// and its agent holds still until the assigner stops it.
+	StatePaused  AccountState = "paused"
+	StateQuota   AccountState = "quota_reached"
+	StateStopped AccountState = "stopped"
+	StateError   AccountState = "error"
 )
 
 // Status is an account's state and today's counters.
@@ -66,6 +69,12 @@ type Deps struct {
 	// Relay, when set, sends QR codes and the session of a managed account
 	// to the control plane (assignment.go).
 	Relay LoginRelay
+	// Gate, when set, is asked before every site action (pause.go).
+	Gate ActionGate
+	// AdoptHistory makes conversations this worker has no record of the
+	// bot's own, read from the site (adopt.go): set for a managed account
+	// that ran elsewhere before, whose history is the previous holder's.
+	AdoptHistory bool
 }
 
 // Agent runs one recruiter account.
@@ -89,6 +98,7 @@ type Agent struct {
 	// lastRecall is when the brain was last asked whom to recall.
 	lastRecall time.Time
 	gates      gateCounters // send gate decisions (sendgate.go)
+	daily      *dayTally    // per-day counts of this run (daycount.go)
 	push       pushState    // push.go
 }
 
@@ -108,6 +118,7 @@ func NewAgent(cfg AccountConfig, platformType string, d Deps) *Agent {
 		gov:          NewGovernor(d.Clock, clock.Shanghai, pacing, seedOf(cfg.ID)),
 		filtered:     map[string]bool{},
 		extract:      rules.NewExtractor(),
+		daily:        newDayTally(),
 	}
 	a.Log = d.Log.With().Str("account", cfg.ID).Logger()
 	a.status = Status{Account: cfg.ID, Name: cfg.Name, State: StateStarting, Since: d.Clock.Now()}
@@ -187,6 +198,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			return nil
 		}
 		switch {
+		case errors.Is(err, ErrPaused):
+			if werr := a.waitUnpaused(ctx); werr != nil {
+				return nil
+			}
 		case errors.Is(err, pages.ErrRisk):
 			if werr := a.waitRiskCleared(ctx, err); werr != nil {
 				return nil
@@ -251,19 +266,21 @@ func (a *Agent) login(ctx context.Context) error {
 	default: // qr: only a human can log in
 		a.setState(StateNeedsLogin, pages.ErrLoggedOut)
 		for ctx.Err() == nil {
-			png, err := a.Site.QRCode(ctx)
+			qr, err := a.Site.QRCode(ctx)
 			if err != nil {
 				return err
 			}
-			path := filepath.Join(a.DataDir, "qr", a.cfg.ID+".png")
-			if err := writePrivate(path, png); err != nil {
-				return err
+			var werr error
+			show := func(qr pages.QR) {
+				if werr == nil {
+					werr = a.showQR(ctx, qr)
+				}
 			}
-			a.Log.Warn().Bool("alert", true).Str("qr", path).Msg("scan the QR code with the site's app to log in")
-			if a.Relay != nil {
-				a.Relay.QR(ctx, png, time.Now().Add(qrWait)) // WaitLoggedIn waits on wall time
+			show(qr)
+			err = a.Site.WaitQRLogin(ctx, qr, qrWait, show)
+			if werr != nil {
+				return werr
 			}
-			err = a.Site.WaitLoggedIn(ctx, qrWait)
 			if err == nil && a.Relay != nil {
 				a.Relay.LoggedIn(ctx)
 			}
@@ -275,9 +292,33 @@ func (a *Agent) login(ctx context.Context) error {
 	}
 }
 
-// qrWait is how long one QR code is waited for before a fresh one is
-// fetched (and relayed).
-const qrWait = 30 * time.Second
+// qrWait is how long one login page is watched for a scan before it is
+// opened afresh. The page refreshes its code itself meanwhile and every
+// new code is relayed at once; reopening only guards against a page that
+// stopped refreshing.
+const qrWait = 10 * time.Minute
+
+// qrDefaultTTL is the validity assumed for a code whose page did not say.
+const qrDefaultTTL = 2 * time.Minute
+
+// showQR puts a code where a human can scan it: a 0600 PNG under the data
+// dir and, for a managed account, the control plane with its expiry. The
+// expiry is on the agent's clock, which is the site's.
+func (a *Agent) showQR(ctx context.Context, qr pages.QR) error {
+	path := filepath.Join(a.DataDir, "qr", a.cfg.ID+".png")
+	if err := writePrivate(path, qr.PNG); err != nil {
+		return err
+	}
+	a.Log.Warn().Bool("alert", true).Str("qr", path).Msg("scan the QR code with the site's app to log in")
+	if a.Relay != nil {
+		ttl := qr.TTL
+		if ttl <= 0 {
+			ttl = qrDefaultTTL
+		}
+		a.Relay.QR(ctx, qr.PNG, a.Clock.Now().Add(ttl))
+	}
+	return nil
+}
 
 func writePrivate(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

@@ -296,3 +296,51 @@ func TestAccountWideClassification(t *testing.T) {
 		}
 	}
 }
+
+// fakeRelay records what the agent relays to the control plane.
+type fakeRelay struct {
+	qrs      []relayedQR
+	loggedIn int
+	sessions int
+}
+
+type relayedQR struct {
+	png     string
+	expires time.Time
+}
+
+func (r *fakeRelay) QR(_ context.Context, png []byte, expires time.Time) {
+	r.qrs = append(r.qrs, relayedQR{string(png), expires})
+}
+func (r *fakeRelay) LoggedIn(context.Context)        { r.loggedIn++ }
+func (r *fakeRelay) Session(context.Context, []byte) { r.sessions++ }
+
+// Every code the login page shows is relayed when the page shows it, with
+// the expiry the site gave it (the default when the page did not say), and
+// the file on disk always holds the newest code.
+func TestQRRelayedWhenThePageRefreshesIt(t *testing.T) {
+	h := newHarness(t, func(a *AccountConfig) { a.Login = LoginConfig{Method: "qr"} })
+	relay := &fakeRelay{}
+	h.agent.Relay = relay
+	// Two rounds (the first ends unscanned and the login page is opened
+	// again), and the page refreshes its code twice in each.
+	h.site.loggedIn, h.site.qrRounds, h.site.qrRefreshes = false, 2, 2
+	if err := h.agent.session(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(relay.qrs) != 6 || relay.loggedIn != 1 || relay.sessions != 1 {
+		t.Fatalf("relayed %d codes, %d logins, %d sessions; want 6, 1, 1", len(relay.qrs), relay.loggedIn, relay.sessions)
+	}
+	// Codes 1 and 4 open a round, the others are refreshes two minutes
+	// apart; codes 3 and 6 came without a TTL (default 2 minutes).
+	for i, min := range []int{2, 4, 6, 6, 8, 10} {
+		want := relayedQR{fmt.Sprintf("\x89PNG fake qr %d", i+1), testStart.Add(time.Duration(min) * time.Minute)}
+		if got := relay.qrs[i]; got.png != want.png || !got.expires.Equal(want.expires) {
+			t.Fatalf("code %d relayed %q expiring %s, want %q expiring %s", i+1, got.png, got.expires, want.png, want.expires)
+		}
+	}
+	onDisk, err := os.ReadFile(filepath.Join(h.agent.DataDir, "qr", "acc1.png"))
+	if err != nil || string(onDisk) != "\x89PNG fake qr 6" {
+		t.Fatalf("qr file holds %q (%v), want the newest code", onDisk, err)
+	}
+}

@@ -32,6 +32,7 @@ type AssignmentClient interface {
 	Assignment(ctx context.Context, req wire.AssignmentRequest) (wire.AssignmentResponse, error)
 	UploadSession(ctx context.Context, key string, epoch uint64, session []byte) error
 	UploadQR(ctx context.Context, key string, epoch uint64, png []byte, expires time.Time, done bool) error
+	GateClient
 }
 
 // leased is one managed account this worker runs under a lease.
@@ -187,7 +188,11 @@ func (s *assigner) pullOnce(ctx context.Context) {
 		if !ok || a.Epoch != l.epoch || a.Version != l.version || l.finished() {
 			stop = append(stop, l)
 			delete(s.held, k)
+			continue
 		}
+		// Renew first: stopping and starting agents below can take seconds
+		// on a loaded machine, and must not let the kept leases lapse.
+		l.renew(deadline)
 	}
 	s.mu.Unlock()
 	for _, l := range stop {
@@ -196,10 +201,9 @@ func (s *assigner) pullOnce(ctx context.Context) {
 	}
 	for k, a := range want {
 		s.mu.Lock()
-		l, ok := s.held[k]
+		_, ok := s.held[k]
 		s.mu.Unlock()
 		if ok {
-			l.renew(deadline)
 			continue
 		}
 		if err := s.start(ctx, a, deadline); err != nil {
@@ -228,6 +232,9 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 			return err
 		}
 	}
+	if err := seedHandedOver(rt.db, acc.ID, a.HandedOver); err != nil {
+		return err
+	}
 	b := rt.cur.Load()
 	if b == nil {
 		return errors.New("no browser")
@@ -244,7 +251,13 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 	l := &leased{key: acc.ID, epoch: a.Epoch, version: a.Version, done: make(chan struct{}), deadline: deadline}
 	ag := NewAgent(acc, rt.cfg.Brain.PlatformType, Deps{Brain: rt.brain, DB: rt.db, Clock: rt.opts.Clock, Log: rt.opts.Log,
 		Outbox: rt.outbox, DataDir: rt.cfg.DataDir, Keywords: rt.keywords,
-		Relay: relay{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, log: rt.opts.Log}})
+		Relay: relay{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, log: rt.opts.Log},
+		Gate:  &leaseGate{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, onPause: s.pokeNow, log: rt.opts.Log},
+		// Epoch 1 is the account's first grant: conversations it has that
+		// this worker does not know are a human's. Later grants follow
+		// another run; on this worker its records exist, elsewhere the
+		// history is the previous holder's.
+		AdoptHistory: a.Epoch > 1})
 	ag.Site = PageSite{sess}
 	if fu := rt.followups(); fu != nil {
 		ag.SetFollowups(*fu)

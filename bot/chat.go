@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/brain"
 	"github.com/hunterbot/hunterbot/pages"
 	"github.com/hunterbot/hunterbot/rules"
@@ -139,6 +140,9 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		conv.BrainJobID = a.brainJobID(strconv.FormatInt(row.JobID, 10))
 	}
 	turns := Classify(msgs, a.me.UserID)
+	if a.AdoptHistory && conv.UpdatedAt.IsZero() { // never saved here (adopt.go)
+		a.adoptHistory(&conv, turns)
+	}
 	if err := a.settleSends(ctx, &conv, turns); err != nil {
 		return err
 	}
@@ -195,7 +199,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 // accountWide reports errors that stop the whole account, not one
 // conversation: risk control, a lost session, or a store failure.
 func accountWide(err error) bool {
-	return errors.Is(err, pages.ErrRisk) || errors.Is(err, pages.ErrLoggedOut) || errors.Is(err, ErrDailyCap) ||
+	return errors.Is(err, pages.ErrRisk) || errors.Is(err, pages.ErrLoggedOut) || errors.Is(err, ErrDailyCap) || errors.Is(err, ErrPaused) ||
 		errors.Is(err, worker.ErrSchema) || errors.Is(err, worker.ErrInvalid)
 }
 
@@ -216,6 +220,7 @@ func (a *Agent) readCandidateTurns(conv *Conversation, fresh []Turn) {
 		if !conv.Replied {
 			conv.Replied, conv.ReplyText, conv.RepliedAt = true, t.Text, t.Time
 			a.count(func(s *Status) { s.Replies++ })
+			a.tally(func(d *wire.DayCount) { d.Replies++ })
 		}
 		if rules.IsOptOut(t.Text) && !conv.OptedOut {
 			conv.OptedOut = true
@@ -338,6 +343,7 @@ func (a *Agent) commitConversation(before Conversation, conv *Conversation, msgs
 	}
 	if n > 0 {
 		a.count(func(s *Status) { s.Contacts += n })
+		a.tally(func(d *wire.DayCount) { d.Contacts += int64(n) })
 		a.Log.Info().Str("candidate", conv.CandidateID).Int("new_contacts", n).Msg("contact captured")
 	}
 	return nil
@@ -536,7 +542,7 @@ func (a *Agent) sendLine(ctx context.Context, conv *Conversation, key, kind, tex
 			return err
 		}
 	}
-	if err := a.gov.Wait(ctx, ActMessage); err != nil {
+	if err := a.mayAct(ctx, ActMessage); err != nil {
 		return err
 	}
 	_, serr := a.Site.Send(ctx, conv.UID, text)
@@ -548,7 +554,16 @@ func (a *Agent) sendLine(ctx context.Context, conv *Conversation, key, kind, tex
 	if serr != nil {
 		return serr // stays intended; reconciled on the next visit
 	}
-	return a.markSent(conv, key, text)
+	if err := a.markSent(conv, key, text); err != nil {
+		return err
+	}
+	a.tally(func(d *wire.DayCount) {
+		d.Messages++
+		if kind == "followup" {
+			d.Followups++
+		}
+	})
+	return nil
 }
 
 func (a *Agent) markSent(conv *Conversation, key, text string) error {
@@ -664,7 +679,7 @@ func (a *Agent) requestExchange(ctx context.Context, conv *Conversation, key str
 	if err != nil || (!created && s.State != worker.Intended) {
 		return err
 	}
-	if err := a.gov.Wait(ctx, ActMessage); err != nil {
+	if err := a.mayAct(ctx, ActMessage); err != nil {
 		return err
 	}
 	_, rerr := a.Site.RequestExchange(ctx, conv.UID, kind)

@@ -270,6 +270,10 @@ func TestCandidateTurnsRecordRepliesOptOutsAndContacts(t *testing.T) {
 	if st := h.agent.Status(); st.Replies != 1 || st.Contacts != 2 {
 		t.Fatalf("status counters = %+v", st)
 	}
+	if run, days := h.agent.DayCounts(); run == "" || len(days) != 1 || days[0].Day != "2026-03-05" || days[0].Replies != 1 || days[0].Contacts != 2 ||
+		days[0].Messages != int64(len(h.site.sentTexts())) || days[0].Messages == 0 || days[0].Followups != 0 {
+		t.Fatalf("day counts = %q %+v (sent %q)", run, days, h.site.sentTexts())
+	}
 	brainKinds := h.kinds(TargetBrain)
 	if brainKinds[KindResult] != 2 || brainKinds[KindTaskReport] != 1 {
 		t.Fatalf("brain outbox = %v, want 2 results and the task report", brainKinds)

@@ -90,8 +90,12 @@ type fakeSite struct {
 	loggedIn bool
 	expired  bool   // a restored session no longer logs in
 	password string // PasswordLogin accepts it
-	qrRounds int    // WaitLoggedIn rounds until a human "scans"
-	restored [][]byte
+	qrRounds int    // WaitQRLogin rounds until a human "scans"
+	// qrRefreshes is how many new codes the login page shows during each
+	// WaitQRLogin round; qrShown counts the codes shown so far.
+	qrRefreshes int
+	qrShown     int
+	restored    [][]byte
 
 	// openChat, when set, decides OpenChat's result (n counts calls from 1).
 	openChat  func(n int) error
@@ -147,9 +151,31 @@ func (s *fakeSite) PasswordLogin(_ context.Context, _, password string) error {
 	return nil
 }
 
-func (s *fakeSite) QRCode(context.Context) ([]byte, error) { return []byte("\x89PNG fake qr"), nil }
+func (s *fakeSite) QRCode(context.Context) (pages.QR, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nextQRLocked(), nil
+}
 
-func (s *fakeSite) WaitLoggedIn(context.Context, time.Duration) error {
+// nextQRLocked is a new code; every third one comes without a TTL (the
+// page's request for it was not observed).
+func (s *fakeSite) nextQRLocked() pages.QR {
+	s.qrShown++
+	qr := pages.QR{PNG: []byte(fmt.Sprintf("\x89PNG fake qr %d", s.qrShown)), Src: fmt.Sprintf("qr/%d", s.qrShown), TTL: 2 * time.Minute}
+	if s.qrShown%3 == 0 {
+		qr.TTL = 0
+	}
+	return qr
+}
+
+func (s *fakeSite) WaitQRLogin(_ context.Context, _ pages.QR, _ time.Duration, refreshed func(pages.QR)) error {
+	for i := 0; i < s.qrRefreshes; i++ {
+		s.mu.Lock()
+		qr := s.nextQRLocked()
+		s.mu.Unlock()
+		s.clk.(*stepClock).advance(2 * time.Minute) // the page refreshes when its code expired
+		refreshed(qr)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.qrRounds--
@@ -374,6 +400,9 @@ type fakeList struct {
 	// greetedErr fails the Greeted check.
 	greetedErr error
 	greets     []string
+	// onGreet, when set, runs after each greeting lands (under the site's
+	// lock): tests change the world between two actions with it.
+	onGreet func(enc string)
 }
 
 type greetFault struct {
@@ -422,6 +451,9 @@ func (l *fakeList) Greet(_ context.Context, enc string) error {
 				l.site.addLocked(g.GeekID, l.site.me.UserID, pages.BodyText, "您好，看了您的简历，方便聊聊吗？")
 			}
 		}
+	}
+	if l.onGreet != nil {
+		l.onGreet(enc)
 	}
 	if faulty {
 		return f.err

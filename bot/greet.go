@@ -211,7 +211,7 @@ func (a *Agent) considerGeek(ctx context.Context, list RecommendList, task brain
 			return false, nil
 		}
 	}
-	if err := a.gov.Wait(ctx, ActGreet); err != nil {
+	if err := a.mayAct(ctx, ActGreet); err != nil {
 		return false, err
 	}
 	var created bool
@@ -281,6 +281,7 @@ func (a *Agent) confirmGreeting(cid, brainJob, name, note string) error {
 		return err
 	}
 	a.count(func(s *Status) { s.Greeted++ })
+	a.tally(func(d *wire.DayCount) { d.Greetings++ })
 	a.Log.Info().Str("candidate", cid).Str("job", brainJob).Msg("greeted")
 	return nil
 }

@@ -213,7 +213,7 @@ func (a *Agent) notifyMember(ctx context.Context, ctl NotifyControl, epoch func(
 				}
 			}
 		}
-		if err := a.gov.Wait(ctx, ActMessage); err != nil {
+		if err := a.mayAct(ctx, ActMessage); err != nil {
 			return err
 		}
 	}
@@ -282,7 +282,7 @@ func (a *Agent) notifyMember(ctx context.Context, ctl NotifyControl, epoch func(
 			continue
 		}
 		if led[i].State == "" && i > 0 {
-			if err := a.gov.Wait(ctx, ActMessage); err != nil {
+			if err := a.mayAct(ctx, ActMessage); err != nil {
 				return err
 			}
 		}

@@ -13,8 +13,10 @@ import (
 type Site interface {
 	Me(ctx context.Context) (pages.UserInfo, error)
 	PasswordLogin(ctx context.Context, username, password string) error
-	QRCode(ctx context.Context) ([]byte, error)
-	WaitLoggedIn(ctx context.Context, d time.Duration) error
+	QRCode(ctx context.Context) (pages.QR, error)
+	// WaitQRLogin waits up to d for a scan of the code shown; refreshed
+	// gets every new code the page shows meanwhile.
+	WaitQRLogin(ctx context.Context, shown pages.QR, d time.Duration, refreshed func(pages.QR)) error
 	Check(ctx context.Context) (pages.Risk, error)
 	SaveSession(ctx context.Context) ([]byte, error)
 	RestoreSession(ctx context.Context, blob []byte) error

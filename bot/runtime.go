@@ -449,7 +449,8 @@ func (rt *Runtime) beat(ctx context.Context) {
 	parked := rt.parkedCounts() // parking.go
 	for _, a := range agents {
 		s := a.Status()
-		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: wire.AccountState(s.State), LastError: s.LastError, Epoch: rt.epochOf(s.Account),
+		run, days := a.DayCounts() // daycount.go
+		statuses = append(statuses, wire.AccountStatus{Key: s.Account, Name: s.Name, State: wire.AccountState(s.State), LastError: s.LastError, Epoch: rt.epochOf(s.Account), Run: run, Days: days,
 			Counters: map[string]int64{"greeted": int64(s.Greeted), "planned": int64(s.Planned),
 				"replies": int64(s.Replies), "contacts": int64(s.Contacts),
 				wire.CounterParked:      int64(parked[s.Account] + parked[a.brainAccount]),

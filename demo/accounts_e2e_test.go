@@ -61,15 +61,36 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	go func() { _ = d.Run(runCtx) }()
 	ctx := context.Background()
 	op := client.NewOperator(d.ControlURL, 20*time.Second)
-	tok, err := op.Login(ctx, d.ClientID, d.ClientSecret, d.Username, d.Password)
-	if err != nil {
-		t.Fatal(err)
+	// The access token lives 3 h on the control plane's clock, which runs
+	// 60x here, so a run slowed down by load outlives it: operator calls
+	// log in again (fresh) once less than an hour of it is left.
+	var tokenUntil time.Time
+	fresh := func() {
+		t.Helper()
+		if clk.Now().Add(time.Hour).Before(tokenUntil) {
+			return
+		}
+		// A new client: the old one's bearer token would replace the
+		// password grant's client credentials.
+		op = client.NewOperator(d.ControlURL, 20*time.Second)
+		tok, err := op.Login(ctx, d.ClientID, d.ClientSecret, d.Username, d.Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokenUntil = clk.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
+	fresh()
+
+	// One day-1 follow-up for every position, due 10 sim-minutes after a
+	// greeting nobody answered: each candidate may get it at most once,
+	// whichever worker holds the account when it is due.
+	const followup = "复聊：您好，还在看新机会吗？"
+	createFollowups(t, d, "", []followupScript{{Day: 1, Order: 1, Content: followup}})
 
 	// Three accounts, only through the API: the first logs in by QR.
 	keys := []string{}
 	for i, a := range d.WorkerConfig.Accounts[:3] {
-		spec := wire.AccountSpec{Key: a.ID, Name: a.Name, PlatformID: a.PlatformID,
+		spec := wire.AccountSpec{Key: a.ID, Name: a.Name, PlatformID: a.PlatformID, FollowupReplyWait: "10m",
 			Login: wire.AccountLogin{Method: "password", Username: a.Login.Username, Password: a.Login.Password}}
 		if i == 0 {
 			spec.Login = wire.AccountLogin{Method: "qr"}
@@ -124,6 +145,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	}
 
 	accounts := func() map[string]wire.Account {
+		fresh()
 		list, err := op.Accounts(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -155,6 +177,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	// The QR account: the image comes from the API and is scanned in the sim.
 	var scanned bool
 	waitFor(t, "QR login relayed and scanned", func() bool {
+		fresh()
 		st, err := op.LoginStatus(ctx, qrKey)
 		if err != nil {
 			t.Fatal(err)
@@ -185,14 +208,22 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		return true
 	})
 
-	// Pause one account: its agent stops; nothing happens on it until resume.
+	// Pause one account: the agent asks before every site action, so once
+	// the PATCH is acknowledged at most one action (one already past its
+	// check) can still land; then its agent stops and nothing happens on it
+	// until resume.
 	before := actions(pauseKey)
+	fresh()
 	if _, err := op.PatchAccount(ctx, pauseKey, wire.AccountPatch{Desired: ptrTo(wire.DesiredPaused), Reason: "e2e pause"}); err != nil {
 		t.Fatal(err)
 	}
+	acked := actions(pauseKey)
 	waitFor(t, "paused account released", func() bool { return accounts()[pauseKey].Lease == nil })
 	atStop := actions(pauseKey)
-	t.Logf("pause: %d site actions between the request and the agent's stop", atStop-before)
+	t.Logf("pause: %d site actions between the request and its acknowledgement, %d after it until the agent stopped", acked-before, atStop-acked)
+	if atStop-acked > 1 {
+		t.Fatalf("paused account made %d site actions after the pause was acknowledged, want at most 1", atStop-acked)
+	}
 	others := len(truth(keys[2]).Greetings) + len(truth(keys[2]).Messages) + actions(qrKey)
 	waitFor(t, "other accounts progressing during the pause", func() bool {
 		return len(truth(keys[2]).Greetings)+len(truth(keys[2]).Messages)+actions(qrKey) >= others+3
@@ -200,6 +231,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	if got := actions(pauseKey); got != atStop {
 		t.Fatalf("paused account acted: %d site actions after its agent stopped", got-atStop)
 	}
+	fresh()
 	if _, err := op.PatchAccount(ctx, pauseKey, wire.AccountPatch{Desired: ptrTo(wire.DesiredRunning), Reason: "e2e resume"}); err != nil {
 		t.Fatal(err)
 	}
@@ -241,6 +273,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	})
 	t.Logf("takeover of %v by %s: %s after SIGKILL (lease %s, pull 2s)", moved, survivor, time.Since(killed).Round(100*time.Millisecond), lease)
 	for _, k := range moved {
+		fresh()
 		m, err := op.Account(ctx, k)
 		if err != nil {
 			t.Fatal(err)
@@ -258,6 +291,60 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		}
 		return true
 	})
+	// The survivor adopted the moved conversations from the site: a
+	// follow-up due there after the move goes out from it (and, checked at
+	// the end, only once per candidate).
+	followupsAfterKill := func() int {
+		n := 0
+		for _, k := range moved {
+			for _, m := range truth(k).Messages {
+				if m.Text == followup && m.Time.After(killedSim) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	waitFor(t, "a follow-up sent on a moved account by the new holder", func() bool { return followupsAfterKill() > 0 })
+
+	// The survivor's Chromium dies: the worker relaunches it and every
+	// managed agent comes back on the new browser (re-granted at a new
+	// epoch, the QR account on its saved session, no new scan).
+	oldPids := processesUsing(profiles[survivor])
+	if len(oldPids) == 0 {
+		t.Fatalf("no Chromium found for %s", survivor)
+	}
+	accs = accounts()
+	relaunchEpoch := map[string]uint64{}
+	for _, k := range keys {
+		relaunchEpoch[k], progress[k] = accs[k].Lease.Epoch, actions(k)
+	}
+	for _, pid := range oldPids {
+		_ = syscall.Kill(pid, syscall.SIGKILL) // children may be gone with their parent
+	}
+	crashed := time.Now()
+	waitFor(t, "managed agents acting again after the survivor's browser relaunch", func() bool {
+		fresh := false
+		for _, pid := range processesUsing(profiles[survivor]) {
+			fresh = fresh || !slices.Contains(oldPids, pid)
+		}
+		if !fresh {
+			return false
+		}
+		accs := accounts()
+		for _, k := range keys {
+			a := accs[k]
+			if holder(a) != survivor || a.Lease.Epoch <= relaunchEpoch[k] || string(a.State) != string(bot.StateRunning) || actions(k) <= progress[k] {
+				return false
+			}
+		}
+		return true
+	})
+	fresh()
+	if st, err := op.LoginStatus(ctx, qrKey); err != nil || st.Pending {
+		t.Fatalf("QR account asks for a new scan after the browser relaunch: %+v %v", st, err)
+	}
+	t.Logf("browser relaunch: all %d managed agents acting again %s after the survivor's Chromium was killed", len(keys), time.Since(crashed).Round(100*time.Millisecond))
 
 	// The dead worker's token writing for an account it no longer holds:
 	// 403 and nothing changes.
@@ -370,19 +457,45 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	for _, m := range missing(controlContacts(t, d)) {
 		t.Error(m)
 	}
+	followups := 0
 	for _, k := range keys {
 		tr := truth(k)
 		if len(tr.DuplicateGreetings) != 0 || len(tr.DuplicateMessages) != 0 {
 			t.Fatalf("%s: duplicates: greetings %+v, messages %+v", k, tr.DuplicateGreetings, tr.DuplicateMessages)
+		}
+		per := map[int64]int{}
+		for _, m := range tr.Messages {
+			if m.Text == followup {
+				per[m.CandidateID]++
+				followups++
+				if per[m.CandidateID] > 1 {
+					t.Fatalf("%s: candidate %d got the follow-up %d times", k, m.CandidateID, per[m.CandidateID])
+				}
+			}
+		}
+		// Per-day counters: runs are summed, never double-counted, so they
+		// stay within what the site saw (a SIGKILLed run's last actions may
+		// be missing).
+		fresh()
+		days, err := op.DayCounts(ctx, k, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum wire.DayCount
+		for _, dc := range days.Days {
+			sum.Add(dc)
+		}
+		if sum.Greetings == 0 || sum.Greetings > int64(len(tr.Greetings)) || sum.Followups > int64(len(per)) || sum.Messages > int64(len(tr.Messages)) {
+			t.Fatalf("%s: day counters %+v against %d greetings, %d follow-ups, %d messages on the site", k, sum, len(tr.Greetings), len(per), len(tr.Messages))
 		}
 		t.Logf("%s: %d greetings, %d messages, %d disclosures, 0 duplicates", k, len(tr.Greetings), len(tr.Messages), len(tr.Disclosures))
 	}
 	if checked < 3 {
 		t.Fatalf("only %d disclosures checked", checked)
 	}
+	t.Logf("%d follow-ups sent, %d of them on moved accounts after the SIGKILL, none twice to a candidate", followups, followupsAfterKill())
 	t.Logf("%d disclosures on moved accounts were made before the SIGKILL", beforeKill)
 	t.Logf("%d disclosures checked against the control plane", checked)
-	_ = tok
 }
 
 func ptrTo[T any](v T) *T { return &v }

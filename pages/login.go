@@ -120,39 +120,88 @@ func (s *Session) waitLeaveLogin(ctx context.Context, d time.Duration) error {
 	return err
 }
 
-// QRCode switches the login page to QR mode and returns the QR image bytes
-// (PNG) for an operator to scan with the site's app.
-func (s *Session) QRCode(ctx context.Context) ([]byte, error) {
+// QR is a login QR code as the login page shows it.
+type QR struct {
+	PNG []byte
+	// Src is the image's URL, which carries the site's token for this
+	// code: a different Src means the page shows a new code.
+	Src string
+	// TTL is how long the site said the code stays valid, from the
+	// page's own request for it (0: not observed).
+	TTL time.Duration
+}
+
+// qrNew is the part of the page's new-QR-code answer hunterbot reads.
+type qrNew struct {
+	ExpireSeconds int `json:"expireSeconds"`
+}
+
+// QRCode switches the login page to QR mode and returns the QR code (PNG)
+// for an operator to scan with the site's app.
+func (s *Session) QRCode(ctx context.Context) (QR, error) {
 	if err := s.navigate(ctx, s.sel.LoginPath); err != nil {
-		return nil, err
+		return QR{}, err
 	}
+	s.watch.Drain(s.sel.XHRQRNew)
 	p := s.p(ctx)
 	sw, err := p.Element(s.sel.QRSwitch)
 	if err != nil {
-		return nil, fmt.Errorf("qr switch: %w", err)
+		return QR{}, fmt.Errorf("qr switch: %w", err)
 	}
 	if err := sw.Click(proto.InputMouseButtonLeft, 1); err != nil {
-		return nil, fmt.Errorf("qr switch: %w", err)
+		return QR{}, fmt.Errorf("qr switch: %w", err)
 	}
-	img, err := p.Element(s.sel.QRImage)
-	if err != nil {
-		return nil, fmt.Errorf("qr image: %w", err)
-	}
-	// Wait for the real image to replace the placeholder.
-	if err := img.Context(ctx).Timeout(10 * time.Second).Wait(rod.Eval(`() => this.complete && this.naturalWidth > 1`)); err != nil {
-		return nil, fmt.Errorf("qr image did not load: %w", err)
-	}
-	data, err := img.Resource()
-	if err != nil {
-		return nil, fmt.Errorf("qr image bytes: %w", err)
-	}
-	return data, nil
+	return s.readQR(ctx, "")
 }
 
-// WaitLoggedIn waits, up to d, for someone to complete a QR login on the
-// open login page. An expired QR code is refreshed (that is the page's own
-// button, not a verification).
-func (s *Session) WaitLoggedIn(ctx context.Context, d time.Duration) error {
+// readQR waits until the page's QR image is loaded and differs from
+// oldSrc, then returns it with the TTL of the page's latest new-code
+// request.
+func (s *Session) readQR(ctx context.Context, oldSrc string) (QR, error) {
+	img, err := s.p(ctx).Element(s.sel.QRImage)
+	if err != nil {
+		return QR{}, fmt.Errorf("qr image: %w", err)
+	}
+	// Wait for the real image to replace the placeholder (or the old code).
+	if err := img.Context(ctx).Timeout(10 * time.Second).Wait(rod.Eval(`(old) => this.complete && this.naturalWidth > 1 && this.src !== old`, oldSrc)); err != nil {
+		return QR{}, fmt.Errorf("qr image did not load: %w", err)
+	}
+	src, err := img.Context(ctx).Timeout(s.step).Eval(`() => this.src`)
+	if err != nil {
+		return QR{}, fmt.Errorf("qr image src: %w", err)
+	}
+	data, err := img.Context(ctx).Timeout(s.step).Resource()
+	if err != nil {
+		return QR{}, fmt.Errorf("qr image bytes: %w", err)
+	}
+	qr := QR{PNG: data, Src: src.Value.String()}
+	// The image follows the page's new-code request, whose body may still
+	// be loading (slowly on a loaded machine): take the newest answer,
+	// waiting up to one step for it.
+	got := s.watch.Drain(s.sel.XHRQRNew)
+	if len(got) == 0 {
+		wait, cancel := context.WithTimeout(ctx, s.step)
+		if r, err := s.watch.Next(wait, s.sel.XHRQRNew); err == nil {
+			got = append(got, r)
+		}
+		cancel()
+	}
+	if n := len(got); n > 0 {
+		var a qrNew
+		if DecodeEnvelope(got[n-1].Body, &a) == nil && a.ExpireSeconds > 0 {
+			qr.TTL = time.Duration(a.ExpireSeconds) * time.Second
+		}
+	}
+	return qr, nil
+}
+
+// WaitQRLogin waits, up to d, for someone to complete a QR login on the
+// open login page that shows shown. An expired code is refreshed (that is
+// the page's own button, not a verification); whenever the page shows a
+// new code, refreshed is called with it before the wait goes on, so the
+// operator always has the code the page accepts.
+func (s *Session) WaitQRLogin(ctx context.Context, shown QR, d time.Duration, refreshed func(QR)) error {
+	last := shown.Src
 	err := waitUntil(ctx, d, func(wctx context.Context) (bool, error) {
 		err := s.waitLeaveLogin(wctx, 2*time.Second)
 		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
@@ -162,6 +211,18 @@ func (s *Session) WaitLoggedIn(ctx context.Context, d time.Duration) error {
 			if vis, _ := el.Visible(); vis {
 				_ = el.Context(wctx).Timeout(s.step).Click(proto.InputMouseButtonLeft, 1)
 			}
+		}
+		src, err := s.page.Context(wctx).Timeout(s.step).Eval(`(sel) => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 1 ? i.src : "" }`, s.sel.QRImage)
+		if err != nil || src.Value.String() == "" || src.Value.String() == last {
+			return false, nil
+		}
+		qr, err := s.readQR(wctx, last)
+		if err != nil {
+			return false, nil // the page is mid-refresh: look again
+		}
+		last = qr.Src
+		if refreshed != nil {
+			refreshed(qr)
 		}
 		return false, nil
 	})

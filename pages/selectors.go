@@ -28,6 +28,9 @@ type Selectors struct {
 	XHRGeekList   string `yaml:"xhr_geek_list"`
 	XHRHistoryMsg string `yaml:"xhr_history_msg"`
 	XHRFriendList string `yaml:"xhr_friend_list"`
+	// XHRQRNew is the login page's request for a new QR code (its answer
+	// says how long the code stays valid).
+	XHRQRNew string `yaml:"xhr_qr_new"`
 	// PushPath is the chat push channel's WebSocket path (MQTT over
 	// WebSocket; pages/push.go decodes its frames).
 	PushPath string `yaml:"push_path"`
@@ -93,6 +96,7 @@ func DefaultSelectors() Selectors {
 		XHRGeekList:   "/wapi/zpjob/rec/geek/list",
 		XHRHistoryMsg: "/wapi/zpchat/boss/historyMsg",
 		XHRFriendList: "/wapi/zprelation/friend/getBossFriendListV2.json",
+		XHRQRNew:      "/wapi/zppassport/qrcode/new",
 		PushPath:      "/chatws",
 
 		LoginUser:     "input[name=account]",

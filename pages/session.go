@@ -61,7 +61,7 @@ func NewSession(ctxBrowser *rod.Browser, opts Options) (*Session, error) {
 	}
 	s := &Session{browser: ctxBrowser, page: page, base: strings.TrimRight(opts.BaseURL, "/"),
 		sel: sel, step: opts.StepTimeout}
-	s.watch = Watch(page, sel.XHRUserInfo, sel.XHRGeekList, sel.XHRHistoryMsg, sel.XHRFriendList)
+	s.watch = Watch(page, sel.XHRUserInfo, sel.XHRGeekList, sel.XHRHistoryMsg, sel.XHRFriendList, sel.XHRQRNew)
 	s.push = watchPush(page, sel.PushPath)
 	return s, nil
 }

@@ -174,30 +174,52 @@ func TestPagesAgainstSim(t *testing.T) {
 	}
 }
 
-// QR login: QRCode returns the image once it loaded; WaitLoggedIn gives up
-// with ErrLoggedOut when nobody scans within its window, and returns once a
-// human (the sim's control endpoint) scanned the code.
+// QR login: QRCode returns the image once it loaded with the validity
+// the site gave it; WaitQRLogin gives up with ErrLoggedOut when nobody
+// scans within its window. When the code expires the page is refreshed,
+// WaitQRLogin hands over the new code (a different image), and a human
+// scanning that one logs the tab in.
 func TestQRLoginAgainstSim(t *testing.T) {
-	s, _, base := simSite(t)
+	s, clk, base := simSite(t)
 	acct := s.Scenario().Accounts[0]
 	sess := newSession(t, base)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	png, err := sess.QRCode(ctx)
+	qr, err := sess.QRCode(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(png) < 8 || string(png[1:4]) != "PNG" {
-		t.Fatalf("QR image is not a PNG: % x", png[:min(8, len(png))])
+	isPNG := func(b []byte) bool { return len(b) >= 8 && string(b[1:4]) == "PNG" }
+	if !isPNG(qr.PNG) || qr.Src == "" || qr.TTL != 2*time.Minute {
+		t.Fatalf("QR = %d bytes (png %v), src %q, ttl %v; want a PNG, its URL and the sim's 2m", len(qr.PNG), isPNG(qr.PNG), qr.Src, qr.TTL)
 	}
-	if err := sess.WaitLoggedIn(ctx, time.Second); !errors.Is(err, pages.ErrLoggedOut) {
-		t.Fatalf("WaitLoggedIn without a scan = %v, want ErrLoggedOut", err)
+	var refreshed []pages.QR
+	keep := func(q pages.QR) { refreshed = append(refreshed, q) }
+	if err := sess.WaitQRLogin(ctx, qr, time.Second, keep); !errors.Is(err, pages.ErrLoggedOut) {
+		t.Fatalf("WaitQRLogin without a scan = %v, want ErrLoggedOut", err)
 	}
-	if err := s.ScanQR(acct.ID); err != nil {
-		t.Fatal(err)
+	if len(refreshed) != 0 {
+		t.Fatalf("a code still valid was reported refreshed: %+v", refreshed[0].Src)
 	}
-	if err := sess.WaitLoggedIn(ctx, 30*time.Second); err != nil {
-		t.Fatalf("WaitLoggedIn after the scan = %v", err)
+	// The code expires on the site's clock; the page shows its refresh
+	// button, WaitQRLogin presses it and reports the new code, which the
+	// human then scans.
+	clk.Advance(2*time.Minute + time.Second)
+	var scanErr error
+	err = sess.WaitQRLogin(ctx, qr, 60*time.Second, func(q pages.QR) {
+		keep(q)
+		if len(refreshed) == 1 {
+			scanErr = s.ScanQR(acct.ID)
+		}
+	})
+	if err != nil || scanErr != nil {
+		t.Fatalf("WaitQRLogin after the refresh and scan = %v (scan: %v; %d codes reported)", err, scanErr, len(refreshed))
+	}
+	if len(refreshed) != 1 {
+		t.Fatalf("%d refreshed codes reported, want 1", len(refreshed))
+	}
+	if r := refreshed[0]; r.Src == qr.Src || !isPNG(r.PNG) || r.TTL != 2*time.Minute {
+		t.Fatalf("refreshed code: src %q (old %q), png %v, ttl %v", r.Src, qr.Src, isPNG(r.PNG), r.TTL)
 	}
 	if me, err := sess.Me(ctx); err != nil || me.UserID != acct.UID {
 		t.Fatalf("Me after the QR login = %+v, %v", me, err)

@@ -52,6 +52,9 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 				return nil, err
 			}
 		}
+		if err := db.checkDays(f, s.Run, s.Days); err != nil { // account_days.go
+			return nil, err
+		}
 	}
 	out := make([]wire.Account, 0, len(in))
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
@@ -88,6 +91,9 @@ func (db *DB) Heartbeat(workerID string, in []wire.AccountStatus) ([]wire.Accoun
 				return err
 			}
 			if err := db.noteReported(tx, workerID, a.Key, string(prevState), string(a.State), s.LastError); err != nil { // managed.go
+				return err
+			}
+			if err := db.putDays(tx, workerID, a.Key, s.Run, s.Days); err != nil { // account_days.go
 				return err
 			}
 			out = append(out, a)

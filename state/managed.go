@@ -402,6 +402,7 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				continue
 			}
 			ep, running := held[r.Spec.Key]
+			regranted := false
 			keep := r.Spec.Desired == wire.DesiredRunning && (r.Spec.Pin == "" || r.Spec.Pin == workerID)
 			if keep && r.Spec.Pin == "" {
 				kept++
@@ -430,12 +431,20 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				r.LastWorker = workerID
 				r.note(at, "assigned", fmt.Sprintf("re-granted to %s after its restart", workerID), workerID)
 				count++
+				regranted = true
 			}
 			if err := putManaged(tx, r); err != nil {
 				return err
 			}
 			if r.Lease != nil {
-				out = append(out, assigned(r))
+				a := assigned(r)
+				if regranted {
+					var err error
+					if a.HandedOver, err = handedOver(tx, r.Spec.Key); err != nil {
+						return err
+					}
+				}
+				out = append(out, a)
 			}
 		}
 		// 2. Free accounts: pinned ones first, then a fair share of the rest.
@@ -470,7 +479,12 @@ func (db *DB) Assign(workerID string, req wire.AssignmentRequest) ([]wire.Assign
 				if err := db.moveSends(tx, r.Spec.Key, workerID); err != nil {
 					return err
 				}
-				out = append(out, assigned(r))
+				a := assigned(r)
+				var err error
+				if a.HandedOver, err = handedOver(tx, r.Spec.Key); err != nil {
+					return err
+				}
+				out = append(out, a)
 				count++
 			}
 		}
@@ -652,4 +666,56 @@ func patchField[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
 	}
+}
+
+// MayAct answers a worker asking, just before a site action, whether it may
+// still act for account key at epoch. It reads only: the lease itself is
+// renewed or released by the worker's next pull (which the worker makes at
+// once when the answer is no). Only managed agents ask; a key known but no
+// longer managed (the account was deleted) answers no.
+func (db *DB) MayAct(workerID, key string, epoch uint64) (wire.ActGate, error) {
+	var out wire.ActGate
+	err := db.bolt.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketManaged).Get([]byte(key))
+		if v == nil {
+			if tx.Bucket(bucketAccountsByKey).Get([]byte(key)) == nil {
+				return fmt.Errorf("account %q: %w", key, wire.ErrNotFound)
+			}
+			out = wire.ActGate{Reason: "not a managed account (deleted?)"}
+			return nil
+		}
+		var r managedRec
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		out.Desired = r.Spec.Desired
+		switch {
+		case r.Lease == nil || r.Lease.WorkerID != workerID || r.Lease.Epoch != epoch:
+			out.Reason = "the lease at this epoch is no longer held by " + workerID
+		case r.Spec.Desired != wire.DesiredRunning:
+			out.Reason = "desired state is " + r.Spec.Desired
+		case r.Spec.Pin != "" && r.Spec.Pin != workerID:
+			out.Reason = "pinned to " + r.Spec.Pin
+		default:
+			out.Act = true
+		}
+		return nil
+	})
+	return out, err
+}
+
+// handedOver lists the candidates of account key whose conversation is
+// intervened (a human took over), from the conversation status index.
+func handedOver(tx *bbolt.Tx, key string) ([]string, error) {
+	id := tx.Bucket(bucketAccountsByKey).Get([]byte(key))
+	if id == nil {
+		return nil, nil
+	}
+	prefix := statusKey(wire.ConvIntervened, id)
+	var out []string
+	c := tx.Bucket(bucketConversationsByStatus).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		out = append(out, string(k[len(prefix):]))
+	}
+	return out, nil
 }

@@ -64,6 +64,7 @@ var migrations = []Migration{
 	{Version: 5, Name: "managed accounts and leases", Up: CreateBuckets(managedBuckets...)},
 	{Version: 6, Name: "marketing notices", Up: createMarketingBuckets},
 	{Version: 7, Name: "files and notification tasks", Up: CreateBuckets(append(fileBuckets, notifyBuckets...)...)},
+	{Version: 8, Name: "per-day account counters", Up: CreateBuckets(accountDaysBuckets...)},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.

@@ -74,3 +74,28 @@ func (o *Operator) LoginStatus(ctx context.Context, key string) (wire.LoginStatu
 	err := check(o.r.R().SetContext(ctx).SetResult(&out).Get("/api/accounts/" + url.PathEscape(key) + "/login"))
 	return out, err
 }
+
+// MayAct asks whether the worker may still act for account key, which it
+// runs at epoch; the agent asks before every site action so a pause stops
+// it within one action.
+func (w *Worker) MayAct(ctx context.Context, key string, epoch uint64) (wire.ActGate, error) {
+	var out wire.ActGate
+	err := check(w.r.R().SetContext(ctx).SetQueryParam("epoch", strconv.FormatUint(epoch, 10)).SetResult(&out).
+		Get("/api/worker/accounts/" + url.PathEscape(key) + "/act"))
+	return out, err
+}
+
+// DayCounts returns an account's per-day counters; empty from/to take the
+// control plane's defaults (the 30 days up to today).
+func (o *Operator) DayCounts(ctx context.Context, key, from, to string) (wire.AccountDays, error) {
+	var out wire.AccountDays
+	r := o.r.R().SetContext(ctx).SetResult(&out)
+	if from != "" {
+		r.SetQueryParam("from", from)
+	}
+	if to != "" {
+		r.SetQueryParam("to", to)
+	}
+	err := check(r.Get("/api/accounts/" + url.PathEscape(key) + "/counters"))
+	return out, err
+}

@@ -36,4 +36,10 @@ type AccountStatus struct {
 	LastError string           `json:"last_error"`
 	// Epoch is the lease epoch of a managed account (0 for a static one).
 	Epoch uint64 `json:"epoch,omitempty"`
+	// Run identifies this agent run (one start of the account on one
+	// worker) and Days its per-day action counts since that start; the
+	// control plane keeps each run's counts and sums the runs of a day, so
+	// a restart or a move mid-day neither loses nor double-counts.
+	Run  string     `json:"run,omitempty"`
+	Days []DayCount `json:"days,omitempty"`
 }

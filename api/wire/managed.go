@@ -142,6 +142,11 @@ type Assigned struct {
 	// Sealed holds the encrypted secrets as the store keeps them; the API
 	// opens them into Password and Session and never serialises it.
 	Sealed SealedSecrets `json:"-"`
+	// HandedOver lists, on a grant, the candidates whose conversation a
+	// human recruiter took over (status intervened at the control plane):
+	// the new holder keeps the bot silent there instead of adopting the
+	// history as its own.
+	HandedOver []string `json:"handed_over,omitempty"`
 }
 
 // SealedSecrets are an account's credentials and session as stored:
@@ -184,4 +189,14 @@ type LoginStatus struct {
 	PNG       []byte     `json:"png,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
+}
+
+// ActGate is the control plane's answer to a worker asking, just before a
+// site action, whether it may still act for an account: Act is true only
+// while the worker holds the account's lease at the asked epoch and the
+// account should run there. Otherwise Desired and Reason say why not.
+type ActGate struct {
+	Act     bool   `json:"act"`
+	Desired string `json:"desired,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }

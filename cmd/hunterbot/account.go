@@ -81,6 +81,7 @@ func runAccount(ctx context.Context, args []string) error {
 	var (
 		file, key, platform, method, user, pwEnv, name, pin, chatPoll, reason *string
 		jobs                                                                  *string
+		days                                                                  *int
 	)
 	switch sub {
 	case "add":
@@ -96,7 +97,9 @@ func runAccount(ctx context.Context, args []string) error {
 		pin = fs.String("pin", "", "only this worker may run the account")
 	case "pause", "resume", "stop", "move", "rm":
 		reason = fs.String("reason", "", "why (kept in the account's history)")
-	case "list", "show":
+	case "show":
+		days = fs.Int("days", 7, "also print the per-day counters of the last N days (0: none, at most 30)")
+	case "list":
 	default:
 		return usagef("account: unknown subcommand %q (want add, list, show, pause, resume, stop, move or rm)", sub)
 	}
@@ -110,6 +113,11 @@ func runAccount(ctx context.Context, args []string) error {
 			return usagef("account move: want KEY WORKER (WORKER \"-\" unpins)")
 		}
 		return usagef("account %s: want %d argument(s), got %d", sub, need, len(rest))
+	}
+	if days != nil {
+		if err := checkDaysFlag(*days); err != nil {
+			return err
+		}
 	}
 	op, base, err := of.operator(ctx)
 	if err != nil {
@@ -182,7 +190,14 @@ func runAccount(ctx context.Context, args []string) error {
 		}
 		enc := json.NewEncoder(accountOut)
 		enc.SetIndent("", "  ")
-		return enc.Encode(m)
+		if err := enc.Encode(m); err != nil || *days == 0 {
+			return err
+		}
+		ds, err := lastDays(ctx, op, m.Key, *days)
+		if err != nil {
+			return explain(err)
+		}
+		return writeDays(accountOut, m.Key, ds)
 	case "rm":
 		if err := op.DeleteAccount(ctx, rest[0]); err != nil {
 			return explain(err)
@@ -209,7 +224,7 @@ func runAccount(ctx context.Context, args []string) error {
 	if err != nil {
 		return fieldHint(explain(err))
 	}
-	fmt.Fprintf(accountOut, "account %s: desired %s, pin %s; takes effect at the workers' next pull\n", m.Key, m.Desired, orDash(m.Pin))
+	fmt.Fprintf(accountOut, "account %s: desired %s, pin %s (a paused, stopped or moved account stops acting before its next site action; agents start at the workers' next pull)\n", m.Key, m.Desired, orDash(m.Pin))
 	return nil
 }
 

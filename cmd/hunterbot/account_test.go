@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -109,10 +110,32 @@ func TestAccountCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, "desired paused") {
 		t.Fatalf("pause: %v %q", err, out)
 	}
+	// The worker reported today's counts: show and status --days print
+	// them under the account.
+	today := time.Now().In(clock.Shanghai).Format(time.DateOnly)
+	if _, err := wk.Heartbeat(context.Background(), []wire.AccountStatus{{Key: "hr-1", Epoch: resp.Accounts[0].Epoch,
+		Run: "r1", Days: []wire.DayCount{{Day: today, Greetings: 11, Messages: 12, Followups: 3, Contacts: 4, Replies: 5}}}}); err != nil {
+		t.Fatal(err)
+	}
 	out, err = runAccountCmd(t, url, "show", "hr-1")
 	var m wire.ManagedAccount
-	if err != nil || json.Unmarshal([]byte(out), &m) != nil || m.Desired != "paused" || m.LastChange == nil || m.LastChange.Reason != "lunch" {
+	dec := json.NewDecoder(strings.NewReader(out))
+	if err != nil || dec.Decode(&m) != nil || m.Desired != "paused" || m.LastChange == nil || m.LastChange.Reason != "lunch" {
 		t.Fatalf("show: %v %s", err, out)
+	}
+	dayLine := regexp.MustCompile(regexp.QuoteMeta(today) + `\s+11\s+12\s+3\s+4\s+5\n`)
+	if !strings.Contains(out, "GREETINGS") || !dayLine.MatchString(out) {
+		t.Fatalf("show without today's counters:\n%s", out)
+	}
+	if out, err := runAccountCmd(t, url, "show", "--days", "0", "hr-1"); err != nil || strings.Contains(out, "GREETINGS") {
+		t.Fatalf("show --days 0: %v\n%s", err, out)
+	}
+	if _, err := runAccountCmd(t, url, "show", "--days", "31", "hr-1"); err == nil || !strings.Contains(err.Error(), "--days") {
+		t.Fatalf("show --days 31: %v", err)
+	}
+	st.Reset()
+	if err := runStatus(context.Background(), []string{"--control", url, "--days", "7"}); err != nil || !dayLine.MatchString(st.String()) {
+		t.Fatalf("status --days 7: %v\n%s", err, st.String())
 	}
 	if strings.Contains(out, "pw-from-env-42") {
 		t.Fatal("show printed the password")

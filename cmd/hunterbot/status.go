@@ -135,7 +135,11 @@ func runStatus(ctx context.Context, args []string) error {
 	asJSON := fs.Bool("json", false, "print the accounts as the control plane returned them (JSON)")
 	stale := fs.Duration("stale", staleAfterDefault, "show accounts not heard from for this long as stale")
 	timeout := fs.Duration("timeout", 15*time.Second, "timeout of each request to the control plane")
+	days := fs.Int("days", 0, "also print each account's per-day counters of the last N days (at most 30)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkDaysFlag(*days); err != nil {
 		return err
 	}
 	if *stale <= 0 {
@@ -153,7 +157,7 @@ func runStatus(ctx context.Context, args []string) error {
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usagef("--control: want an http(s) URL, got %q", base)
 	}
-	accounts, err := fetchAccounts(ctx, base, creds, *timeout)
+	accounts, op, err := fetchAccounts(ctx, base, creds, *timeout)
 	if err != nil {
 		return err
 	}
@@ -173,6 +177,16 @@ func runStatus(ctx context.Context, args []string) error {
 	}
 	if err := writeStatusTable(statusOut, accounts, now, *stale); err != nil {
 		return err
+	}
+	for i := 0; i < len(accounts) && *days > 0; i++ {
+		ds, err := lastDays(ctx, op, accounts[i].Key, *days) // account_days.go
+		if err != nil {
+			return explainControlErr(err, base, creds.Source, false)
+		}
+		fmt.Fprintln(statusOut)
+		if err := writeDays(statusOut, accounts[i].Key, ds); err != nil {
+			return err
+		}
 	}
 	if !simulated {
 		return nil
@@ -196,22 +210,23 @@ func newestSeen(accounts []wire.Account, def time.Time) time.Time {
 }
 
 // fetchAccounts logs in as needed and lists the accounts, turning
-// transport and auth failures into one clear line.
-func fetchAccounts(ctx context.Context, base string, creds operatorCreds, timeout time.Duration) ([]wire.Account, error) {
+// transport and auth failures into one clear line. The logged-in client is
+// returned for further requests.
+func fetchAccounts(ctx context.Context, base string, creds operatorCreds, timeout time.Duration) ([]wire.Account, *client.Operator, error) {
 	op := client.NewOperator(base, timeout)
 	if creds.Token != "" {
 		op.SetToken(creds.Token)
 	} else if _, err := op.Login(ctx, creds.ClientID, creds.ClientSecret, creds.Username, creds.Password); err != nil {
-		return nil, explainControlErr(err, base, creds.Source, true)
+		return nil, nil, explainControlErr(err, base, creds.Source, true)
 	}
 	accounts, err := op.Accounts(ctx)
 	if err != nil {
-		return nil, explainControlErr(err, base, creds.Source, false)
+		return nil, nil, explainControlErr(err, base, creds.Source, false)
 	}
 	if accounts == nil {
 		accounts = []wire.Account{}
 	}
-	return accounts, nil
+	return accounts, op, nil
 }
 
 // explainControlErr maps client errors to what the operator must fix.
