@@ -49,6 +49,8 @@ const (
 	ReasonNotifyOptedOut       = "the candidate opted out"
 	ReasonNotifyTakenOver      = "a human took over the conversation"
 	ReasonNotifyNoImage        = "this site cannot send images"
+	// ReasonNotifyGate prefixes the send gate's reason (gate.Reason).
+	ReasonNotifyGate = "blocked by the send gate: "
 )
 
 // maxNotifyImage bounds an image a worker downloads for a notification.
@@ -211,6 +213,18 @@ func (a *Agent) notifyMember(ctx context.Context, ctl NotifyControl, epoch func(
 				if l.kind == sendKindNotifyImage {
 					return a.ackNotify(d, false, time.Time{}, ReasonNotifyNoImage)
 				}
+			}
+		}
+		// A rendered text passes the send gate like every other text
+		// the bot sends (a member variable may carry a URL or someone
+		// else's phone); a blocked member fails whole, before anything is
+		// typed.
+		for _, l := range lines {
+			if l.kind != sendKindNotify {
+				continue
+			}
+			if v := a.gateCheck(&conv, sendKindNotify, l.text); v.Blocked() {
+				return a.ackNotify(d, false, time.Time{}, ReasonNotifyGate+string(v.Reason))
 			}
 		}
 		if err := a.mayAct(ctx, ActMessage); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hunterbot/hunterbot/api/wire"
@@ -169,5 +170,34 @@ func (h *harness) intend(t *testing.T, key, kind, text string) {
 		return err
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A member's rendered text passes the send gate: a variable carrying
+// someone else's WeChat id fails the member before anything is typed.
+func TestNotifyTextPassesTheSendGate(t *testing.T) {
+	h := newHarness(t).login()
+	h.greeted(cand, "张女士")
+	h.chat()
+	h.site.sent = nil
+	d := notifyDelivery("501")
+	d.Parts[0].ContentValue = "张女士您好，有问题加我微信 other_hr_99"
+	ctl := &fakeNotifyControl{}
+	h.agent.SetNotifyDeliveries([]wire.NotifyDelivery{d}, ctl, nil)
+	if err := h.agent.notifyPass(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.site.sentTexts(); len(got) != 0 {
+		t.Fatalf("sent %q; a gated member must send nothing", got)
+	}
+	acks := h.notifyAcks(t)
+	if len(acks) != 1 || acks[0].Sent || !strings.HasPrefix(acks[0].Reason, ReasonNotifyGate) {
+		t.Fatalf("acks %+v, want one failure blocked by the send gate", acks)
+	}
+	if ctl.claims != 0 {
+		t.Fatalf("%d claims; a gated member is failed before it is claimed", ctl.claims)
+	}
+	if st := h.agent.GateStats(); st.Total() == 0 {
+		t.Fatalf("gate stats %+v, want the block counted", st)
 	}
 }

@@ -456,6 +456,11 @@ func (rt *Runtime) beat(ctx context.Context) {
 				wire.CounterParked:      int64(parked[s.Account] + parked[a.brainAccount]),
 				wire.CounterGateBlocked: a.GateStats().Total()}})
 	}
+	// The worker's browser restarts ride along with every account (the
+	// console's workers page shows the figure per worker).
+	for i := range statuses {
+		statuses[i].Counters["browser_restarts"] = rt.restarts.Load()
+	}
 	if _, err := rt.ctrl.Heartbeat(ctx, statuses); err != nil && !errors.Is(err, context.Canceled) {
 		rt.opts.Log.Warn().Err(err).Msg("heartbeat to the control plane failed")
 	}

@@ -7,11 +7,13 @@ import (
 	"github.com/hunterbot/hunterbot/internal/httpserve"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/bot"
+	"github.com/hunterbot/hunterbot/console"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/internal/config"
 	"github.com/hunterbot/hunterbot/internal/logging"
@@ -132,7 +134,14 @@ func runServe(ctx context.Context, args []string) error {
 	go srv.RunKeywordHitDelivery(runCtx)
 	go srv.RunAlertDelivery(runCtx, cfg.Alerts)
 
-	hs := httpserve.New(srv.Handler(), cfg.Timeouts)
+	// The operators' web console under /ui/ (console/, docs/console.md).
+	con, err := console.New(console.Options{Store: db, Logger: log, ValidateAccount: bot.ValidateSpec,
+		LogFile: cfg.Log.File, TrustProxy: os.Getenv("HUNTERBOT_TRUST_PROXY") == "1"})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	hs := httpserve.New(console.Mount(srv.Handler(), con), cfg.Timeouts)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info().Str("addr", ln.Addr().String()).Str("data", cfg.DataDir).Str("public_url", public).
