@@ -27,6 +27,7 @@ import (
 	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/brain"
 	brainserver "github.com/hunterbot/hunterbot/brain/server"
+	"github.com/hunterbot/hunterbot/console"
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/internal/metrics"
@@ -64,6 +65,9 @@ type Options struct {
 	// NoWorker builds everything but the worker (tests run the worker in a
 	// separate process with WorkerConfig).
 	NoWorker bool
+	// Console serves the operators' web console under /ui/ on the control
+	// plane's listener, as `hunterbot serve` does (`hunterbot demo` sets it).
+	Console bool
 	// Middleware, when set, wraps the handler of "control", "sim" and
 	// "brain" (tests use it to take a service down).
 	Middleware func(component string, h http.Handler) http.Handler
@@ -115,6 +119,7 @@ type Demo struct {
 	WorkerConfig *bot.Config
 	// WorkerTokens are the tokens of Options.ManagedWorkers.
 	WorkerTokens map[string]string
+	console      *console.Console // Options.Console
 
 	opts     Options
 	servers  []*http.Server
@@ -264,6 +269,12 @@ func Start(ctx context.Context, opts Options) (*Demo, error) {
 			return nil, err
 		}
 	}
+	if opts.Console {
+		if d.console, err = console.New(console.Options{Store: d.Store, Clock: opts.Clock, Logger: ctlLog,
+			ValidateAccount: bot.ValidateSpec}); err != nil {
+			return nil, err
+		}
+	}
 	if err := d.writeInfo(); err != nil {
 		return nil, err
 	}
@@ -312,6 +323,9 @@ func (d *Demo) writeInfo() error {
 // on their listeners; Close stops them.
 func (d *Demo) serve() {
 	handlers := []http.Handler{d.Control.Handler(), d.Sim.Handler(), d.Brain.Handler()}
+	if d.console != nil {
+		handlers[0] = console.Mount(handlers[0], d.console)
+	}
 	if d.opts.Middleware != nil {
 		for i, name := range []string{"control", "sim", "brain"} {
 			handlers[i] = d.opts.Middleware(name, handlers[i])

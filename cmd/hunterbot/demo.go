@@ -68,7 +68,7 @@ func runDemo(ctx context.Context, args []string) error {
 		}
 	}
 	d, err := demo.Start(ctx, demo.Options{AddrBase: *base, DataDir: *dataDir, Scenario: sc, Speed: *speed,
-		Seed: *seed, Log: log})
+		Seed: *seed, Log: log, Console: true})
 	if err != nil {
 		return err
 	}
@@ -111,6 +111,7 @@ func printDemoBanner(d *demo.Demo, dataDir string, speed float64, seed int64) {
 	w := demoOut
 	fmt.Fprintf(w, "hunterbot demo: the embedded default on loopback (clock %gx, seed %d)\n", speed, seed)
 	fmt.Fprintf(w, "  control plane   %s   operator %s / %s   OAuth client %s / %s\n", d.ControlURL, d.Username, d.Password, d.ClientID, d.ClientSecret)
+	fmt.Fprintf(w, "  web console     %s/ui/   (same operator login)\n", d.ControlURL)
 	for _, a := range d.Sim.Scenario().Accounts {
 		fmt.Fprintf(w, "  simulated site  %s/web/user/   recruiter %s / %s\n", d.SimURL, a.Username, a.Password)
 	}

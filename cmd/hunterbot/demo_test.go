@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -58,6 +59,16 @@ func TestDemoRunsTheEmbeddedDefault(t *testing.T) {
 		t.Fatalf("sim login page: %v %v", resp, err)
 	}
 	resp.Body.Close()
+	// The web console is served on the control plane's listener.
+	resp, err = http.Get(info.ControlURL + "/ui/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `name="csrf"`) {
+		t.Fatalf("console login page: %d %.300s", resp.StatusCode, page)
+	}
 	for !strings.Contains(out.String(), "greeted") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no live summary line:\n%s", out.String())
