@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 BIN      := bin/hunterbot
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: deps deps-prometheus build test fuzz bench bench-brain bench-brain-ref lint demo clean
+.PHONY: deps deps-prometheus build test fuzz bench bench-brain bench-brain-ref lint demo clean proto
 
 ## deps: install Debian chromium when missing and download Go modules
 deps:
@@ -71,3 +71,8 @@ demo: build
 
 clean:
 	rm -rf bin
+
+## proto: regenerate internal/chatproto/chat.pb.go (needs apt protobuf-compiler and
+##        go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12)
+proto:
+	cd internal/chatproto && PATH="$$PATH:$$($(GO) env GOPATH)/bin" protoc --go_out=. --go_opt=paths=source_relative chat.proto

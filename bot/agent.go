@@ -99,6 +99,7 @@ type Agent struct {
 	lastRecall time.Time
 	gates      gateCounters // send gate decisions (sendgate.go)
 	daily      *dayTally    // per-day counts of this run (daycount.go)
+	push       pushState    // push.go
 }
 
 // NewAgent builds the agent of one account.
@@ -188,7 +189,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			err = a.cycle(ctx)
 			if err == nil {
 				backoff = time.Minute
-				if serr := a.Clock.Sleep(ctx, a.cfg.ChatPoll); serr != nil {
+				if serr := a.idle(ctx); serr != nil {
 					return nil
 				}
 			}
@@ -370,6 +371,9 @@ func (a *Agent) cycle(ctx context.Context) error {
 		return err
 	}
 	if err := a.greetPass(ctx); err != nil {
+		return err
+	}
+	if err := a.parkOnChat(ctx); err != nil {
 		return err
 	}
 	if a.Outbox != nil {

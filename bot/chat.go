@@ -36,6 +36,9 @@ const (
 // chatPass reads the chat list and handles every conversation whose last
 // message changed since the bot last looked.
 func (a *Agent) chatPass(ctx context.Context) error {
+	if handled, err := a.pushChatPass(ctx); handled || err != nil {
+		return err
+	}
 	if err := a.gov.Wait(ctx, ActBrowse); err != nil {
 		return err
 	}

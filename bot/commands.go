@@ -45,6 +45,7 @@ func (a *Agent) putConversation(tx *worker.Tx, c Conversation) error {
 	if err := tx.PutConversation(a.cfg.ID, c.CandidateID, c); err != nil {
 		return err
 	}
+	a.noteRetry(c)
 	if c.Status == "" || c.Status == old.Status {
 		return nil
 	}

@@ -3,10 +3,12 @@ package bot
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/hunterbot/hunterbot/brain"
+	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/config"
 	"github.com/hunterbot/hunterbot/internal/logging"
 	"github.com/hunterbot/hunterbot/internal/metrics"
@@ -59,6 +61,14 @@ type BrowserConfig struct {
 	// RecycleEvery restarts the browser this often (default 6h; wall
 	// time); agents resume from worker.db.
 	RecycleEvery time.Duration `yaml:"recycle_every"`
+	// Mode is "contexts" (default: one Chromium, one browser context per
+	// account) or "profiles" (one Chromium per account on a persistent
+	// profile under ProfilesDir, kept across restarts; profiles.go). Empty
+	// takes HUNTERBOT_BROWSER_MODE, then contexts.
+	Mode string `yaml:"mode"`
+	// ProfilesDir holds the per-account profiles of profiles mode
+	// (default <data_dir>/profiles; directories 0700).
+	ProfilesDir string `yaml:"profiles_dir"`
 }
 
 // BrainConfig locates the seed-003 brain.
@@ -93,8 +103,15 @@ type AccountConfig struct {
 	// ContactRequests are the toolbar requests made on need_contact, in
 	// order: wechat, phone, resume. Default: [wechat].
 	ContactRequests []string `yaml:"contact_requests"`
-	// ChatPoll is how often the chat list is read (default 20s).
-	ChatPoll time.Duration `yaml:"chat_poll"`
+	// ChatPoll is how often the chat list is read (default 20s). With the
+	// site's push channel it is how often the agent's cycle runs when
+	// nothing is pushed; the full chat-list read then runs every
+	// ChatSafetyPoll (default 3m) as a safety net (push.go).
+	ChatPoll       time.Duration `yaml:"chat_poll"`
+	ChatSafetyPoll time.Duration `yaml:"chat_safety_poll"`
+	// DisablePush ignores the site's push channel and reads the chat list
+	// every ChatPoll, as before it existed.
+	DisablePush bool `yaml:"disable_push"`
 	// Pacing overrides DefaultPacing when set.
 	Pacing *Pacing `yaml:"pacing"`
 	// FollowupDailyCap caps follow-up messages per day (0: no cap beyond
@@ -148,6 +165,14 @@ func (c *Config) Validate() error {
 	if _, err := brain.ParseDialect(c.Brain.Dialect); err != nil {
 		return err
 	}
+	mode, err := browser.ParseMode(c.Browser.Mode)
+	if err != nil {
+		return fmt.Errorf("browser.mode: %w", err)
+	}
+	c.Browser.Mode = mode
+	if mode == browser.ModeProfiles && c.Capacity.MaxAccounts > 0 {
+		return fmt.Errorf("browser.mode: profiles runs the static accounts only; managed accounts (capacity.max_accounts) need contexts")
+	}
 	if c.Capacity.MaxAccounts < 0 || c.Capacity.MaxAccounts > 1000 {
 		return fmt.Errorf("capacity.max_accounts: must be 0..1000, got %d", c.Capacity.MaxAccounts)
 	}
@@ -192,6 +217,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%s.contact_requests: unknown request %q (want wechat, phone or resume)", p, k)
 			}
 		}
+		if a.ChatPoll < 0 || a.ChatSafetyPoll < 0 {
+			return fmt.Errorf("%s.chat_poll / chat_safety_poll: must not be negative", p)
+		}
 		if a.Pacing != nil {
 			if err := a.Pacing.Validate(); err != nil {
 				return fmt.Errorf("%s.%w", p, err)
@@ -219,6 +247,9 @@ func (c *Config) setDefaults() {
 	if c.Brain.PlatformType == "" {
 		c.Brain.PlatformType = "boss"
 	}
+	if c.Browser.ProfilesDir == "" {
+		c.Browser.ProfilesDir = filepath.Join(c.DataDir, "profiles")
+	}
 	if c.Browser.RecycleEvery == 0 {
 		c.Browser.RecycleEvery = 6 * time.Hour
 	}
@@ -238,6 +269,9 @@ func (c *Config) setDefaults() {
 		}
 		if a.ChatPoll == 0 {
 			a.ChatPoll = 20 * time.Second
+		}
+		if a.ChatSafetyPoll == 0 {
+			a.ChatSafetyPoll = defaultChatSafetyPoll
 		}
 		if a.Name == "" {
 			a.Name = a.ID

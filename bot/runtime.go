@@ -99,6 +99,8 @@ type Runtime struct {
 	keywords       *rules.Engine
 	keywordVersion uint64
 	keywordPulled  bool
+	// profiles are the per-account browsers of profiles mode (profiles.go).
+	profiles []*browser.Browser
 }
 
 // NewRuntime opens the worker's store and browser and builds the agents.
@@ -179,6 +181,9 @@ func NewRuntime(ctx context.Context, cfg *Config, opts RuntimeOptions) (*Runtime
 // attach launches the browser (unless one was given) and opens one
 // browser context and session per agent.
 func (rt *Runtime) attach(ctx context.Context) error {
+	if rt.cfg.Browser.Mode == browser.ModeProfiles {
+		return rt.attachProfiles(ctx)
+	}
 	b := rt.opts.Browser
 	if b == nil {
 		var err error
@@ -320,6 +325,9 @@ func (rt *Runtime) Run(ctx context.Context) error {
 // ("recycle"). It uses wall time: browser health and memory growth are
 // real-world matters, not simulated ones.
 func (rt *Runtime) watchBrowser(ctx context.Context) string {
+	if len(rt.profiles) > 0 {
+		return rt.watchProfiles(ctx)
+	}
 	b := rt.owned
 	if b == nil {
 		<-ctx.Done()

@@ -188,6 +188,9 @@ func measureDensity(b *testing.B, n int) (res densityResult) {
 		// A real worker reads the chat list every 20 s; keep that in real
 		// time so the idle phase costs what it costs in production.
 		cfg.Accounts[i].ChatPoll = time.Duration(float64(20*time.Second) * densitySpeed)
+		// With pushes the full chat-list read is the safety net: every 3
+		// minutes of real time, as in production.
+		cfg.Accounts[i].ChatSafetyPoll = time.Duration(float64(3*time.Minute) * densitySpeed)
 	}
 	cfg.Browser.ProfileDir = filepath.Join(dir, "profile")
 	spec, _ := json.Marshal(childSpec{Config: &cfg, Start: sc.Start, Anchor: anchor, Speed: densitySpeed})

@@ -21,11 +21,26 @@ import (
 // BenchmarkReactionLatency measures, on the wall clock, how long the bot
 // takes from a candidate message appearing on the site to its reply being
 // on the site, with every configured delay set to (almost) zero: pacing
-// gaps 0–50 ms, reply delay and reply interval 1 ms, chat poll 1 s. The
-// figure therefore includes up to one chat-poll interval of waiting (mean
-// 0.5 s) plus the real work: reading the chat list, opening the
-// conversation, the brain call, typing and confirming the send.
+// gaps 0–50 ms, reply delay and reply interval 1 ms, chat poll 1 s.
+//
+// push=on (the default set-up): the sim pushes the message over /chatws,
+// the page receives it, the bot sees the frame through CDP and opens that
+// conversation at once. push=off: the sim serves no push channel and the
+// bot reads the chat list every second as before, so the figure includes
+// up to one poll interval of waiting (mean 0.5 s). Both include the real
+// work: reading the list, opening the conversation, the brain call,
+// typing and confirming the send.
 func BenchmarkReactionLatency(b *testing.B) {
+	for _, push := range []bool{true, false} {
+		name := "push=on"
+		if !push {
+			name = "push=off"
+		}
+		b.Run(name, func(b *testing.B) { reactionLatency(b, push) })
+	}
+}
+
+func reactionLatency(b *testing.B, push bool) {
 	const conversations = 24
 	sc := sim.DefaultScenario()
 	sc.Pacing = sim.Pacing{} // the site's own rate limits would trip on zero pacing
@@ -37,10 +52,16 @@ func BenchmarkReactionLatency(b *testing.B) {
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: b.TempDir(), Scenario: sc, Clock: clk,
 		Seed: 17, Log: zerolog.Nop(), Browser: browsertest.Browser(b), HelloSum: conversations / 2, AllAtOnce: true,
 		Pacing: &pacing, ChatPoll: time.Second,
-		Hosting: &bot.Hosting{ReplyDelay: time.Millisecond, MinReplyInterval: time.Millisecond, UnifiedReply: &unified}})
+		Hosting: &bot.Hosting{ReplyDelay: time.Millisecond, MinReplyInterval: time.Millisecond, UnifiedReply: &unified},
+		WorkerHook: func(c *bot.Config) {
+			for i := range c.Accounts {
+				c.Accounts[i].DisablePush = !push
+			}
+		}})
 	if err != nil {
 		b.Fatal(err)
 	}
+	d.Sim.SetPush(push)
 	b.Cleanup(func() { _ = d.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -88,7 +109,7 @@ func BenchmarkReactionLatency(b *testing.B) {
 	b.ReportMetric(float64(p(0.50).Milliseconds()), "p50-ms")
 	b.ReportMetric(float64(p(0.95).Milliseconds()), "p95-ms")
 	b.ReportMetric(float64(len(lat)), "conversations")
-	b.Logf("reaction latency over %d conversations: p50 %v, p95 %v, max %v", len(lat), p(0.50), p(0.95), lat[len(lat)-1])
+	b.Logf("reaction latency over %d conversations: p50 %v, p95 %v, max %v; sim push stats %+v", len(lat), p(0.50), p(0.95), lat[len(lat)-1], d.Sim.PushStats())
 }
 
 // open reports whether the bot still hosts the conversation (not done,

@@ -148,12 +148,12 @@ func (s *Session) OpenConversation(ctx context.Context, uid int64) ([]Message, e
 	return nil, fmt.Errorf("open conversation %d: %w", uid, err)
 }
 
-// History waits for the page's next refresh of the open conversation and
-// returns its latest messages.
+// History re-reads the conversation's latest messages: it opens the
+// conversation again, which makes the page load its history now (with the
+// push channel up the page refreshes an open conversation only on a push
+// or every 30 s).
 func (s *Session) History(ctx context.Context, uid int64) ([]Message, error) {
-	frag := s.historyFragment(uid)
-	s.watch.Drain(frag)
-	return s.readHistory(ctx, frag)
+	return s.OpenConversation(ctx, uid)
 }
 
 func (s *Session) readHistory(ctx context.Context, frag string) ([]Message, error) {

@@ -31,6 +31,9 @@ type Selectors struct {
 	// XHRQRNew is the login page's request for a new QR code (its answer
 	// says how long the code stays valid).
 	XHRQRNew string `yaml:"xhr_qr_new"`
+	// PushPath is the chat push channel's WebSocket path (MQTT over
+	// WebSocket; pages/push.go decodes its frames).
+	PushPath string `yaml:"push_path"`
 
 	// Login.
 	LoginUser     string   `yaml:"login_user"`
@@ -94,6 +97,7 @@ func DefaultSelectors() Selectors {
 		XHRHistoryMsg: "/wapi/zpchat/boss/historyMsg",
 		XHRFriendList: "/wapi/zprelation/friend/getBossFriendListV2.json",
 		XHRQRNew:      "/wapi/zppassport/qrcode/new",
+		PushPath:      "/chatws",
 
 		LoginUser:     "input[name=account]",
 		LoginPassword: "input[name=password]",

@@ -39,6 +39,7 @@ type Session struct {
 	sel     Selectors
 	step    time.Duration
 	watch   *Watcher
+	push    *pushWatcher // push.go
 }
 
 // NewSession opens a tab in the account's browser context and starts
@@ -61,12 +62,14 @@ func NewSession(ctxBrowser *rod.Browser, opts Options) (*Session, error) {
 	s := &Session{browser: ctxBrowser, page: page, base: strings.TrimRight(opts.BaseURL, "/"),
 		sel: sel, step: opts.StepTimeout}
 	s.watch = Watch(page, sel.XHRUserInfo, sel.XHRGeekList, sel.XHRHistoryMsg, sel.XHRFriendList, sel.XHRQRNew)
+	s.push = watchPush(page, sel.PushPath)
 	return s, nil
 }
 
 // Close stops observing and closes the tab (not the browser context).
 func (s *Session) Close() error {
 	s.watch.Stop()
+	s.push.stop()
 	return s.page.Close()
 }
 

@@ -37,6 +37,7 @@ func (s *Sim) appendMsg(conv *conversation, fromRecruiter bool, typ int, body Ms
 		conv.sinceCand = nil
 	}
 	conv.msgs = append(conv.msgs, m)
+	s.pushMessage(conv, m)
 	return m
 }
 
@@ -110,10 +111,15 @@ func (s *Sim) markRead(conv *conversation, recruiterMsgs bool) {
 	if recruiterMsgs {
 		uid = conv.acct.cfg.UID
 	}
+	var last *Message
 	for _, m := range conv.msgs {
 		if m.From.UID == uid && m.Status == 1 {
 			m.Status = 2
+			last = m
 		}
+	}
+	if recruiterMsgs && last != nil {
+		s.pushRead(conv, last.MID, s.clk.Now())
 	}
 }
 

@@ -77,6 +77,8 @@ func (s *Sim) Handler() http.Handler {
 	mux.HandleFunc("POST /wapi/zpupload/chat/image", s.api(s.handleImageUpload)) // image.go
 	mux.HandleFunc("POST /wapi/zpchat/boss/sendImage", s.api(s.apiSendImage))
 	mux.HandleFunc("GET /wapi/zpupload/img/{file}", s.handleImage)
+	mux.HandleFunc("GET "+chatWSPath, s.handleChatWS) // push.go
+	mux.HandleFunc("GET /static/js/{file}", handleScript)
 
 	// Control and truth.
 	mux.HandleFunc("POST /__sim/clock/advance", s.ctlAdvance)

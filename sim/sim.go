@@ -60,6 +60,9 @@ type Sim struct {
 	seq     uint64
 	nextMID int64
 	imgs    imageStore // image.go
+
+	pushOnce sync.Once
+	pushes   *pushHub // push.go
 }
 
 type account struct {
@@ -239,6 +242,7 @@ func (s *Sim) now() time.Time {
 func (s *Sim) schedule(at time.Time, kind evKind, conv *conversation, ex string) {
 	s.seq++
 	heap.Push(&s.queue, &event{at: at, seq: s.seq, kind: kind, conv: conv, ex: ex})
+	s.kickPump()
 }
 
 // replyDelay draws a candidate's reply delay.

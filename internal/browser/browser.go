@@ -144,10 +144,14 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 }
 
 func cleanup(l *launcher.Launcher, dir string, owns bool) {
-	l.Cleanup()
 	if owns {
+		l.Cleanup() // waits for the exit and removes the directory
 		_ = os.RemoveAll(dir)
+		return
 	}
+	// rod's Cleanup would remove the user-data-dir too: a kept profile
+	// (profile_dir, profiles mode) only waits for the process to exit.
+	waitExit(l.PID(), exitWait)
 }
 
 // Rod returns the rod handle of the whole browser (the default context).

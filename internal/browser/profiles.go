@@ -1,0 +1,89 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Browser modes of a worker (bot.BrowserConfig.Mode).
+const (
+	// ModeContexts runs one Chromium per worker and one isolated browser
+	// context per account (cheap; every account is a fresh incognito-like
+	// context after each browser start).
+	ModeContexts = "contexts"
+	// ModeProfiles runs one Chromium per account on a persistent profile
+	// directory of its own, kept across restarts, so an account always
+	// appears as the same long-lived browser.
+	ModeProfiles = "profiles"
+)
+
+// EnvMode names the environment variable that chooses the mode when the
+// worker config leaves browser.mode empty (CI runs the suite both ways).
+const EnvMode = "HUNTERBOT_BROWSER_MODE"
+
+// ParseMode checks a mode name; empty means EnvMode, then ModeContexts.
+func ParseMode(m string) (string, error) {
+	if m == "" {
+		m = os.Getenv(EnvMode)
+	}
+	switch m {
+	case "", ModeContexts:
+		return ModeContexts, nil
+	case ModeProfiles:
+		return ModeProfiles, nil
+	}
+	return "", fmt.Errorf("want %s or %s, got %q", ModeContexts, ModeProfiles, m)
+}
+
+// ProfileDir is the persistent profile directory of account under root.
+func ProfileDir(root, account string) (string, error) {
+	if account == "" || strings.ContainsAny(account, `/\`) || account == "." || account == ".." {
+		return "", fmt.Errorf("profile of account %q: not a usable directory name", account)
+	}
+	return filepath.Join(root, account), nil
+}
+
+// LaunchProfile starts a Chromium of its own on account's persistent
+// profile under root, creating it 0700 (it holds the account's cookies).
+// The directory is never removed: the next launch finds the same profile.
+func LaunchProfile(ctx context.Context, opts Options, root, account string) (*Browser, error) {
+	dir, err := ProfileDir(root, account)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("browser profile dir: %w", err)
+	}
+	// MkdirAll leaves an existing directory's mode alone.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("browser profile dir: %w", err)
+	}
+	opts.UserDataDir = dir
+	return Launch(ctx, opts)
+}
+
+// exitWait bounds how long closing a browser on a kept profile waits for
+// its process to exit (it must be gone before the profile is reused).
+const exitWait = 15 * time.Second
+
+// waitExit waits until process pid is gone or d passed.
+func waitExit(pid int, d time.Duration) {
+	if pid <= 0 {
+		return
+	}
+	deadline := time.Now().Add(d)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for time.Now().Before(deadline) {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			return
+		}
+		<-t.C
+	}
+}
