@@ -92,7 +92,7 @@ func (c *Config) Validate() error {
 	if err := c.Timeouts.Validate("timeouts"); err != nil {
 		return err
 	}
-	if _, err := c.Outbound.prefixes(); err != nil {
+	if _, err := c.Outbound.guard(); err != nil {
 		return err
 	}
 	if err := c.Alerts.validate(); err != nil {

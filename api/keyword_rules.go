@@ -483,7 +483,7 @@ func (s *Server) putCallback(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if in.URL != "" {
-		if err := s.guard.checkURL("url", in.URL); err != nil {
+		if err := s.checkOutboundURL("url", in.URL); err != nil {
 			return err
 		}
 	}

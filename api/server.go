@@ -24,6 +24,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/netguard"
 )
 
 // Store is everything the server needs from persistence. Its vocabulary
@@ -116,7 +117,7 @@ type Server struct {
 	hitWake, alertWake wakeup
 	// guard vets every outbound connection; hitHTTP and alertHTTP are the
 	// guarded clients of keyword-hit callbacks and alert webhooks.
-	guard     outboundGuard
+	guard     netguard.Guard
 	hitHTTP   *http.Client
 	alertHTTP *http.Client
 	// throttle slows down credential guessing on /oauth/token.
@@ -162,12 +163,12 @@ func NewServer(opts Options) (*Server, error) {
 	s := &Server{opt: opts, store: opts.Store, clock: opts.Clock, log: opts.Logger,
 		exportDir: filepath.Join(opts.DataDir, "media", "exports"), exportSlot: make(chan struct{}, 1),
 		hitWake: newWakeup(), alertWake: newWakeup()}
-	allow, err := opts.Outbound.prefixes()
+	guard, err := opts.Outbound.guard()
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	s.guard = outboundGuard{allow: allow}
-	s.hitHTTP, s.alertHTTP = s.guard.client(hitPostTimeout), s.guard.client(alertPostTimeout)
+	s.guard = guard
+	s.hitHTTP, s.alertHTTP = s.guard.Client(hitPostTimeout), s.guard.Client(alertPostTimeout)
 	s.throttle = newThrottle(opts.Throttle, opts.Clock)
 	if err := os.MkdirAll(s.exportDir, 0o700); err != nil {
 		return nil, fmt.Errorf("api: export dir: %w", err)

@@ -22,6 +22,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hunterbot/hunterbot/internal/netguard"
+
 	"github.com/hunterbot/hunterbot/internal/clock"
 )
 
@@ -64,11 +66,11 @@ func (c Config) Validate(prefix string) error {
 		}
 		return nil
 	}
-	allow, err := parseAllow(prefix+".allow", c.Allow)
+	g, err := netguard.New(prefix+".allow", c.Allow)
 	if err != nil {
 		return err
 	}
-	if err := (guard{allow}).checkURL(prefix+".base_url", c.BaseURL); err != nil {
+	if err := checkBaseURL(g, prefix+".base_url", c.BaseURL); err != nil {
 		return err
 	}
 	if strings.TrimSpace(c.Model) == "" {
@@ -129,9 +131,9 @@ func New(cfg Config, opts Options) (*Client, error) {
 	if !cfg.Enabled() {
 		return nil, errors.New("llm.base_url: required")
 	}
-	allow, _ := parseAllow("llm.allow", cfg.Allow)
+	g, _ := netguard.New("llm.allow", cfg.Allow) // checked by Validate
 	c := &Client{cfg: cfg, url: strings.TrimRight(cfg.BaseURL, "/") + "/chat/completions",
-		http: guard{allow}.httpClient(), clk: opts.Clock, log: zerolog.Nop(), backoff: opts.BackoffBase}
+		http: g.Client(0), clk: opts.Clock, log: zerolog.Nop(), backoff: opts.BackoffBase}
 	if c.cfg.Timeout == 0 {
 		c.cfg.Timeout = 8 * time.Second
 	}
