@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"time"
 
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/pages"
@@ -42,33 +41,4 @@ func (rt *Runtime) attachProfiles(ctx context.Context) error {
 		a.Site = PageSite{sess}
 	}
 	return nil
-}
-
-// watchProfiles is watchBrowser for profiles mode: any account's browser
-// that stops answering, or the recycle period, restarts them all (on the
-// same profiles).
-func (rt *Runtime) watchProfiles(ctx context.Context) string {
-	var recycle <-chan time.Time
-	if every := rt.cfg.Browser.RecycleEvery; every > 0 {
-		t := time.NewTimer(every)
-		defer t.Stop()
-		recycle = t.C
-	}
-	tick := time.NewTicker(15 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ""
-		case <-recycle:
-			return "recycle"
-		case <-tick.C:
-			for _, b := range rt.profiles {
-				if err := b.Ping(ctx, 10*time.Second); err != nil && ctx.Err() == nil {
-					rt.opts.Log.Error().Err(err).Str("profile", b.DataDir()).Msg("browser not answering")
-					return "crashed"
-				}
-			}
-		}
-	}
 }

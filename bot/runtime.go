@@ -325,11 +325,13 @@ func (rt *Runtime) Run(ctx context.Context) error {
 // ("recycle"). It uses wall time: browser health and memory growth are
 // real-world matters, not simulated ones.
 func (rt *Runtime) watchBrowser(ctx context.Context) string {
-	if len(rt.profiles) > 0 {
-		return rt.watchProfiles(ctx)
+	// One browser in contexts mode, one per account in profiles mode: any
+	// that stops answering, or the recycle period, restarts them all.
+	watched := rt.profiles
+	if len(watched) == 0 && rt.owned != nil {
+		watched = []*browser.Browser{rt.owned}
 	}
-	b := rt.owned
-	if b == nil {
+	if len(watched) == 0 {
 		<-ctx.Done()
 		return ""
 	}
@@ -348,9 +350,11 @@ func (rt *Runtime) watchBrowser(ctx context.Context) string {
 		case <-recycle:
 			return "recycle"
 		case <-tick.C:
-			if err := b.Ping(ctx, 10*time.Second); err != nil && ctx.Err() == nil {
-				rt.opts.Log.Error().Err(err).Msg("browser not answering")
-				return "crashed"
+			for _, b := range watched {
+				if err := b.Ping(ctx, 10*time.Second); err != nil && ctx.Err() == nil {
+					rt.opts.Log.Error().Err(err).Str("profile", b.DataDir()).Msg("browser not answering")
+					return "crashed"
+				}
 			}
 		}
 	}
