@@ -228,8 +228,18 @@ func (s *Session) Send(ctx context.Context, uid int64, text string) (int64, erro
 	}`
 	args := map[string]any{"editor": s.sel.Editor, "item": s.sel.MessageItem, "mine": "div.item-myself",
 		"before": before, "text": collapseSpaces(text)}
+	mid, err := s.waitOwnMessage(ctx, confirmJS, args)
+	if errors.Is(err, errWaitTimedOut) {
+		return 0, fmt.Errorf("send to %d: not confirmed: %w", uid, err)
+	}
+	return mid, err
+}
+
+// waitOwnMessage waits until confirmJS(args) finds our new message on the
+// page and returns its id; a risk page ends the wait with the risk's error.
+func (s *Session) waitOwnMessage(ctx context.Context, confirmJS string, args map[string]any) (int64, error) {
 	var mid int64
-	err = waitUntil(ctx, s.step, func(ctx context.Context) (bool, error) {
+	err := waitUntil(ctx, s.step, func(ctx context.Context) (bool, error) {
 		res, err := s.page.Context(ctx).Eval(confirmJS, args)
 		if err == nil && res.Value.Int() > 0 {
 			mid = int64(res.Value.Int())
@@ -240,9 +250,6 @@ func (s *Session) Send(ctx context.Context, uid int64, text string) (int64, erro
 		}
 		return false, nil
 	})
-	if errors.Is(err, errWaitTimedOut) {
-		return 0, fmt.Errorf("send to %d: not confirmed: %w", uid, err)
-	}
 	return mid, err
 }
 

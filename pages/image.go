@@ -45,18 +45,7 @@ func (s *Session) SendImage(ctx context.Context, uid int64, path string) (int64,
 		return found;
 	}`
 	args := map[string]any{"item": s.sel.MessageItem, "mine": "div.item-myself", "before": before}
-	var mid int64
-	err = waitUntil(ctx, s.step, func(ctx context.Context) (bool, error) {
-		res, err := s.page.Context(ctx).Eval(confirmJS, args)
-		if err == nil && res.Value.Int() > 0 {
-			mid = int64(res.Value.Int())
-			return true, nil
-		}
-		if risk, err := s.Check(ctx); err == nil && risk.Kind != RiskNone {
-			return true, risk.Err()
-		}
-		return false, nil
-	})
+	mid, err := s.waitOwnMessage(ctx, confirmJS, args)
 	if errors.Is(err, errWaitTimedOut) {
 		return 0, fmt.Errorf("send image to %d: not confirmed: %w", uid, err)
 	}
