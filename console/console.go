@@ -76,6 +76,12 @@ type Store interface {
 	ListMNGroups() ([]wire.MNGroup, error)
 	ListMNPlans() ([]wire.MNPlan, error)
 	SetMNPlanStatus(id uint64, to string) (wire.MNPlan, error)
+
+	// Notification tasks (seed 002).
+	ListNotifyTasks(f wire.NotifyTaskFilter, current, size int) ([]wire.NotifyTask, int, error)
+	NotifyTask(id uint64) (wire.NotifyTask, error)
+	NotifyExecutions(taskID uint64, orderBy string, desc bool, current, size int) ([]wire.NotifyExecution, int, error)
+	TerminateNotifyTask(id uint64, reason string) (wire.NotifyStatus, error)
 }
 
 var _ Store = (*state.DB)(nil)
@@ -198,6 +204,9 @@ func (c *Console) routes() {
 	get("/ui/reports", c.reportsPage)
 	get("/ui/plans", c.plansPage)
 	post("/ui/plans/{id}/status", c.setPlanStatus)
+	get("/ui/notify", c.notifyPage)
+	get("/ui/notify/{id}", c.notifyTaskPage)
+	post("/ui/notify/{id}/terminate", c.terminateNotify)
 	m.Handle("/ui/", c.authed(func(w http.ResponseWriter, r *http.Request, s *session) {
 		c.fail(w, r, s, http.StatusNotFound, errors.New(r.URL.Path))
 	}))

@@ -18,7 +18,7 @@ import (
 // pageNames are the templates/<name>.html files; each is parsed together
 // with layout.html.
 var pageNames = []string{"login", "fleet", "account", "conversations", "conversation", "contacts",
-	"followups", "keyword_rules", "workers", "reports", "plans", "error"}
+	"followups", "keyword_rules", "workers", "reports", "plans", "notify", "notify_task", "error"}
 
 // view is what every template gets: the session (CSRF token, language),
 // the active page and the page's own data in D.
