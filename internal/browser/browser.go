@@ -150,8 +150,8 @@ func cleanup(l *launcher.Launcher, dir string, owns bool) {
 		return
 	}
 	// rod's Cleanup would remove the user-data-dir too: a kept profile
-	// (profile_dir, profiles mode) only waits for the process to exit.
-	waitExit(l.PID(), exitWait)
+	// (profile_dir, profiles mode) only waits for its processes to exit.
+	waitProfileFree(l.PID(), dir, exitWait)
 }
 
 // Rod returns the rod handle of the whole browser (the default context).

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -69,21 +70,50 @@ func LaunchProfile(ctx context.Context, opts Options, root, account string) (*Br
 }
 
 // exitWait bounds how long closing a browser on a kept profile waits for
-// its process to exit (it must be gone before the profile is reused).
+// its processes to exit (they must be gone before the profile is reused).
 const exitWait = 15 * time.Second
 
-// waitExit waits until process pid is gone or d passed.
-func waitExit(pid int, d time.Duration) {
-	if pid <= 0 {
-		return
-	}
+// waitProfileFree waits until no process uses the profile dir: the browser
+// process, then its helpers (the crashpad handler, zygotes), which can
+// outlive it for a moment and would make the next Chromium on the profile
+// refuse it. Stragglers still there after d are killed.
+func waitProfileFree(pid int, dir string, d time.Duration) {
 	deadline := time.Now().Add(d)
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for time.Now().Before(deadline) {
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+		mainGone := pid <= 0 || errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+		if mainGone && len(ProcessesUsing(dir)) == 0 {
 			return
 		}
 		<-t.C
 	}
+	for _, p := range ProcessesUsing(dir) {
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+}
+
+// ProcessesUsing lists the live processes whose command line mentions dir
+// (a profile directory is unique to one browser, so these are its
+// processes). Zombies, whose command line is empty, are not listed.
+func ProcessesUsing(dir string) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if strings.Contains(string(cmd), dir) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -17,8 +17,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,24 +133,4 @@ func shutdown(b *browser.Browser) []string {
 
 // ProcessesUsing lists the pids whose command line mentions dir (a browser
 // profile directory is unique to one browser, so this finds its processes).
-func ProcessesUsing(dir string) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []int
-	for _, e := range entries {
-		var pid int
-		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
-			continue
-		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if strings.Contains(string(cmd), dir) {
-			pids = append(pids, pid)
-		}
-	}
-	return pids
-}
+func ProcessesUsing(dir string) []int { return browser.ProcessesUsing(dir) }
