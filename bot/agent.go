@@ -69,8 +69,9 @@ type Deps struct {
 	// Relay, when set, sends QR codes and the session of a managed account
 	// to the control plane (assignment.go).
 	Relay LoginRelay
-	// Gate, when set, is asked before every site action (pause.go).
-	Gate ActionGate
+	// ActGate, when set, is asked before every site action (pause.go); not
+	// to be confused with the send gate (Hosting.Gate, sendgate.go).
+	ActGate ActionGate
 	// AdoptHistory makes conversations this worker has no record of the
 	// bot's own, read from the site (adopt.go): set for a managed account
 	// that ran elsewhere before, whose history is the previous holder's.

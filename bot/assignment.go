@@ -251,8 +251,8 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 	l := &leased{key: acc.ID, epoch: a.Epoch, version: a.Version, done: make(chan struct{}), deadline: deadline}
 	ag := NewAgent(acc, rt.cfg.Brain.PlatformType, Deps{Brain: rt.brain, DB: rt.db, Clock: rt.opts.Clock, Log: rt.opts.Log,
 		Outbox: rt.outbox, DataDir: rt.cfg.DataDir, Keywords: rt.keywords,
-		Relay: relay{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, log: rt.opts.Log},
-		Gate:  &leaseGate{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, onPause: s.pokeNow, log: rt.opts.Log},
+		Relay:   relay{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, log: rt.opts.Log},
+		ActGate: &leaseGate{ctrl: s.ctrl, key: acc.ID, epoch: a.Epoch, onPause: s.pokeNow, log: rt.opts.Log},
 		// Epoch 1 is the account's first grant: conversations it has that
 		// this worker does not know are a human's. Later grants follow
 		// another run; on this worker its records exist, elsewhere the

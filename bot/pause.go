@@ -99,10 +99,10 @@ func (a *Agent) mayAct(ctx context.Context, act Action) error {
 	if err := a.gov.Wait(ctx, act); err != nil {
 		return err
 	}
-	if a.Gate == nil {
+	if a.ActGate == nil {
 		return nil
 	}
-	return a.Gate.Allow(ctx)
+	return a.ActGate.Allow(ctx)
 }
 
 // waitUnpaused holds a paused agent: no action until the gate opens again
@@ -117,7 +117,7 @@ func (a *Agent) waitUnpaused(ctx context.Context) error {
 		if err := a.Clock.Sleep(ctx, poll); err != nil {
 			return err
 		}
-		if a.Gate == nil || a.Gate.Recheck(ctx) {
+		if a.ActGate == nil || a.ActGate.Recheck(ctx) {
 			a.setState(StateRunning, nil)
 			return nil
 		}

@@ -50,7 +50,7 @@ func TestPauseStopsGreetingsBeforeTheNextAction(t *testing.T) {
 	h := newHarness(t).login()
 	ctrl := &fakeGateCtrl{}
 	pokes := 0
-	h.agent.Gate = &leaseGate{ctrl: ctrl, key: "acc1", epoch: 3, onPause: func() { pokes++ }, log: zerolog.Nop()}
+	h.agent.ActGate = &leaseGate{ctrl: ctrl, key: "acc1", epoch: 3, onPause: func() { pokes++ }, log: zerolog.Nop()}
 	l := h.planGreetings(4, false, []pages.Geek{geekOf(701, "甲"), geekOf(702, "乙"), geekOf(703, "丙"), geekOf(704, "丁")})
 	// The operator pauses right after the second greeting lands.
 	l.onGreet = func(enc string) {
@@ -74,14 +74,14 @@ func TestPauseStopsGreetingsBeforeTheNextAction(t *testing.T) {
 	// Paused is remembered: no more questions to the control plane, no
 	// more actions, until a recheck says run.
 	asked := ctrl.asked
-	if err := h.agent.Gate.Allow(context.Background()); !errors.Is(err, ErrPaused) || ctrl.asked != asked {
+	if err := h.agent.ActGate.Allow(context.Background()); !errors.Is(err, ErrPaused) || ctrl.asked != asked {
 		t.Fatalf("second Allow: %v after %d questions (was %d)", err, ctrl.asked, asked)
 	}
-	if h.agent.Gate.Recheck(context.Background()) {
+	if h.agent.ActGate.Recheck(context.Background()) {
 		t.Fatal("recheck while still paused opened the gate")
 	}
 	ctrl.set(false, nil)
-	if !h.agent.Gate.Recheck(context.Background()) {
+	if !h.agent.ActGate.Recheck(context.Background()) {
 		t.Fatal("recheck after resume kept the gate shut")
 	}
 	if err := h.agent.greetPass(context.Background()); err != nil {
@@ -98,7 +98,7 @@ func TestGateLetsActionsThroughWhenTheControlPlaneIsDown(t *testing.T) {
 	h := newHarness(t).login()
 	ctrl := &fakeGateCtrl{}
 	ctrl.set(false, errors.New("connection refused"))
-	h.agent.Gate = &leaseGate{ctrl: ctrl, key: "acc1", epoch: 3, log: zerolog.Nop()}
+	h.agent.ActGate = &leaseGate{ctrl: ctrl, key: "acc1", epoch: 3, log: zerolog.Nop()}
 	l := h.planGreetings(2, false, []pages.Geek{geekOf(711, "甲"), geekOf(712, "乙")})
 	if err := h.agent.greetPass(context.Background()); err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestRunHoldsAPausedAgentUntilResumed(t *testing.T) {
 	h := newHarness(t)
 	ctrl := &fakeGateCtrl{}
 	ctrl.set(true, nil)
-	h.agent.Gate = &leaseGate{ctrl: ctrl, key: "acc1", epoch: 3, log: zerolog.Nop()}
+	h.agent.ActGate = &leaseGate{ctrl: ctrl, key: "acc1", epoch: 3, log: zerolog.Nop()}
 	h.site.addConv(721, "甲", "Go工程师", 101)
 	h.site.say(721, 721, "你好，还招人吗")
 	ctx, cancel := context.WithCancel(context.Background())
