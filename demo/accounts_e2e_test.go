@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -101,21 +100,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 	}
 	qrKey, pauseKey := keys[0], keys[1]
 
-	logFile, err := os.Create(filepath.Join(dir, "workers.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	t.Cleanup(func() {
-		if t.Failed() {
-			raw, _ := os.ReadFile(logFile.Name())
-			lines := strings.Split(string(raw), "\n")
-			if len(lines) > 120 {
-				lines = lines[len(lines)-120:]
-			}
-			t.Logf("worker log tail:\n%s", strings.Join(lines, "\n"))
-		}
-	})
+	logFile := childLog(t, filepath.Join(dir, "workers.log"), 120, false)
 	procs := map[string]*exec.Cmd{}
 	profiles := map[string]string{}
 	for _, w := range workers {
@@ -128,17 +113,7 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		data, _ := json.Marshal(childSpec{Config: cfg, Start: sc.Start, Anchor: anchor, Speed: speed})
-		spec := filepath.Join(dir, w+".json")
-		if err := os.WriteFile(spec, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+spec)
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd := startChild(t, childSpec{Config: cfg, Start: sc.Start, Anchor: anchor, Speed: speed}, filepath.Join(dir, w+".json"), logFile)
 		procs[w] = cmd
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	}

@@ -34,6 +34,45 @@ type childSpec struct {
 	Speed  float64     `json:"speed"`
 }
 
+// childLog creates the file a test's child workers write to and, when the
+// test fails (or always is set), logs its last tail lines at cleanup.
+func childLog(t *testing.T, path string, tail int, always bool) *os.File {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		defer f.Close()
+		if t.Failed() || always {
+			raw, _ := os.ReadFile(path)
+			lines := strings.Split(string(raw), "\n")
+			if len(lines) > tail {
+				lines = lines[len(lines)-tail:]
+			}
+			t.Logf("worker log tail:\n%s", strings.Join(lines, "\n"))
+		}
+	})
+	return f
+}
+
+// startChild writes spec to specPath and starts a worker process (this
+// test binary; see TestMain) whose output goes to log.
+func startChild(t *testing.T, spec childSpec, specPath string, log *os.File) *exec.Cmd {
+	t.Helper()
+	data, _ := json.Marshal(spec)
+	if err := os.WriteFile(specPath, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+specPath)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
 // runChildWorker is the body of a worker process (see TestMain).
 func runChildWorker(specPath string) int {
 	raw, err := os.ReadFile(specPath)
@@ -98,35 +137,11 @@ func TestWorkerSurvivesSIGKILL(t *testing.T) {
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].ChatPoll = time.Minute
 	}
-	logFile, err := os.Create(filepath.Join(dir, "children.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	t.Cleanup(func() {
-		if t.Failed() || os.Getenv("HUNTERBOT_DEBUG_CRASH") != "" {
-			raw, _ := os.ReadFile(logFile.Name())
-			lines := strings.Split(string(raw), "\n")
-			if len(lines) > 150 {
-				lines = lines[len(lines)-150:]
-			}
-			t.Logf("worker log tail:\n%s", strings.Join(lines, "\n"))
-		}
-	})
+	logFile := childLog(t, filepath.Join(dir, "children.log"), 150, os.Getenv("HUNTERBOT_DEBUG_CRASH") != "")
 	start := func(i int) *exec.Cmd {
 		cfg.Browser.ProfileDir = filepath.Join(dir, fmt.Sprintf("profile-%02d", i))
-		data, _ := json.Marshal(childSpec{Config: &cfg, Start: sc.Start, Anchor: anchor, Speed: speed})
-		spec := filepath.Join(dir, fmt.Sprintf("child-%02d.json", i))
-		if err := os.WriteFile(spec, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+spec)
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
+		return startChild(t, childSpec{Config: &cfg, Start: sc.Start, Anchor: anchor, Speed: speed},
+			filepath.Join(dir, fmt.Sprintf("child-%02d.json", i)), logFile)
 	}
 	waitBrowserGone := func(profile string) {
 		waitUntil(t, "the killed worker's Chromium to exit", func() bool { return len(processesUsing(profile)) == 0 },

@@ -11,7 +11,6 @@ import (
 	"image/color"
 	"image/png"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -61,35 +60,11 @@ func TestNotificationTasksEndToEnd(t *testing.T) {
 	for i := range cfg.Accounts {
 		cfg.Accounts[i].ChatPoll = time.Minute
 	}
-	logFile, err := os.Create(filepath.Join(dir, "children.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	t.Cleanup(func() {
-		if t.Failed() {
-			raw, _ := os.ReadFile(logFile.Name())
-			lines := strings.Split(string(raw), "\n")
-			if len(lines) > 120 {
-				lines = lines[len(lines)-120:]
-			}
-			t.Logf("worker log tail:\n%s", strings.Join(lines, "\n"))
-		}
-	})
+	logFile := childLog(t, filepath.Join(dir, "children.log"), 120, false)
 	startWorker := func(i int) *exec.Cmd {
 		cfg.Browser.ProfileDir = filepath.Join(dir, fmt.Sprintf("profile-%02d", i))
-		data, _ := json.Marshal(childSpec{Config: &cfg, Start: sc.Start, Anchor: anchor, Speed: speed})
-		spec := filepath.Join(dir, fmt.Sprintf("child-%02d.json", i))
-		if err := os.WriteFile(spec, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+spec)
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
+		return startChild(t, childSpec{Config: &cfg, Start: sc.Start, Anchor: anchor, Speed: speed},
+			filepath.Join(dir, fmt.Sprintf("child-%02d.json", i)), logFile)
 	}
 	worker := startWorker(0)
 	t.Cleanup(func() { _ = worker.Process.Kill(); _ = worker.Wait() })
