@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -91,6 +92,9 @@ func runChildWorker(specPath string) int {
 	clk := clock.NewScaledFrom(spec.Start, spec.Anchor, spec.Speed)
 	rt, err := bot.NewRuntime(ctx, spec.Config, bot.RuntimeOptions{Clock: clk, Log: log})
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return 0 // stopped while starting, as `hunterbot worker` does
+		}
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 1
 	}

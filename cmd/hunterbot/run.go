@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,6 +84,12 @@ func runAccounts(ctx context.Context, cfgPath string, only []string) error {
 	defer wm.close()
 	rt, err := bot.NewRuntime(ctx, cfg, opts)
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			// Stopped while starting (e.g. SIGTERM during the browser
+			// launch): a clean stop, not a failed start.
+			log.Info().Msg("worker stopped during start-up")
+			return nil
+		}
 		return err
 	}
 	wm.attach(rt)
