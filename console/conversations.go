@@ -148,15 +148,20 @@ func mergeHistory(lines []wire.StoredMessage, recs []wire.FollowupRecord) []mess
 	for _, l := range lines {
 		out = append(out, message{Who: string(l.Author), Text: l.Text, At: l.At, Type: l.Type})
 	}
-	n := len(out)
-	used := make([]bool, n)
+	// Lines by text, so matching a record costs the lines sharing its
+	// text, not the whole history (2,000 lines × hundreds of records).
+	byText := make(map[string][]int, len(out))
+	for i, m := range out {
+		k := strings.TrimSpace(m.Text)
+		byText[k] = append(byText[k], i)
+	}
+	used := make([]bool, len(out))
 	// match returns the index of the nearest unused transcript line of one
 	// of the authors with text, or -1.
 	match := func(text string, at time.Time, authors ...wire.Author) int {
 		best, bestGap := -1, matchWindow+1
-		text = strings.TrimSpace(text)
-		for i := 0; i < n; i++ {
-			if used[i] || strings.TrimSpace(out[i].Text) != text {
+		for _, i := range byText[strings.TrimSpace(text)] {
+			if used[i] {
 				continue
 			}
 			ok := false
