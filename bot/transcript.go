@@ -112,6 +112,8 @@ func transcriptType(t Turn) string {
 		return "resume"
 	case t.Body == pages.BodyHyperlink:
 		return "link"
+	case t.Body == pages.BodyImage:
+		return "image"
 	}
 	return "body-" + strconv.Itoa(t.Body)
 }

@@ -64,10 +64,11 @@ func TestTranscriptPushesEachMessageOnceWithItsAuthor(t *testing.T) {
 
 	h.site.card(cand, cand, pages.BodyDialog, "我想要和您交换微信", "")
 	h.site.say(cand, fakeRecruiterUID, "我是招聘经理本人，稍后电话联系您") // typed by a human
+	h.site.card(cand, cand, pages.BodyImage, pages.ImageText, "https://site.test/img/1.png?token=secret")
 	h.clk.advance(time.Minute)
 	h.chat()
 	all, keys := h.transcript(cand)
-	want := "bot:您好，看了您的简历，方便聊聊吗？ | candidate:<script>alert(1)</script>你好，岗位还招吗 | bot:好的 | site:我想要和您交换微信 | human:我是招聘经理本人，稍后电话联系您"
+	want := "bot:您好，看了您的简历，方便聊聊吗？ | candidate:<script>alert(1)</script>你好，岗位还招吗 | bot:好的 | site:我想要和您交换微信 | human:我是招聘经理本人，稍后电话联系您 | candidate:[图片]"
 	if got := authorsOf(all); got != want {
 		t.Fatalf("transcript:\n got %s\nwant %s", got, want)
 	}
@@ -81,8 +82,14 @@ func TestTranscriptPushesEachMessageOnceWithItsAuthor(t *testing.T) {
 			t.Fatalf("message without time or type: %+v", m)
 		}
 	}
-	if all[3].Type != "card" || all[1].Type != "text" {
+	if all[3].Type != "card" || all[1].Type != "text" || all[5].Type != "image" {
 		t.Fatalf("types: %+v", all)
+	}
+	// Attachment links carry the site's tokens: none goes out.
+	for _, it := range h.outbox(TargetControl) {
+		if it.Kind == KindTranscript && strings.Contains(string(it.Payload), "token=") {
+			t.Fatalf("a transcript push carries an attachment URL: %s", it.Payload)
+		}
 	}
 	// Nothing new on the site: nothing more is queued.
 	h.clk.advance(time.Minute)

@@ -56,8 +56,8 @@ type TranscriptMessage struct {
 	At     time.Time `json:"at"`
 	Author Author    `json:"author"`
 	Text   string    `json:"text"`
-	// Type is the kind of message: text, card (exchange and dialog
-	// cards), resume, link or notice.
+	// Type is the kind of message: text, image, card (exchange and
+	// dialog cards), resume, link or notice.
 	Type string `json:"type"`
 }
 
