@@ -17,6 +17,12 @@ import (
 // messages (POST /api/worker/transcripts).
 const KindTranscript = "transcript"
 
+// maxTranscriptPushBytes bounds the JSON of one push's messages, well
+// under the control plane's 1 MiB request limit: 100 messages of 4000
+// Chinese characters would be 1.2 MB, and JSON escapes < and > as six
+// bytes each.
+const maxTranscriptPushBytes = 256 << 10
+
 // transcriptPusher is the part of the control-plane client that delivers
 // transcripts; *client.Worker implements it.
 type transcriptPusher interface {
@@ -38,10 +44,12 @@ type transcriptPusher interface {
 func (a *Agent) enqueueTranscript(tx *worker.Tx, before Conversation, msgs []pages.Message) error {
 	var batch []wire.TranscriptMessage
 	var first, last int64
+	size := 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
+		size = 0
 		in := wire.TranscriptInput{Account: a.cfg.ID, CandidateID: before.CandidateID, Messages: batch}
 		key := fmt.Sprintf("control/transcript/%s/%s/%d-%d", a.cfg.ID, before.CandidateID, first, last)
 		batch = nil
@@ -52,10 +60,19 @@ func (a *Agent) enqueueTranscript(tx *worker.Tx, before Conversation, msgs []pag
 		if mid <= before.LastSeenMID {
 			continue
 		}
+		raw, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		if size+len(raw) > maxTranscriptPushBytes {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
 		if len(batch) == 0 {
 			first = mid
 		}
-		batch, last = append(batch, m), mid
+		batch, last, size = append(batch, m), mid, size+len(raw)
 		if len(batch) == wire.MaxTranscriptPush {
 			if err := flush(); err != nil {
 				return err

@@ -120,6 +120,38 @@ func TestTranscriptLongHistoryIsBatched(t *testing.T) {
 	}
 }
 
+// Long texts are cut and pushes are split by size too, so a push of the
+// longest texts stays under the control plane's 1 MiB body limit.
+func TestTranscriptPushesStayUnderTheBodyLimit(t *testing.T) {
+	h := newHarness(t).login()
+	h.site.addConv(cand, "张女士", "Go工程师", 101)
+	for i := 0; i < 60; i++ {
+		h.site.say(cand, cand, strings.Repeat("<长>", wire.MaxTranscriptText)) // escaped <> take 6 bytes each
+	}
+	h.chat()
+	n := 0
+	for _, it := range h.outbox(TargetControl) {
+		if it.Kind != KindTranscript {
+			continue
+		}
+		var in wire.TranscriptInput
+		if err := json.Unmarshal(it.Payload, &in); err != nil {
+			t.Fatal(err)
+		}
+		body, err := json.Marshal(wire.TranscriptsRequest{Transcripts: []wire.TranscriptInput{in}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(body) > 1<<20 {
+			t.Fatalf("push %s is %d bytes, over 1 MiB", it.Key, len(body))
+		}
+		n += len(in.Messages)
+	}
+	if n != 60 {
+		t.Fatalf("%d messages pushed, want 60", n)
+	}
+}
+
 // transcriptControl is fakeControl with the transcript push.
 type transcriptControl struct {
 	fakeControl
