@@ -154,6 +154,10 @@ func TestOperatorFlowsInBrowser(t *testing.T) {
 	if has, _, _ := page.Has("#msg-older"); has {
 		t.Fatal("the oldest page links to older messages")
 	}
+	page.MustNavigate(e.url + "/ui/conversations/acct-a/c2?page=4").MustWaitLoad()
+	if got := text(page, "#error-msg"); !strings.Contains(got, "page") {
+		t.Fatalf("a page past the last: %q, want an error naming page", got)
+	}
 	page.MustNavigate(e.url + "/ui/conversations/acct-a/c1").MustWaitLoad()
 
 	// Release: a command for the worker that owns the account.
