@@ -568,6 +568,16 @@ func TestPlanTaskStops(t *testing.T) {
 	// The plan's termination stops its running tasks.
 	e.token = e.login(testUser, testPassword).AccessToken
 	tid2, ms2 := create()
+	// One conversation follows one running task at a time.
+	again := e.mustCall("POST", fmt.Sprintf("%s/%d/task", mnBase, fx.plan), fmt.Sprintf(`{"name": "again", "fileIds": [%d]}`, file))
+	if again["status"] != "IGNORE" {
+		t.Errorf("task of members hosted elsewhere = %v", again)
+	}
+	for _, m := range e.taskMembers(int(again["id"].(float64)), "") {
+		if want := fmt.Sprintf("%s (task %d, member %d)", state.ReasonHostedElsewhere, tid2, ms2[m.UserID].ID); m.Reason != want {
+			t.Errorf("member %s reason %q, want %q", m.UserID, m.Reason, want)
+		}
+	}
 	e.events(wire.PlanEvent{ID: "c", MemberID: ms2["u2"].ID, Account: "acct-a", Kind: "reached"})
 	e.mustCall("PATCH", fmt.Sprintf("%s/%d/termination", mnBase, fx.plan), "")
 	if s := e.taskStatus(tid2); s != "TERMINATING" {

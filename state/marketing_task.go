@@ -24,6 +24,7 @@ import (
 //	mn_members               member id → mnMember
 //	idx_mn_members_by_task   task id ‖ member id → ∅
 //	idx_mn_members_open      account id ‖ task id ‖ member id → ∅  members not final (workers' work)
+//	idx_mn_members_by_conv   account id ‖ candidate id → member id  the member not final hosting that conversation
 //	mn_events                member id ‖ event id → wire.PlanEvent (idempotency)
 //	mn_daily                 member id ‖ yyyy-MM-dd → mnDay (daily reports)
 //
@@ -36,10 +37,11 @@ var (
 	bucketMNMembers        = []byte("mn_members")
 	bucketMNMembersByTask  = []byte("idx_mn_members_by_task")
 	bucketMNMembersOpen    = []byte("idx_mn_members_open")
+	bucketMNMembersByConv  = []byte("idx_mn_members_by_conv")
 	bucketMNEvents         = []byte("mn_events")
 	bucketMNDaily          = []byte("mn_daily")
 	marketingTaskBucketSet = [][]byte{bucketMNTasks, bucketMNTasksByPlan, bucketMNTasksActive, bucketMNMembers,
-		bucketMNMembersByTask, bucketMNMembersOpen, bucketMNEvents, bucketMNDaily}
+		bucketMNMembersByTask, bucketMNMembersOpen, bucketMNMembersByConv, bucketMNEvents, bucketMNDaily}
 )
 
 // TerminateGrace is how long a TERMINATING task waits for its workers to
@@ -51,6 +53,7 @@ const TerminateGrace = 10 * time.Minute
 // Member reasons the control plane records.
 const (
 	ReasonDuplicateMember = "listed twice in this task"
+	ReasonHostedElsewhere = "already hosted by a running task"
 	ReasonNoStop          = "task terminated; the worker did not report the stop in time"
 	ReasonLateReach       = "task terminated before the greetings were reported"
 )
@@ -146,7 +149,7 @@ func (m *mnMember) wire() wire.MNTaskMember {
 	return out
 }
 
-// putMNMember writes m and its open-index entry (present while m is not
+// putMNMember writes m and its index entries (present while m is not
 // final and has an account).
 func putMNMember(tx *bbolt.Tx, m *mnMember) error {
 	if err := putJSON(tx.Bucket(bucketMNMembers), u64(m.ID), m); err != nil {
@@ -156,8 +159,18 @@ func putMNMember(tx *bbolt.Tx, m *mnMember) error {
 		return nil
 	}
 	k := tripleKey(m.AccountID, m.TaskID, m.ID)
+	conv, ck := tx.Bucket(bucketMNMembersByConv), contactKey(m.AccountID, m.UserID)
 	if wire.MemberFinal(m.Status) {
+		// The conversation may host a later task's member by now.
+		if v := conv.Get(ck); v != nil && btou(v) == m.ID {
+			if err := conv.Delete(ck); err != nil {
+				return err
+			}
+		}
 		return tx.Bucket(bucketMNMembersOpen).Delete(k)
+	}
+	if err := conv.Put(ck, u64(m.ID)); err != nil {
+		return err
 	}
 	return tx.Bucket(bucketMNMembersOpen).Put(k, nil)
 }
@@ -300,7 +313,6 @@ func (db *DB) CreateMNTask(in wire.MNTaskCreate) (wire.MNTask, error) {
 			return err
 		}
 		mb, byTask := tx.Bucket(bucketMNMembers), tx.Bucket(bucketMNMembersByTask)
-		seen := map[string]uint64{}
 		for _, nm := range in.Members {
 			mid, err := mb.NextSequence()
 			if err != nil {
@@ -321,12 +333,18 @@ func (db *DB) CreateMNTask(in wire.MNTaskCreate) (wire.MNTask, error) {
 					m.ContactID, m.UserID = c.ID, c.CandidateID
 				}
 				m.Account, m.AccountID = a.Key, a.ID
-				k := a.Key + "\x00" + m.UserID
-				if first, dup := seen[k]; dup {
-					reason = fmt.Sprintf("%s (member %d)", ReasonDuplicateMember, first)
-					m.AccountID = 0 // not reachable through the open index
-				} else {
-					seen[k] = mid
+				if v := tx.Bucket(bucketMNMembersByConv).Get(contactKey(a.ID, m.UserID)); v != nil {
+					// One conversation follows one plan at a time.
+					other, err := getMNMember(tx, btou(v))
+					if err != nil {
+						return err
+					}
+					if other.TaskID == id {
+						reason = fmt.Sprintf("%s (member %d)", ReasonDuplicateMember, other.ID)
+					} else {
+						reason = fmt.Sprintf("%s (task %d, member %d)", ReasonHostedElsewhere, other.TaskID, other.ID)
+					}
+					m.AccountID = 0 // kept out of the indexes
 				}
 			}
 			if reason != "" {
