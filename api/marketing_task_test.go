@@ -749,3 +749,56 @@ func TestPlanReportRates(t *testing.T) {
 		t.Errorf("empty plan report = %+v", r)
 	}
 }
+
+// TestPlanTaskTransitions covers the moves the lifecycle test does not:
+// terminated before its start, enabled while TERMINATING (members in
+// service go on), a worker IGNOREs a member it cannot reach, a status
+// event IN_SERVICE reaches a member like `reached`.
+func TestPlanTaskTransitions(t *testing.T) {
+	e := newEnv(t)
+	fx := e.releasedPlan()
+	e.pushContacts(wire.ContactInput{Account: "acct-a", CandidateID: "u1"}, wire.ContactInput{Account: "acct-a", CandidateID: "u2"},
+		wire.ContactInput{Account: "acct-a", CandidateID: "u3"})
+	file := e.uploadFile("a.xlsx", memberXLSX(t, []string{"userId"}, [][]string{{"u1"}, {"u2"}, {"u3"}}))
+	later := e.mustCall("POST", fmt.Sprintf("%s/%d/task", mnBase, fx.plan), fmt.Sprintf(`{"name": "later", "startTime": "2024-03-05 09:00:00", "fileIds": [%d]}`, file))
+	lid := int(later["id"].(float64))
+	e.mustCall("PATCH", fmt.Sprintf("%s/task/%d/termination", mnBase, lid), "")
+	if s := e.taskStatus(lid); s != "TERMINATION" {
+		t.Fatalf("terminated before its start = %s", s)
+	}
+	e.clk.Advance(24 * time.Hour) // past its start: it stays terminated
+	e.token = e.login(testUser, testPassword).AccessToken
+	if s := e.taskStatus(lid); s != "TERMINATION" {
+		t.Errorf("terminated task after its start time = %s", s)
+	}
+	// Its members are not final (an enable would resume them), so they
+	// keep their conversations; a new task over them is IGNORE.
+	again := e.mustCall("POST", fmt.Sprintf("%s/%d/task", mnBase, fx.plan), fmt.Sprintf(`{"name": "again", "fileIds": [%d]}`, file))
+	if again["status"] != "IGNORE" {
+		t.Errorf("task over members of a terminated task = %v", again)
+	}
+	e.mustCall("PATCH", fmt.Sprintf("%s/task/%d/enable", mnBase, lid), "")
+	if s := e.taskStatus(lid); s != "EXECUTION" {
+		t.Fatalf("enabled = %s", s)
+	}
+	ms := byUser(e.taskMembers(lid, ""))
+	res := e.events(
+		wire.PlanEvent{ID: "a", MemberID: ms["u1"].ID, Account: "acct-a", Kind: "status", Status: "IN_SERVICE"},
+		wire.PlanEvent{ID: "b", MemberID: ms["u2"].ID, Account: "acct-a", Kind: "status", Status: "IGNORE", Reason: "no conversation on the site"},
+	)
+	if res.Results[0].MemberStatus != "IN_SERVICE" || res.Results[1].MemberStatus != "IGNORE" {
+		t.Fatalf("status events = %+v", res)
+	}
+	if m := byUser(e.taskMembers(lid, ""))["u2"]; m.Reason != "no conversation on the site" || !m.ReachTime.IsZero() {
+		t.Errorf("ignored member = %+v", m)
+	}
+	e.mustCall("PATCH", fmt.Sprintf("%s/task/%d/termination", mnBase, lid), "")
+	if s := e.taskStatus(lid); s != "TERMINATING" {
+		t.Fatalf("terminated with u1 in service = %s", s)
+	}
+	e.mustCall("PATCH", fmt.Sprintf("%s/task/%d/enable", mnBase, lid), "")
+	pm := e.planMembers("acct-a")
+	if s := e.taskStatus(lid); s != "EXECUTION" || len(pm.Members) != 2 || pm.Members[0].Status != "IN_SERVICE" || pm.Members[0].TaskStatus != "EXECUTION" {
+		t.Errorf("enabled while terminating: %s %+v", s, pm.Members)
+	}
+}
