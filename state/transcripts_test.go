@@ -15,6 +15,16 @@ import (
 	"github.com/hunterbot/hunterbot/internal/clock"
 )
 
+// transcriptMigration is the version of the transcripts' migration.
+func transcriptMigration() int {
+	for _, m := range migrations {
+		if m.Name == "conversation transcripts" {
+			return m.Version
+		}
+	}
+	panic("no transcripts migration")
+}
+
 func openTranscriptDB(t *testing.T) *DB {
 	t.Helper()
 	db, err := Open(filepath.Join(t.TempDir(), "control.db"), Options{Clock: clock.NewManual(time.Unix(1700000000, 0)), BcryptCost: bcrypt.MinCost})
@@ -203,8 +213,8 @@ func TestTranscriptPushIsFencedToTheAccountsWorker(t *testing.T) {
 	}
 }
 
-// TestMigrationToTranscripts opens a file at schema 8 and checks the
-// transcript migration adds its buckets.
+// TestMigrationToTranscripts opens a file at the schema before the
+// transcripts' and checks their migration adds the buckets.
 func TestMigrationToTranscripts(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "control.db")
 	b, err := bbolt.Open(path, 0o600, nil)
@@ -216,12 +226,13 @@ func TestMigrationToTranscripts(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, m := range migrations[:8] {
+		prev := transcriptMigration() - 1
+		for _, m := range migrations[:prev] {
 			if err := m.Up(tx); err != nil {
 				return err
 			}
 		}
-		return meta.Put(keySchemaVersion, u64(8))
+		return meta.Put(keySchemaVersion, u64(uint64(prev)))
 	})
 	if err != nil {
 		t.Fatal(err)
