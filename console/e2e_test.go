@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -197,6 +198,30 @@ func TestQRLoginToRunningInBrowser(t *testing.T) {
 			candID, candText, ci, cwho, clabel, botText, bi, bwho, blabel, text(page, "#messages"))
 	}
 	t.Logf("conversation %s: candidate %q, then bot %q", candID, candText, botText)
+
+	// A human recruiter types in that conversation on the site: the worker
+	// reads it as a human's, the page labels it 人工 and shows the
+	// takeover, with the release form.
+	const humanText = "您好，我是招聘负责人，我直接跟您聊"
+	cid, err := strconv.ParseInt(candID, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sim.HumanMessage(acc.ID, cid, humanText); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the page to show the human's message and the takeover", func() bool {
+		page.MustReload().MustWaitLoad()
+		_, who, label := find(humanText, 0)
+		taken := page.MustEval(`() => document.getElementById("conv-status").dataset.status`).String() == string(wire.ConvIntervened)
+		if who != "" && (who != "human" || label != "人工") {
+			t.Fatalf("the human's message shown as %s/%s", who, label)
+		}
+		return who == "human" && taken
+	})
+	if has, _, _ := page.Has("#release-form"); !has {
+		t.Fatal("a taken-over conversation without the release form")
+	}
 	shot(t, page, "04b-conversation-transcript")
 
 	// Pause from the account page: the desired state and the history say so.
