@@ -402,6 +402,11 @@ func TestPlanTaskLifecycle(t *testing.T) {
 	if res.Results[0].MemberStatus != "COMPLETE_SERVICE" || res.Results[1].MemberStatus != "COMPLETE_SERVICE" {
 		t.Errorf("final status changed: %+v", res)
 	}
+	// A running task's plan is listed even to an account with no open
+	// member in it (a final member's conversation may still follow it).
+	if pm := e.planMembers("acct-none"); len(pm.Members) != 0 || len(pm.Plans) != 1 || pm.Plans[0].PlanID != uint64(fx.plan) {
+		t.Errorf("plans of running tasks = %+v", pm)
+	}
 	if c := e.claim(u1, "acct-a"); c.OK || c.Reason != "member is COMPLETE_SERVICE" {
 		t.Errorf("claim of a final member = %+v", c)
 	}
