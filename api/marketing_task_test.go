@@ -717,6 +717,17 @@ func TestPlanTaskBadInput(t *testing.T) {
 	if m := e.taskMembers(tid, "")[0]; m.Status != "NOT_REACHED" || len(m.MoodValues) != 0 {
 		t.Errorf("rejected events changed the member: %+v", m)
 	}
+	// An overlong summary is cut, not a reason to lose the event.
+	res := e.events(wire.PlanEvent{ID: "long", MemberID: mid, Account: "acct-a", Kind: "reply", Summary: strings.Repeat("长", 2500)})
+	if res.Accepted != 1 {
+		t.Fatalf("long summary: %+v", res)
+	}
+	var daily wire.MNDailyReports
+	code, b := e.call("GET", fmt.Sprintf("/api/v1/members/%d/daily-reports", mid), "")
+	mustJSON(t, b, &daily)
+	if code != 200 || len(daily.Records) != 1 || len([]rune(daily.Records[0].Content)) != 2000 || !strings.HasSuffix(daily.Records[0].Content, "…") {
+		t.Errorf("daily after a long summary: %d %s", code, b)
+	}
 }
 
 // TestPlanTaskRoutesNeedAuth: every plan-task route refuses a missing,

@@ -297,6 +297,11 @@ func checkPlanEvent(prefix string, ev *wire.PlanEvent) *planEventErr {
 	if ev.Status != "" && (!ValidMemberStatus(ev.Status) || ev.Status == wire.MemberNotReached) {
 		return bad("status", "must be a member status other than NOT_REACHED, got %q", ev.Status)
 	}
+	// A summary is model-written and unbounded at the source: an overlong
+	// one is cut rather than losing the event's reply, scene or status.
+	if utf8.RuneCountInString(ev.Summary) > maxNotes {
+		ev.Summary = string([]rune(ev.Summary)[:maxNotes-1]) + "…"
+	}
 	for _, f := range []struct {
 		name, v string
 		max     int
