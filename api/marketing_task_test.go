@@ -402,6 +402,11 @@ func TestPlanTaskLifecycle(t *testing.T) {
 	if res.Results[0].MemberStatus != "COMPLETE_SERVICE" || res.Results[1].MemberStatus != "COMPLETE_SERVICE" {
 		t.Errorf("final status changed: %+v", res)
 	}
+	// A running task's plan is listed even to an account with no open
+	// member in it (a final member's conversation may still follow it).
+	if pm := e.planMembers("acct-none"); len(pm.Members) != 0 || len(pm.Plans) != 1 || pm.Plans[0].PlanID != uint64(fx.plan) {
+		t.Errorf("plans of running tasks = %+v", pm)
+	}
 	if c := e.claim(u1, "acct-a"); c.OK || c.Reason != "member is COMPLETE_SERVICE" {
 		t.Errorf("claim of a final member = %+v", c)
 	}
@@ -711,6 +716,17 @@ func TestPlanTaskBadInput(t *testing.T) {
 	}
 	if m := e.taskMembers(tid, "")[0]; m.Status != "NOT_REACHED" || len(m.MoodValues) != 0 {
 		t.Errorf("rejected events changed the member: %+v", m)
+	}
+	// An overlong summary is cut, not a reason to lose the event.
+	res := e.events(wire.PlanEvent{ID: "long", MemberID: mid, Account: "acct-a", Kind: "reply", Summary: strings.Repeat("长", 2500)})
+	if res.Accepted != 1 {
+		t.Fatalf("long summary: %+v", res)
+	}
+	var daily wire.MNDailyReports
+	code, b := e.call("GET", fmt.Sprintf("/api/v1/members/%d/daily-reports", mid), "")
+	mustJSON(t, b, &daily)
+	if code != 200 || len(daily.Records) != 1 || len([]rune(daily.Records[0].Content)) != 2000 || !strings.HasSuffix(daily.Records[0].Content, "…") {
+		t.Errorf("daily after a long summary: %d %s", code, b)
 	}
 }
 

@@ -19,9 +19,10 @@ import (
 // which members a worker reaches and hosts, the claim before greetings, and
 // the events that move members and fill the reports and daily reports.
 
-// MaxPlanMembersPerAccount bounds the members one pull lists per account.
-// The open index lists members in task order, so a task's members beyond
-// the bound come in later pulls as earlier ones end.
+// MaxPlanMembersPerAccount bounds the members to reach (NOT_REACHED) one
+// pull lists per account; members in service are always listed. The open
+// index lists members in task order, so members beyond the bound come in
+// later pulls as earlier ones are reached.
 const MaxPlanMembersPerAccount = 5000
 
 // mnDay is one member's day (GET /api/v1/members/{id}/daily-reports).
@@ -106,7 +107,10 @@ func workerAccounts(ix accountIndex, workerID, key string) []wire.Account {
 // PlanMembers answers GET /api/worker/plan-members: the members of
 // EXECUTION tasks on the accounts workerID runs (only account when set),
 // the IN_SERVICE members of TERMINATING tasks (so the worker stops hosting
-// them), and the plans hosting them with their scenes.
+// them), and the plans of every EXECUTION or TERMINATING task with their
+// scenes: a conversation whose member is final may still follow its plan
+// (a consultant replied and the plan lets the AI go on), so a plan is
+// listed while its tasks run, not only while it has open members here.
 func (db *DB) PlanMembers(workerID, account string) (wire.PlanMembersResponse, error) {
 	out := wire.PlanMembersResponse{Members: []wire.PlanMember{}, Plans: []wire.PlanHosting{}}
 	if err := db.MNTaskTick(); err != nil {
@@ -123,7 +127,7 @@ func (db *DB) PlanMembers(workerID, account string) (wire.PlanMembersResponse, e
 		for _, a := range workerAccounts(ix, workerID, account) {
 			p := u64(a.ID)
 			n := 0
-			for k, _ := open.Seek(p); k != nil && bytes.HasPrefix(k, p) && n < MaxPlanMembersPerAccount; k, _ = open.Next() {
+			for k, _ := open.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = open.Next() {
 				tid := btou(k[8:16])
 				t, ok := tasks[tid]
 				if !ok {
@@ -142,17 +146,28 @@ func (db *DB) PlanMembers(workerID, account string) (wire.PlanMembersResponse, e
 				if err != nil {
 					return err
 				}
-				if t.Status == wire.MNTaskTerminating && m.Status != wire.MemberInService {
-					continue
+				if m.Status == wire.MemberNotReached {
+					if t.Status == wire.MNTaskTerminating || n >= MaxPlanMembersPerAccount {
+						continue
+					}
+					n++
 				}
 				out.Members = append(out.Members, wire.PlanMember{MemberID: m.ID, TaskID: m.TaskID, PlanID: m.PlanID,
 					Account: m.Account, UserID: m.UserID, Name: m.Name, Status: m.Status, Vars: m.Vars,
 					ReachTime: m.ReachTime, TaskStatus: t.Status})
-				if !slices.Contains(planIDs, m.PlanID) {
-					planIDs = append(planIDs, m.PlanID)
-				}
-				n++
 			}
+		}
+		if err := tx.Bucket(bucketMNTasksActive).ForEach(func(k, _ []byte) error {
+			t, err := getMNTask(tx, btou(k))
+			if err != nil {
+				return err
+			}
+			if (t.Status == wire.MNTaskExecution || t.Status == wire.MNTaskTerminating) && !slices.Contains(planIDs, t.PlanID) {
+				planIDs = append(planIDs, t.PlanID)
+			}
+			return nil
+		}); err != nil {
+			return err
 		}
 		slices.Sort(planIDs)
 		for _, pid := range planIDs {
@@ -281,6 +296,11 @@ func checkPlanEvent(prefix string, ev *wire.PlanEvent) *planEventErr {
 	}
 	if ev.Status != "" && (!ValidMemberStatus(ev.Status) || ev.Status == wire.MemberNotReached) {
 		return bad("status", "must be a member status other than NOT_REACHED, got %q", ev.Status)
+	}
+	// A summary is model-written and unbounded at the source: an overlong
+	// one is cut rather than losing the event's reply, scene or status.
+	if utf8.RuneCountInString(ev.Summary) > maxNotes {
+		ev.Summary = string([]rune(ev.Summary)[:maxNotes-1]) + "…"
 	}
 	for _, f := range []struct {
 		name, v string
