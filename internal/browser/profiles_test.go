@@ -3,7 +3,10 @@ package browser
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -53,8 +56,27 @@ func TestLaunchProfileKeepsTheProfile(t *testing.T) {
 		if b.DataDir() != dir {
 			t.Fatalf("profile %s, want %s", b.DataDir(), dir)
 		}
+		owner, held := ProfileLock(dir)
+		if !held || !strings.HasSuffix(owner, "-"+strconv.Itoa(b.PID())) {
+			t.Fatalf("running browser %d: profile lock %q held=%v", b.PID(), owner, held)
+		}
+		// A second browser on a held profile is refused with the reason.
+		if b2, err := LaunchProfile(ctx, Options{}, root, "acct01"); err == nil {
+			_ = b2.Close()
+			t.Fatal("a second browser launched on a profile in use")
+		} else if !strings.Contains(err.Error(), "in use by "+owner) {
+			t.Fatalf("second launch: %v", err)
+		}
 		if err := b.Close(); err != nil {
 			t.Fatalf("close %d: %v", run, err)
+		}
+		// Close returns once the profile is free: no process on it and
+		// Chromium's lock removed (a clean exit removes it).
+		if left := ProcessesUsing(dir); len(left) != 0 {
+			t.Fatalf("processes left on the profile after close: %v", left)
+		}
+		if _, err := os.Lstat(filepath.Join(dir, lockName)); !os.IsNotExist(err) {
+			t.Fatalf("profile lock still there after close: %v", err)
 		}
 		st, err := os.Stat(dir)
 		if err != nil {
@@ -65,6 +87,41 @@ func TestLaunchProfileKeepsTheProfile(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(dir, "Local State")); err != nil {
 			t.Fatalf("Chromium wrote no profile state: %v", err)
+		}
+	}
+}
+
+// The lock is Chromium's SingletonLock symlink: held while its process on
+// this host lives, stale (free) once that process is gone, held when it
+// names another host or cannot be read.
+func TestProfileLock(t *testing.T) {
+	dir := t.TempDir()
+	if _, held := ProfileLock(dir); held {
+		t.Fatal("a profile without a lock is held")
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Skip("cannot run true:", err)
+	}
+	for target, want := range map[string]bool{
+		host + "-" + strconv.Itoa(os.Getpid()):      true,
+		host + "-" + strconv.Itoa(dead.Process.Pid): false,
+		"another-host-" + strconv.Itoa(os.Getpid()): true,
+		"no-pid-here": true,
+		host + "-0":   true,
+		"nodash":      true,
+	} {
+		lock := filepath.Join(dir, lockName)
+		_ = os.Remove(lock)
+		if err := os.Symlink(target, lock); err != nil {
+			t.Fatal(err)
+		}
+		if owner, held := ProfileLock(dir); held != want || owner != target {
+			t.Errorf("lock -> %q: owner %q held %v, want held %v", target, owner, held, want)
 		}
 	}
 }
