@@ -3,6 +3,8 @@ package modes_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"image/png"
 	"io"
 	"net/http"
 	"os"
@@ -59,13 +61,15 @@ func (l *siteLogins) count(user string) int {
 }
 
 // A worker in profiles mode hosts managed accounts: each assigned account
-// gets its own Chromium on its own persistent profile; moving one away
-// closes just that browser (the profile is free again: no process, no
-// lock) while the other keeps working; a crash of one account's browser
-// relaunches only that one; moved back, the account finds its profile
-// logged in (no new login, with neither worker.db nor the control plane
-// holding its session). Nothing is left running and no temporary
-// directory is left behind.
+// gets its own Chromium on its own persistent profile (the second logs in
+// by the QR code the control plane relays); moving one away closes just
+// that browser (the profile is free again: no process, no lock) while the
+// other keeps working; a crash of one account's browser relaunches only
+// that one; moved back, the account finds its profile logged in (no new
+// login, with neither worker.db nor the control plane holding its
+// session); a pause stops the agent and closes its browser, a resume needs
+// no new scan. Nothing is left running and no temporary directory is left
+// behind.
 func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	// Chromium and the worker put their temporary files here, so the test
 	// can tell that nothing was left (other suites share the machine's
@@ -190,17 +194,45 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 		}
 		return strings.Join(parts, "; ")
 	}
-	create := func(acc sim.Account) {
+	create := func(acc sim.Account, login wire.AccountLogin) {
 		fresh()
-		spec := wire.AccountSpec{Key: acc.ID, Name: acc.Name, PlatformID: acc.ID,
-			Login: wire.AccountLogin{Method: "password", Username: acc.Username, Password: acc.Password}}
+		spec := wire.AccountSpec{Key: acc.ID, Name: acc.Name, PlatformID: acc.ID, Login: login}
 		if _, err := op.CreateAccount(ctx, spec); err != nil {
 			t.Fatalf("create %s: %v", acc.ID, err)
 		}
 	}
+	// scans counts the QR codes a "human" scanned for b: the relayed image
+	// is read from the control plane and scanned on the sim.
+	scans := 0
+	scanRelayedQR := func() {
+		fresh()
+		st, err := op.LoginStatus(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !st.Pending || len(st.PNG) == 0 {
+			return
+		}
+		if _, err := png.Decode(bytes.NewReader(st.PNG)); err != nil {
+			t.Fatalf("relayed QR is not a PNG: %v", err)
+		}
+		if err := d.Sim.ScanQR(b.ID); err == nil {
+			scans++
+		} else if !errors.Is(err, sim.ErrNoQR) {
+			t.Fatal(err)
+		}
+	}
+	qrPending := func() bool {
+		fresh()
+		st, err := op.LoginStatus(ctx, b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.Pending
+	}
 
 	// 1. The first account: its own Chromium on <profiles_dir>/<key>, 0700.
-	create(a)
+	create(a, wire.AccountLogin{Method: "password", Username: a.Username, Password: a.Password})
 	waitFor(t, a.ID+" running in its own browser and greeting", running(a.ID, 0), report)
 	st, err := os.Stat(profile[a.ID])
 	if err != nil || st.Mode().Perm() != 0o700 {
@@ -210,11 +242,19 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 		t.Fatalf("%s logged in %d times, want 1", a.ID, logins.count(a.Username))
 	}
 
-	// 2. A second account is added: a Chromium of its own; the first one's
-	// browser is the same process as before.
+	// 2. A second account is added, logging in by QR through the control
+	// plane's relay: a Chromium of its own; the first one's browser is the
+	// same process as before.
 	ownerA := owner(a.ID)
-	create(b)
-	waitFor(t, b.ID+" running in its own browser and greeting", running(b.ID, 0), report)
+	create(b, wire.AccountLogin{Method: "qr"})
+	bRunning := running(b.ID, 0)
+	waitFor(t, b.ID+" logged in by the relayed QR, running in its own browser and greeting", func() bool {
+		scanRelayedQR()
+		return bRunning()
+	}, report)
+	if scans != 1 {
+		t.Fatalf("%s needed %d scans, want 1", b.ID, scans)
+	}
 	if ownerB := owner(b.ID); ownerB == ownerA {
 		t.Fatalf("both accounts in one browser %s", ownerB)
 	}
@@ -254,6 +294,9 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	if got := d.Runtime.BrowserRestarts(); got != restarts+1 {
 		t.Fatalf("browser restarts %d -> %d, want one more", restarts, got)
 	}
+	if qrPending() {
+		t.Fatalf("%s asks for a new QR scan after its browser was relaunched on its profile", b.ID)
+	}
 
 	// 5. Moved back: the same profile, still logged in. Neither the worker
 	// (its saved session is deleted here) nor the control plane (its
@@ -274,11 +317,35 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	if n := logins.count(a.Username); n != 1 {
 		t.Fatalf("%s logged in %d times; moved back onto its profile it needs none", a.ID, n)
 	}
-	if logins.count(b.Username) != 1 {
-		t.Fatalf("%s logged in %d times, want 1 (its relaunch reuses its profile too)", b.ID, logins.count(b.Username))
+
+	// 6. Paused, the QR account's agent stops at its next action check and
+	// its browser is closed, the other account untouched; resumed, it is
+	// logged in from its profile without a new scan.
+	ownerA, ownerB = owner(a.ID), owner(b.ID)
+	fresh()
+	if _, err := op.PatchAccount(ctx, b.ID, wire.AccountPatch{Desired: ptrTo(wire.DesiredPaused), Reason: "e2e pause"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, b.ID+" paused and its browser gone", func() bool {
+		return accounts()[b.ID].Lease == nil && len(browser.ProcessesUsing(profile[b.ID])) == 0 && owner(b.ID) == ""
+	}, report)
+	pausedAt, aAt := actions(b.ID), actions(a.ID)
+	waitFor(t, a.ID+" acting while "+b.ID+" is paused", func() bool { return actions(a.ID) >= aAt+2 }, report)
+	if got := actions(b.ID); got != pausedAt || owner(a.ID) != ownerA {
+		t.Fatalf("paused %s acted %d times / %s's browser changed %s -> %s", b.ID, got-pausedAt, a.ID, ownerA, owner(a.ID))
+	}
+	fresh()
+	if _, err := op.PatchAccount(ctx, b.ID, wire.AccountPatch{Desired: ptrTo(wire.DesiredRunning), Reason: "e2e resume"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, b.ID+" resumed on its profile and acting", func() bool {
+		return running(b.ID, pausedAt)() && owner(b.ID) != ownerB
+	}, report)
+	if qrPending() || scans != 1 {
+		t.Fatalf("%s needed a new QR scan after its resume (scans %d)", b.ID, scans)
 	}
 
-	// 6. The worker stops: every browser closed, every profile free, kept.
+	// 7. The worker stops: every browser closed, every profile free, kept.
 	stopRun()
 	if err := <-ran; err != nil {
 		t.Fatalf("demo run: %v", err)
