@@ -369,11 +369,14 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 		}
 		t.Logf("%s: %d greetings, %d messages", key, len(tr.Greetings), len(tr.Messages))
 	}
-	if left, _ := os.ReadDir(tmp); len(left) != 0 {
-		var names []string
-		for _, e := range left {
+	left, _ := os.ReadDir(tmp)
+	var names []string
+	for _, e := range left {
+		if !strings.HasPrefix(e.Name(), "leakless-") { // rod's guard binary, a cache by design
 			names = append(names, e.Name())
 		}
+	}
+	if len(names) != 0 {
 		t.Errorf("temporary files left: %v", names)
 	}
 }

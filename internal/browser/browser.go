@@ -62,7 +62,6 @@ type Browser struct {
 	launcher *launcher.Launcher
 	dataDir  string
 	ownsDir  bool
-	tmpDir   string
 }
 
 // Launch starts Chromium and connects to it. ctx bounds the start-up only;
@@ -85,22 +84,8 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("browser profile dir: %w", err)
 	}
-	// Chromium's own temporary files (a scoped directory per process) go
-	// to a directory of this browser's, removed once it has exited: a
-	// browser that crashed or was killed cannot remove them itself, and a
-	// worker that relaunches its browsers for months would fill /tmp. The
-	// name is short: Chromium's profile socket lives in it, and a Unix
-	// socket path has at most 107 bytes.
-	tmp, err := os.MkdirTemp("", "hunterbot-tmp-")
-	if err != nil {
-		if owns {
-			_ = os.RemoveAll(dir)
-		}
-		return nil, fmt.Errorf("browser temp dir: %w", err)
-	}
 	l := launcher.New().
 		Bin(bin).
-		Env(append(os.Environ(), "TMPDIR="+tmp)...).
 		UserDataDir(dir).
 		Headless(!opts.Show).
 		// Root (CI, containers) cannot use the setuid sandbox.
@@ -129,11 +114,11 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	case res = <-done:
 	case <-ctx.Done():
 		l.Kill()
-		cleanup(l, dir, owns, tmp)
+		cleanup(l, dir, owns)
 		return nil, fmt.Errorf("launch chromium: %w", ctx.Err())
 	}
 	if res.err != nil {
-		cleanup(l, dir, owns, tmp)
+		cleanup(l, dir, owns)
 		return nil, fmt.Errorf("launch chromium %s: %w", bin, res.err)
 	}
 	// NoDefaultDevice keeps the browser's real user agent and viewport instead
@@ -147,19 +132,22 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	case err := <-connected:
 		if err != nil {
 			l.Kill()
-			cleanup(l, dir, owns, tmp)
+			cleanup(l, dir, owns)
 			return nil, fmt.Errorf("connect to chromium: %w", err)
 		}
 	case <-ctx.Done():
 		l.Kill()
-		cleanup(l, dir, owns, tmp)
+		cleanup(l, dir, owns)
 		return nil, fmt.Errorf("connect to chromium: %w", ctx.Err())
 	}
-	return &Browser{rod: rb, launcher: l, dataDir: dir, ownsDir: owns, tmpDir: tmp}, nil
+	return &Browser{rod: rb, launcher: l, dataDir: dir, ownsDir: owns}, nil
 }
 
-func cleanup(l *launcher.Launcher, dir string, owns bool, tmp string) {
-	defer func() { _ = os.RemoveAll(tmp) }()
+func cleanup(l *launcher.Launcher, dir string, owns bool) {
+	// A browser that crashed or was killed leaves its profile socket's
+	// directory in $TMPDIR: a worker relaunching browsers for months would
+	// fill /tmp with them.
+	defer removeStaleSocketDir(dir)()
 	if owns {
 		l.Cleanup() // waits for the exit and removes the directory
 		_ = os.RemoveAll(dir)
@@ -208,6 +196,6 @@ func (b *Browser) Close() error {
 		// process does not outlive us.
 		b.launcher.Kill()
 	}
-	cleanup(b.launcher, b.dataDir, b.ownsDir, b.tmpDir)
+	cleanup(b.launcher, b.dataDir, b.ownsDir)
 	return err
 }

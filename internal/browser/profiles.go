@@ -101,6 +101,39 @@ func waitProfileFree(pid int, dir string, d time.Duration) {
 	}
 }
 
+// Chromium's profile singleton: SingletonSocket in the user-data-dir links
+// to a socket in a directory of its own under $TMPDIR
+// (org.chromium.Chromium.XXXXXX), which the browser removes when it exits
+// cleanly, together with the links.
+const (
+	socketName   = "SingletonSocket"
+	cookieName   = "SingletonCookie"
+	socketDirPfx = "org.chromium.Chromium."
+)
+
+// removeStaleSocketDir reads where dir's profile socket lives now, while
+// the browser may still run, and returns what removes that directory and
+// the profile's singleton links once the browser is gone: a clean exit
+// removed them already, a killed browser could not. Nothing is removed
+// while a live Chromium holds the profile.
+func removeStaleSocketDir(dir string) func() {
+	sock, err := os.Readlink(filepath.Join(dir, socketName))
+	return func() {
+		if _, held := ProfileLock(dir); held {
+			return
+		}
+		if err == nil && strings.HasPrefix(filepath.Base(filepath.Dir(sock)), socketDirPfx) {
+			_ = os.RemoveAll(filepath.Dir(sock))
+		}
+		for _, name := range []string{lockName, socketName, cookieName} {
+			p := filepath.Join(dir, name)
+			if st, err := os.Lstat(p); err == nil && st.Mode()&os.ModeSymlink != 0 {
+				_ = os.Remove(p)
+			}
+		}
+	}
+}
+
 // lockName is Chromium's profile lock in a user-data-dir: a symbolic link
 // to "<hostname>-<pid>" of the browser holding the profile, removed when
 // that browser exits cleanly.

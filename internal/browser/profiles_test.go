@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -123,5 +124,66 @@ func TestProfileLock(t *testing.T) {
 		if owner, held := ProfileLock(dir); held != want || owner != target {
 			t.Errorf("lock -> %q: owner %q held %v, want held %v", target, owner, held, want)
 		}
+	}
+}
+
+// A killed browser (a crash) cannot clean up after itself: closing it
+// still frees the profile and removes the profile socket's directory it
+// left in $TMPDIR and its stale singleton links.
+func TestClosingAKilledBrowserLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches Chromium")
+	}
+	if _, err := FindChromium(); err != nil {
+		t.Skip(err)
+	}
+	root := t.TempDir()
+	// A short $TMPDIR of the test's own: Chromium's socket path below it
+	// must stay under the Unix limit, and other suites share /tmp.
+	tmp, err := os.MkdirTemp("", "hb-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(tmp) })
+	t.Setenv("TMPDIR", tmp)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, err := LaunchProfile(ctx, Options{}, root, "acct01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := b.DataDir()
+	sock, err := os.Readlink(filepath.Join(dir, socketName))
+	if err != nil || !strings.HasPrefix(sock, tmp) {
+		t.Fatalf("profile socket %q (%v), want it below %s", sock, err, tmp)
+	}
+	if err := syscall.Kill(b.PID(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Close() // the connection is gone: an error is expected
+	if left := ProcessesUsing(dir); len(left) != 0 {
+		t.Fatalf("processes left on the profile: %v", left)
+	}
+	if _, err := os.Stat(filepath.Dir(sock)); !os.IsNotExist(err) {
+		t.Fatalf("the killed browser's socket directory is still there: %v", err)
+	}
+	for _, name := range []string{lockName, socketName, cookieName} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s still in the profile: %v", name, err)
+		}
+	}
+	entries, _ := os.ReadDir(tmp)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "leakless-") { // rod's guard binary, a cache by design
+			t.Errorf("left in $TMPDIR: %s", e.Name())
+		}
+	}
+	// The same profile launches again at once.
+	b2, err := LaunchProfile(ctx, Options{}, root, "acct01")
+	if err != nil {
+		t.Fatalf("relaunch on the profile: %v", err)
+	}
+	if err := b2.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
