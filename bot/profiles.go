@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hunterbot/hunterbot/internal/browser"
@@ -36,6 +37,9 @@ type profileSlot struct {
 	mu   sync.Mutex
 	b    *browser.Browser
 	sess *pages.Session
+	// pid is b's pid (0 while closed), readable without mu, which a
+	// launch holds for seconds.
+	pid atomic.Int64
 }
 
 // launchTimeout bounds one launch (start-up and connection) of a profile's
@@ -93,6 +97,7 @@ func (s *profileSlot) open(ctx context.Context) (*pages.Session, error) {
 		return nil, err
 	}
 	s.b, s.sess = b, sess
+	s.pid.Store(int64(b.PID()))
 	rt.pid.CompareAndSwap(0, int64(b.PID()))
 	return sess, nil
 }
@@ -113,6 +118,7 @@ func (s *profileSlot) close() {
 	if s.b == nil {
 		return
 	}
+	s.pid.Store(0) // the metrics stop reading it now: it is going away
 	_ = s.sess.Close()
 	pid := s.b.PID()
 	if err := s.b.Close(); err != nil {
@@ -130,6 +136,24 @@ func (s *profileSlot) release() {
 		delete(s.rt.slots, s.key)
 	}
 	s.rt.slotMu.Unlock()
+}
+
+// profilePIDs are the pids of the profiles-mode browsers open now (none in
+// contexts mode), for the worker's memory metrics.
+func (rt *Runtime) profilePIDs() []int {
+	rt.slotMu.Lock()
+	slots := make([]*profileSlot, 0, len(rt.slots))
+	for _, s := range rt.slots {
+		slots = append(slots, s)
+	}
+	rt.slotMu.Unlock()
+	var pids []int
+	for _, s := range slots {
+		if pid := s.pid.Load(); pid > 0 {
+			pids = append(pids, int(pid))
+		}
+	}
+	return pids
 }
 
 // launchTurn is the semaphore of profile browser launches.
