@@ -261,6 +261,10 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	if got := owner(a.ID); got != ownerA {
 		t.Fatalf("adding %s replaced %s's browser: %s -> %s", b.ID, a.ID, ownerA, got)
 	}
+	// The worker's memory metrics read both browsers.
+	if sample, _ := d.Runtime.MetricsSample(); len(sample.BrowserPIDs) != 2 {
+		t.Fatalf("metrics read the browsers %v, want 2", sample.BrowserPIDs)
+	}
 
 	// 3. The first account moves away (pinned to a worker that is not
 	// running): its browser is closed and its profile free, while the
@@ -274,6 +278,9 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 		_, lockErr := os.Lstat(filepath.Join(profile[a.ID], "SingletonLock"))
 		return accounts()[a.ID].Lease == nil && len(browser.ProcessesUsing(profile[a.ID])) == 0 && os.IsNotExist(lockErr)
 	}, report)
+	if sample, _ := d.Runtime.MetricsSample(); len(sample.BrowserPIDs) != 1 {
+		t.Fatalf("metrics read the browsers %v after %s left, want 1", sample.BrowserPIDs, a.ID)
+	}
 	awayAt, bAt := actions(a.ID), actions(b.ID)
 	waitFor(t, b.ID+" acting while "+a.ID+" is away", func() bool { return actions(b.ID) >= bAt+2 }, report)
 	if got := owner(b.ID); got != ownerB {
