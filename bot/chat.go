@@ -143,7 +143,8 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 	if a.AdoptHistory && conv.UpdatedAt.IsZero() { // never saved here (adopt.go)
 		a.adoptHistory(&conv, turns)
 	}
-	if err := a.settleSends(ctx, &conv, turns); err != nil {
+	notifying, err := a.settleSends(ctx, &conv, turns)
+	if err != nil {
 		return err
 	}
 
@@ -162,6 +163,11 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		isFirst := firstOwn
 		firstOwn = false
 		if t.MID <= conv.LastSeenMID || conv.sentByBot(t.Text) || pages.IsSiteEmitted(t.Text) {
+			continue
+		}
+		// A notification part a crashed worker typed but did not record:
+		// notifyPass settles it from the history; it is ours, not a human's.
+		if intendedNotify(notifying, t) {
 			continue
 		}
 		// The site's own greeting text opens conversations the bot greeted.
@@ -589,10 +595,11 @@ func hasOwnText(msgs []pages.Message, own int64, text string, after int64) bool 
 
 // settleSends reconciles this conversation's intended sends with its
 // history: present means done; absent means the message never left, so it
-// is sent now unless the conversation went silent meanwhile.
-func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Turn) error {
+// is sent now unless the conversation went silent meanwhile. It returns the
+// intended notification parts, which it leaves to notifyPass.
+func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Turn) (notifying []worker.Send, err error) {
 	var pending []worker.Send
-	err := a.DB.View(func(tx *worker.Tx) (err error) {
+	err = a.DB.View(func(tx *worker.Tx) (err error) {
 		all, err := tx.PendingSends(a.cfg.ID)
 		for _, s := range all {
 			if s.CandidateID == conv.CandidateID {
@@ -602,10 +609,11 @@ func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Tur
 		return err
 	})
 	if err != nil || len(pending) == 0 {
-		return err
+		return nil, err
 	}
 	for _, s := range pending {
 		if strings.HasPrefix(s.Kind, sendKindNotify) {
+			notifying = append(notifying, s)
 			continue // notifyPass settles its own lines (notify.go)
 		}
 		// An exchange request is reconciled against the toolbar (a requested
@@ -631,10 +639,24 @@ func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Tur
 			err = a.sendLine(ctx, conv, s.Key, s.Kind, s.Text, s.After)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return notifying, nil
+}
+
+// intendedNotify reports whether t, an own message, is one of the intended
+// notification parts (text, or an image for an image part) after its mark.
+func intendedNotify(parts []worker.Send, t Turn) bool {
+	for _, s := range parts {
+		if t.MID <= s.After {
+			continue
+		}
+		if s.Kind == sendKindNotifyImage && t.Body == pages.BodyImage || s.Kind != sendKindNotifyImage && t.Text == s.Text {
+			return true
+		}
+	}
+	return false
 }
 
 // requestContacts clicks the configured toolbar requests once each.
