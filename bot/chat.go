@@ -196,6 +196,13 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 	}
 	conv.LastRowText = rowMark(row)
+	// A due RetryAt is this visit: answer sets a new one if it defers
+	// again. Kept, a visit with nothing to answer (the candidate opted out
+	// or the bot spoke last meanwhile) would leave it due for ever, and
+	// idle would return at once and reopen the conversation every cycle.
+	if !conv.RetryAt.IsZero() && !a.Clock.Now().Before(conv.RetryAt) {
+		conv.RetryAt = time.Time{}
+	}
 	if err := a.commitConversation(before, &conv, msgs); err != nil {
 		return err
 	}
