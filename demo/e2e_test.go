@@ -61,7 +61,7 @@ func startHarness(t *testing.T, helloSum int) *harness {
 	clk := clock.NewManual(sc.Start)
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
 		Clock: clk, Seed: 3, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: helloSum,
-		ChatPoll: time.Minute})
+		ChatPoll: time.Minute, Heartbeat: manualHeartbeat})
 	if err != nil {
 		t.Fatal(err)
 	}
