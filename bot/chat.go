@@ -428,6 +428,31 @@ func (a *Agent) answer(ctx context.Context, conv *Conversation, turns []Turn) er
 	return nil
 }
 
+// brainRetry and brainRetryMax bound the wait before a conversation whose
+// brain chat call failed is visited again.
+const (
+	brainRetry    = 2 * time.Minute
+	brainRetryMax = 16 * time.Minute
+)
+
+// brainRetryDelay is the wait after a failed brain chat call: 2 minutes
+// after a refusal (parking.go hands the conversation over after a few);
+// for an outage it doubles with every failure in a row up to 16 minutes,
+// because each retry reopens the conversation on the site, and at a fixed
+// 2 minutes an 80-minute outage reopened every waiting conversation 40
+// times (the demo's outage test spent most of its time doing that).
+func brainRetryDelay(conv *Conversation, err error) time.Duration {
+	if errors.Is(brainRejection(err), ErrRejectedData) {
+		return brainRetry
+	}
+	conv.BrainFailures++
+	d := brainRetry
+	for i := 1; i < conv.BrainFailures && d < brainRetryMax; i++ {
+		d *= 2
+	}
+	return min(d, brainRetryMax)
+}
+
 // answerTurn makes one brain call for the history up to the candidate
 // message lastUser and acts on the reply. It reports whether the
 // conversation should not be answered further now.
@@ -439,11 +464,11 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 	if err != nil {
 		// The brain is down: try again on a later pass.
 		a.Log.Warn().Err(err).Str("candidate", conv.CandidateID).Msg("brain chat failed")
-		conv.RetryAt = a.Clock.Now().Add(2 * time.Minute)
+		conv.RetryAt = a.Clock.Now().Add(brainRetryDelay(conv, err))
 		a.chatRefused(conv, err) // parking.go
 		return true, a.saveConversation(*conv)
 	}
-	conv.BrainRefusals = 0
+	conv.BrainRefusals, conv.BrainFailures = 0, 0
 	lines := h.segments(reply.NextStepContent)
 	step := NextStep(reply.NextStep)
 	switch step {
