@@ -76,6 +76,7 @@ type Store interface {
 	ListMNGroups() ([]wire.MNGroup, error)
 	ListMNPlans() ([]wire.MNPlan, error)
 	SetMNPlanStatus(id uint64, to string) (wire.MNPlan, error)
+	MNPlanCounters() (map[uint64]wire.MNPlanSummary, error)
 
 	// Notification tasks (seed 002).
 	ListNotifyTasks(f wire.NotifyTaskFilter, current, size int) ([]wire.NotifyTask, int, error)

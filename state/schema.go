@@ -65,6 +65,7 @@ var migrations = []Migration{
 	{Version: 6, Name: "marketing notices", Up: createMarketingBuckets},
 	{Version: 7, Name: "files and notification tasks", Up: CreateBuckets(append(fileBuckets, notifyBuckets...)...)},
 	{Version: 8, Name: "per-day account counters", Up: CreateBuckets(accountDaysBuckets...)},
+	{Version: 9, Name: "marketing-notice plan tasks", Up: CreateBuckets(marketingTaskBucketSet...)},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.
