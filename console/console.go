@@ -58,6 +58,8 @@ type Store interface {
 	ContactByCandidate(accountID uint64, candidateID string) (wire.Contact, error)
 	ListRecords(f wire.RecordFilter, page, pageSize int) ([]wire.FollowupRecord, int, error)
 	QueueSend(contactID uint64, content string) (wire.FollowupRecord, error)
+	// ListTranscript pages the messages workers read from the site (transcripts.go in state).
+	ListTranscript(accountKey, candidateID string, page, pageSize int) ([]wire.StoredMessage, int, error)
 
 	// Follow-up configs and scripts.
 	ListConfigs(position *string, active *bool) ([]wire.ConfigWithScripts, error)
