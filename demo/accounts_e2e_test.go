@@ -143,8 +143,10 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		return a.Lease.WorkerID
 	}
 	truth := func(key string) sim.AccountTruth { return d.Sim.Truth().Accounts[key] }
-	// Site actions: a greeting is one (the site's greeting text it puts in
-	// Messages is not another), every other recruiter text one more.
+	// actions counts site actions: greetings and the texts the recruiter
+	// side typed. A greeting also puts the site's greeting text in
+	// Messages; counted there too, one greeting past its gate check would
+	// look like two actions after a pause.
 	actions := func(key string) int {
 		tr := truth(key)
 		n := len(tr.Greetings)
