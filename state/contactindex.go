@@ -402,7 +402,7 @@ func (ix *contactIndex) searchLocked(needle []byte, set []uint64) {
 		}
 		if left*8 >= fd.d.len() {
 			var n int
-			if fd.hit, n = fd.d.search(needle); n == 0 {
+			if fd.hit, n = fd.d.lookup(needle); n == 0 {
 				continue
 			}
 		}
@@ -447,9 +447,78 @@ type dict struct {
 	arena []byte   // folded entries, each followed by rowSep
 	offs  []uint32 // where each entry starts in arena (ascending)
 	freq  [256]int // byte histogram of arena
+
+	// found caches recent search results. Entries are immutable and only
+	// appended, so a result stays true for the entries it covered and is
+	// brought up to date by searching only the entries added since: paging
+	// through a search, or reloading it, does not rescan a million phone
+	// numbers. A rebuilt dictionary starts with an empty cache.
+	mu    sync.Mutex
+	found map[string]*dictHits
+	clock uint64 // LRU clock
 }
 
+// dictHits is a search result over entries [0, upto).
+type dictHits struct {
+	hit  []uint64
+	n    int
+	upto int
+	used uint64
+}
+
+// dictCacheSize bounds the cached needles per dictionary (at 1M entries,
+// 128 KB each).
+const dictCacheSize = 16
+
 func newDict() *dict { return &dict{seed: maphash.MakeSeed(), slots: make([]uint32, 16)} }
+
+// lookup returns the entries containing needle and their count, from the
+// cache where it can. The returned bitset is shared: read-only.
+func (d *dict) lookup(needle []byte) ([]uint64, int) {
+	entries := d.len()
+	d.mu.Lock()
+	h := d.found[string(needle)]
+	d.clock++
+	if h != nil {
+		h.used = d.clock
+	}
+	d.mu.Unlock()
+	if h != nil && h.upto == entries {
+		return h.hit, h.n
+	}
+	var hit []uint64
+	var n int
+	if h == nil {
+		hit, n = d.search(needle, 0)
+	} else {
+		// The entries added since: search them into a copy (readers may
+		// hold the cached bitset).
+		tail, tn := d.search(needle, h.upto)
+		hit = make([]uint64, len(tail))
+		copy(hit, h.hit)
+		for w := range hit {
+			hit[w] |= tail[w]
+		}
+		n = h.n + tn
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.found == nil {
+		d.found = map[string]*dictHits{}
+	}
+	if len(d.found) >= dictCacheSize {
+		var old string
+		oldest := ^uint64(0)
+		for k, v := range d.found {
+			if v.used < oldest {
+				old, oldest = k, v.used
+			}
+		}
+		delete(d.found, old)
+	}
+	d.found[string(needle)] = &dictHits{hit: hit, n: n, upto: entries, used: d.clock}
+	return hit, n
+}
 
 func (d *dict) len() int { return len(d.refs) }
 
@@ -557,7 +626,7 @@ func (d *dict) mayContain(needle []byte) bool {
 	return d.len() > 0
 }
 
-// search marks the entries containing needle and counts them.
+// search marks the entries from from on containing needle and counts them.
 //
 // It scans for the needle's rarest byte (by the arena histogram) with
 // bytes.IndexByte, which is vectorised, and verifies the whole needle
@@ -567,7 +636,7 @@ func (d *dict) mayContain(needle []byte) bool {
 // galloping forward from the previous one. A large arena is split at entry
 // boundaries across GOMAXPROCS goroutines (a match never spans entries:
 // the needle has no separator bytes).
-func (d *dict) search(needle []byte) ([]uint64, int) {
+func (d *dict) search(needle []byte, from int) ([]uint64, int) {
 	hit := make([]uint64, (d.len()+63)/64)
 	k := 0
 	for i := range needle {
@@ -577,13 +646,16 @@ func (d *dict) search(needle []byte) ([]uint64, int) {
 	}
 	var n atomic.Int64
 	parts := runtime.GOMAXPROCS(0)
-	if len(d.arena) < 4<<20 || parts < 2 {
-		n.Add(int64(d.searchRange(needle, k, 0, len(d.offs), hit)))
+	if from >= len(d.offs) {
+		return hit, 0
+	}
+	if len(d.arena)-int(d.offs[from]) < 4<<20 || parts < 2 {
+		n.Add(int64(d.searchRange(needle, k, from, len(d.offs), hit)))
 		return hit, int(n.Load())
 	}
 	var wg sync.WaitGroup
-	step := (len(d.offs) + parts - 1) / parts
-	for first := 0; first < len(d.offs); first += step {
+	step := (len(d.offs) - from + parts - 1) / parts
+	for first := from; first < len(d.offs); first += step {
 		end := min(first+step, len(d.offs))
 		wg.Add(1)
 		go func() {
