@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/state"
 )
 
@@ -46,9 +45,10 @@ func bar(n, of int) int {
 }
 
 // buildReport reads the funnel counts the contact index keeps per account
-// and per position (no walk over the contacts) and pages through the
-// follow-up records for the per-script funnel. The result is still cached
-// (reportsPage) because the records part is linear in the records.
+// and per position (no walk over the contacts) and counts the follow-up
+// records per script (ScriptFunnel, one pass decoding three fields). The
+// result is still cached (reportsPage) because the records part is linear
+// in the records.
 func (c *Console) buildReport() (*report, error) {
 	start := time.Now()
 	accs, err := c.store.ListAccounts()
@@ -81,34 +81,25 @@ func (c *Console) buildReport() (*report, error) {
 			label[sc.ID] = cf.Name + " · D" + strconv.Itoa(sc.DayNumber) + " #" + strconv.FormatUint(sc.ID, 10)
 		}
 	}
+	counts, err := c.store.ScriptFunnel()
+	if err != nil {
+		return nil, err
+	}
 	byScript := map[string]*scriptFunnel{}
-	for page := 1; ; page++ {
-		recs, total, err := c.store.ListRecords(wire.RecordFilter{}, page, 1000)
-		if err != nil {
-			return nil, err
-		}
-		for _, rec := range recs {
-			k := "manual"
-			if rec.ScriptID != nil {
-				if k = label[*rec.ScriptID]; k == "" {
-					k = "#" + strconv.FormatUint(*rec.ScriptID, 10)
-				}
-			}
-			f := byScript[k]
-			if f == nil {
-				f = &scriptFunnel{Label: k}
-				byScript[k] = f
-			}
-			if rec.Status == wire.StatusSent {
-				f.Sent++
-				if rec.GotReply {
-					f.Replied++
-				}
+	for _, sc := range counts {
+		k := "manual"
+		if sc.ScriptID != 0 {
+			if k = label[sc.ScriptID]; k == "" {
+				k = "#" + strconv.FormatUint(sc.ScriptID, 10)
 			}
 		}
-		if page*1000 >= total {
-			break
+		f := byScript[k]
+		if f == nil {
+			f = &scriptFunnel{Label: k}
+			byScript[k] = f
 		}
+		f.Sent += sc.Sent
+		f.Replied += sc.Replied
 	}
 	rep := &report{At: c.clock.Now(), ByAccount: sortFunnels(byAcc), ByJob: sortFunnels(byJob)}
 	for _, f := range byScript {

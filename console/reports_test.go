@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hunterbot/hunterbot/api/wire"
 )
@@ -36,6 +37,21 @@ func TestReportFunnel(t *testing.T) {
 		{Account: "acct-1", CandidateID: "geek-1", Position: "测试工程师", WechatExchanged: true, Interview: true},
 		{Account: "acct-2", CandidateID: "geek-2", Interview: true},
 	}); err != nil {
+		t.Fatal(err)
+	}
+	// Follow-up records as workers push them (sent): manual ones and ones
+	// of a script id no config knows (labelled #id).
+	var recs []wire.RecordInput
+	sent := time.Now()
+	script := uint64(77)
+	for i := 0; i < 9; i++ {
+		r := wire.RecordInput{UID: fmt.Sprint("r", i), Account: "acct-0", CandidateID: fmt.Sprint("geek-", i*3), Content: "您好", GotReply: i%3 == 0, SentAt: &sent}
+		if i%2 == 1 {
+			r.ScriptID = &script
+		}
+		recs = append(recs, r)
+	}
+	if _, err := e.db.UpsertRecords("w1", recs); err != nil {
 		t.Fatal(err)
 	}
 	type stages struct{ g, r, c, i int }
@@ -95,6 +111,14 @@ func TestReportFunnel(t *testing.T) {
 		t.Fatalf("reports = %d", res.StatusCode)
 	}
 	page := string(body)
+	chart := regexp.MustCompile(`(?s)<svg class="chart" id="chart-script".*?</svg>`).FindString(page)
+	// Even records are manual (0 and 6 replied), odd ones script 77 (3
+	// replied).
+	for _, want := range []string{`人工发送</text>.*?已发送 5</text>.*?已回复 2 `, `#77</text>.*?已发送 4</text>.*?已回复 1 `} {
+		if !regexp.MustCompile(`(?s)` + want).MatchString(chart) {
+			t.Errorf("script funnel lacks %q:\n%s", want, chart)
+		}
+	}
 	for id, want := range map[string]map[string]*stages{"chart-account": wantAcc, "chart-job": wantJob} {
 		chart := regexp.MustCompile(`(?s)<svg class="chart" id="` + id + `".*?</svg>`).FindString(page)
 		rows := regexp.MustCompile(`(?s)class="lbl">([^<]*)</text>(.*?)(?:<text x="0"|</svg>)`).FindAllStringSubmatch(chart, -1)
