@@ -408,25 +408,50 @@ func (ix *contactIndex) searchLocked(needle []byte, set []uint64) {
 		}
 		fields = append(fields, fd)
 	}
+	if len(fields) == 0 {
+		clear(set)
+		return
+	}
+	// Word by word: each field with a search result tests the rows not yet
+	// kept (a full word in a branch-free loop over 64 ids), then the fields
+	// tested directly take the rest.
 	for w, word := range set {
-		for rest := word; rest != 0; rest &= rest - 1 {
-			i := w<<6 | bits.TrailingZeros64(rest)
-			ok := false
-			for k := range fields {
-				id := fields[k].col[i]
-				if fields[k].hit != nil {
-					ok = bit(fields[k].hit, int(id))
-				} else {
-					ok = bytes.Contains(fields[k].d.entry(id), needle)
-				}
-				if ok {
-					break
-				}
+		if word == 0 {
+			continue
+		}
+		base := w << 6
+		var keep uint64
+		for k := range fields {
+			f := &fields[k]
+			if f.hit == nil {
+				continue
 			}
-			if !ok {
-				set[w] &^= 1 << (uint(i) & 63)
+			rest := word &^ keep
+			if rest == ^uint64(0) {
+				for j, id := range f.col[base : base+64] {
+					keep |= (f.hit[id>>6] >> (id & 63) & 1) << j
+				}
+				continue
+			}
+			for ; rest != 0; rest &= rest - 1 {
+				j := bits.TrailingZeros64(rest)
+				id := f.col[base+j]
+				keep |= (f.hit[id>>6] >> (id & 63) & 1) << j
 			}
 		}
+		for k := range fields {
+			f := &fields[k]
+			if f.hit != nil {
+				continue
+			}
+			for rest := word &^ keep; rest != 0; rest &= rest - 1 {
+				j := bits.TrailingZeros64(rest)
+				if bytes.Contains(f.d.entry(f.col[base+j]), needle) {
+					keep |= 1 << j
+				}
+			}
+		}
+		set[w] = keep
 	}
 }
 
