@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"encoding/binary"
 	"hash/maphash"
 	"math"
 	"math/bits"
@@ -465,8 +466,12 @@ func (ix *contactIndex) searchLocked(needle []byte, set []uint64) {
 type dict struct {
 	slots []uint32 // open-addressing hash table of the originals: id+1, 0 = empty
 	seed  maphash.Seed
-	orig  []byte   // original values, concatenated
-	origs []uint32 // where each original starts in orig
+	// orig holds, uvarint-length-prefixed, only the originals that differ
+	// from their folded text (upper-case letters); the others (phone
+	// numbers, Chinese names: nearly all) are read back from arena, which
+	// saves a copy of every value.
+	orig  []byte
+	origs []uint32 // per entry: its start in orig, or sameAsFolded
 	refs  []uint32 // rows using each entry
 	dead  int      // entries with refs == 0
 	arena []byte   // folded entries, each followed by rowSep
@@ -550,12 +555,17 @@ func (d *dict) len() int { return len(d.refs) }
 // val returns entry id's original value.
 func (d *dict) val(id uint32) string { return string(d.origBytes(id)) }
 
+// sameAsFolded in origs: the original is the folded text.
+const sameAsFolded = ^uint32(0)
+
 func (d *dict) origBytes(id uint32) []byte {
-	end := uint32(len(d.orig))
-	if int(id)+1 < len(d.origs) {
-		end = d.origs[id+1]
+	at := d.origs[id]
+	if at == sameAsFolded {
+		return d.entry(id)
 	}
-	return d.orig[d.origs[id]:end]
+	n, k := binary.Uvarint(d.orig[at:])
+	start := int(at) + k
+	return d.orig[start : start+int(n)]
 }
 
 // slot returns where s is, or the empty slot where it would go.
@@ -584,12 +594,17 @@ func (d *dict) intern(s string) uint32 {
 	}
 	id := uint32(len(d.refs))
 	d.slots[at] = id + 1
-	d.origs = append(d.origs, uint32(len(d.orig)))
-	d.orig = append(d.orig, s...)
-	d.refs = append(d.refs, 1)
-	d.offs = append(d.offs, uint32(len(d.arena)))
 	var b bytes.Buffer
 	writeFolded(&b, s)
+	if b.String() == s {
+		d.origs = append(d.origs, sameAsFolded)
+	} else {
+		d.origs = append(d.origs, uint32(len(d.orig)))
+		d.orig = binary.AppendUvarint(d.orig, uint64(len(s)))
+		d.orig = append(d.orig, s...)
+	}
+	d.refs = append(d.refs, 1)
+	d.offs = append(d.offs, uint32(len(d.arena)))
 	b.WriteByte(rowSep)
 	for _, ch := range b.Bytes() {
 		d.freq[ch]++
