@@ -182,6 +182,7 @@ func (a *Agent) count(f func(*Status)) {
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.setState(StateStopped, nil)
 	backoff := time.Minute
+	timeouts := 0 // consecutive cycles ended by a page step's own deadline
 	for ctx.Err() == nil {
 		err := a.session(ctx)
 		if err == nil {
@@ -191,6 +192,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			err = a.cycle(ctx)
 			if err == nil {
 				backoff = time.Minute
+				timeouts = 0
 				if serr := a.idle(ctx); serr != nil {
 					return nil
 				}
@@ -210,7 +212,18 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 		case errors.Is(err, pages.ErrLoggedOut):
 			a.setState(StateNeedsLogin, err)
+		case errors.Is(err, context.DeadlineExceeded) && timeouts < transientTimeouts:
+			// A page step ran out of its own time (the run's context is
+			// alive): on a busy machine the browser answers late, which is
+			// not the account's fault. Retry soon without the error state
+			// and its alert; only a run of them is an error.
+			timeouts++
+			a.Log.Warn().Err(err).Int("in_a_row", timeouts).Msg("cycle step timed out; retrying")
+			if serr := a.Clock.Sleep(ctx, timeoutRetry); serr != nil {
+				return nil
+			}
 		default:
+			timeouts = 0
 			a.setState(StateError, err)
 			if serr := a.Clock.Sleep(ctx, backoff); serr != nil {
 				return nil
@@ -222,6 +235,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	return nil
 }
+
+// transientTimeouts is how many cycles in a row may end on a page step's
+// deadline before the account is in error; timeoutRetry is the wait before
+// each retry.
+const (
+	transientTimeouts = 3
+	timeoutRetry      = 15 * time.Second
+)
 
 // session makes sure the tab is logged in, restoring the saved session or
 // logging in as configured, and learns the recruiter's uid.

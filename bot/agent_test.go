@@ -224,6 +224,39 @@ func TestRunHandlesEveryRiskSignal(t *testing.T) {
 	}
 }
 
+func TestPageTimeoutsRetryBeforeAnError(t *testing.T) {
+	timeout := fmt.Errorf("open conversation 42: %w", context.DeadlineExceeded)
+	t.Run("one timeout keeps the account running, no alert", func(t *testing.T) {
+		h := newHarness(t)
+		h.site.rowsErr = timeout
+		var at []time.Time
+		seen := h.runUntil(func(n int) error {
+			at = append(at, h.clk.Now())
+			if n == 2 { // the first cycle's chat-list read timed out
+				h.site.rowsErr = nil
+			}
+			return nil
+		}, func(n int) bool { return n == 3 })
+		if slices.Contains(seen, StateError) {
+			t.Errorf("states at each look = %q: a single page timeout put the account in error", seen)
+		}
+		if got := alertStates(h); len(got) != 0 {
+			t.Errorf("alerts %q, want none", got)
+		}
+		if gap := at[1].Sub(at[0]); gap < timeoutRetry || gap >= time.Minute {
+			t.Errorf("retry after %v, want the short timeout retry %v", gap, timeoutRetry)
+		}
+	})
+	t.Run("a run of timeouts is an error", func(t *testing.T) {
+		h := newHarness(t)
+		h.site.rowsErr = timeout
+		h.runUntil(func(int) error { return nil }, func(n int) bool { return n == transientTimeouts+2 })
+		if got := alertStates(h); !slices.Equal(got, []AccountState{StateError}) {
+			t.Errorf("alerts %q, want one error after %d timeouts in a row", got, transientTimeouts+1)
+		}
+	})
+}
+
 func TestErrorBackoffDoublesAndIsCapped(t *testing.T) {
 	h := newHarness(t)
 	h.site.rowsErr = errBoom
