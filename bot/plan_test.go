@@ -67,7 +67,7 @@ const (
 func testPlan() wire.PlanHosting {
 	return wire.PlanHosting{PlanID: 3, Data: wire.MNPlanData{
 		ReplyStrategy: wire.ReplyConsultantNoFurther, ReplyDelay: 30, UnifiedReply: false, SegmentSeparator: "|",
-		SceneIDs: []uint64{sceneContact, sceneSalary, sceneAgree},
+		SceneIDs:           []uint64{sceneContact, sceneSalary, sceneAgree},
 		MonitoringStrategy: []wire.MNMonitoring{{SceneID: sceneAgree, Strategy: []string{wire.StrategyCompleteService}}},
 		Prompt:             "你是杭州门店的招聘顾问", TimeoutWakeUp: true, Timeout: 60, TimeoutPrompt: "还在考虑吗？",
 		Greetings: []wire.MNGreeting{{Type: wire.ContentText, Content: "{{name}}您好\n{{city}}新岗位"},
