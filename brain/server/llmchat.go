@@ -183,28 +183,52 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) (res preche
 	}
 	// Scenes are detected on every new candidate turn, also when the rules
 	// end the conversation anyway (a refusal is a scene reports count).
+	// Keywords first: a keyword scene with a strategy decides without any
+	// model call.
+	var modelScenes bool
 	if len(plan.Scenes) > 0 && turn != "" {
-		var cl scenes.Classifier
-		sctx, cancel := ctx, context.CancelFunc(func() {})
-		if s.model != nil {
-			// The scene verdicts get half the budget; the reply keeps the rest.
-			cl = s.model
-			sctx, cancel = context.WithTimeout(ctx, s.model.Budget()/2)
-		}
-		hits, err := scenes.NewDetector(plan, cl).Detect(sctx, turn, modelHistory(req.HistoryMsg, 6))
-		cancel()
-		if err != nil {
-			s.log.Warn().Err(err).Str("jobID", job.JobID).Msg("scene model failed; keyword scenes only")
-		}
+		hits, _ := scenes.NewDetector(plan, nil).Detect(ctx, turn, nil)
 		pc.hits, pc.act = hits, scenes.Decide(hits)
 		if pc.act != scenes.Continue {
 			return pc
 		}
+		for _, sc := range plan.Scenes {
+			modelScenes = modelScenes || strings.TrimSpace(sc.Prompt) != ""
+		}
 	}
-	if d0.Step == brain.StepNoTalk {
+	// The reply is asked alongside the scenes' questions (a plan's scenes
+	// may all be prompts): the answer takes one model latency, not two.
+	// A scene that then ends hosting or hands over discards the reply.
+	type answer struct {
+		ai      *chatDecision
+		outcome string
+	}
+	var replied chan answer
+	rctx, stopReply := context.WithCancel(ctx)
+	defer stopReply()
+	if d0.Step != brain.StepNoTalk {
+		replied = make(chan answer, 1)
+		go func() {
+			ai, outcome := s.askModel(rctx, job, plan, req, d0)
+			replied <- answer{ai, outcome}
+		}()
+	}
+	if modelScenes {
+		hits, err := scenes.NewDetector(plan, s.model).Detect(ctx, turn, modelHistory(req.HistoryMsg, 6))
+		if err != nil {
+			s.log.Warn().Err(err).Str("jobID", job.JobID).Msg("scene model failed; keyword scenes only")
+		}
+		pc.hits, pc.act = hits, scenes.Decide(hits)
+	}
+	if replied == nil {
 		return pc
 	}
-	ai, outcome := s.askModel(ctx, job, plan, req, d0)
+	if pc.act != scenes.Continue {
+		s.llm.add(OutcomeSkipped) // the reply is not waited for
+		return pc
+	}
+	a := <-replied
+	ai, outcome := a.ai, a.outcome
 	s.llm.add(outcome)
 	if outcome != OutcomeModel {
 		s.log.Info().Str("jobID", job.JobID).Str("outcome", outcome).Msg("model answer not used; rule-based text")
