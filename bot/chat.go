@@ -192,6 +192,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 	}
 	conv.LastRowText = rowMark(row)
+	a.planContact(before, &conv) // plan.go
 	if err := a.commitConversation(before, &conv, msgs); err != nil {
 		return err
 	}

@@ -283,17 +283,6 @@ func (a *Agent) planTransitions(tx *worker.Tx, old Conversation, c *Conversation
 			a.setPlanStatus(c, wire.MemberTerminateService, ReasonPlanBrainEnd)
 		}
 	}
-	if !ph.ContactScene && !ph.ReachedAt.IsZero() && c.contact() != "" && old.contact() == "" {
-		if p, _, ok := a.planOf(ph.PlanID); ok {
-			for _, s := range p.Scenes {
-				if s.Name == ContactScene && s.SceneType == wire.SceneSystem {
-					ph.ContactScene = true
-					a.addPlanEvent(c, wire.PlanEvent{ID: planEventID(a.cfg.ID, ph.MemberID, "scene", s.ID, "contact"),
-						Kind: wire.PlanEventScene, SceneID: s.ID, At: tx.Now()})
-				}
-			}
-		}
-	}
 	var oldStatus string
 	if old.PlanHost != nil && old.PlanHost.MemberID == ph.MemberID {
 		oldStatus = old.PlanHost.Status
@@ -312,6 +301,53 @@ func (a *Agent) planTransitions(tx *worker.Tx, old Conversation, c *Conversation
 		}
 	}
 	return nil
+}
+
+// planContact reports a contact captured while the plan hosts conv as the
+// SYSTEM contact scene (联系成功), applying the plan's monitoring strategy
+// for it (e.g. a captured contact completes the service). before is the
+// record before this visit; the caller saves conv.
+func (a *Agent) planContact(before Conversation, c *Conversation) {
+	ph := c.PlanHost
+	if ph == nil || ph.ContactScene || ph.ReachedAt.IsZero() || c.contact() == "" || before.contact() != "" {
+		return
+	}
+	if _, ok := a.planActive(c); !ok {
+		return
+	}
+	p, _, _ := a.planOf(ph.PlanID)
+	for _, s := range p.Scenes {
+		if s.Name != ContactScene || s.SceneType != wire.SceneSystem {
+			continue
+		}
+		ph.ContactScene = true
+		ev := wire.PlanEvent{ID: planEventID(a.cfg.ID, ph.MemberID, "scene", s.ID, "contact"), Kind: wire.PlanEventScene, SceneID: s.ID}
+		if st := planSceneStatus(p.Data, s.ID); st != "" && a.setPlanStatus(c, st, "scene "+s.Name) {
+			ev.Status, ev.Reason = st, "scene "+s.Name
+		}
+		a.addPlanEvent(c, ev)
+	}
+}
+
+// planSceneStatus is the member status the plan's monitoring strategy
+// gives scene id ("" when it only counts), the strongest when several
+// strategies name it (as brain.HostingPlanFromMarketing ranks them).
+func planSceneStatus(d wire.MNPlanData, id uint64) string {
+	rank := map[string]int{wire.StrategyHandToHuman: 1, wire.StrategyCompleteService: 2, wire.StrategyEndUntilRestart: 3}
+	status := map[string]string{wire.StrategyHandToHuman: wire.MemberCustomerServiceIntervene,
+		wire.StrategyCompleteService: wire.MemberCompleteService, wire.StrategyEndUntilRestart: wire.MemberTerminateService}
+	best := ""
+	for _, m := range d.MonitoringStrategy {
+		if m.SceneID != id {
+			continue
+		}
+		for _, st := range m.Strategy {
+			if rank[st] > rank[best] {
+				best = st
+			}
+		}
+	}
+	return status[best]
 }
 
 // deliverPlanEvent is the outbox delivery of KindPlanEvent.

@@ -450,6 +450,25 @@ func TestPlanScenesAndContact(t *testing.T) {
 	}
 }
 
+// A captured contact completes the service when the plan's monitoring
+// strategy says so for the contact scene.
+func TestPlanContactSceneStrategy(t *testing.T) {
+	p := testPlan()
+	p.Data.MonitoringStrategy = append(p.Data.MonitoringStrategy,
+		wire.MNMonitoring{SceneID: sceneContact, Strategy: []string{wire.StrategyCompleteService}})
+	h, _ := reached(t, p)
+	h.site.say(cand, cand, "我的微信是 zhang_wx_88")
+	h.chat()
+	if got := eventSummary(h.planEvents()); !slices.Equal(got, []string{"reached", "scene:COMPLETE_SERVICE#1"}) {
+		t.Fatalf("events %q", got)
+	}
+	h.clk.advance(time.Minute)
+	h.chat()
+	if n := h.brain.chatCount(); n != 0 {
+		t.Fatalf("brain asked %d times after the service completed", n)
+	}
+}
+
 // A hand-over or end-until-restart scene, and the brain's own need_ensure.
 func TestPlanSceneStrategies(t *testing.T) {
 	tests := []struct {
