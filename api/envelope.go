@@ -216,6 +216,9 @@ func jsonError(err error) error {
 		return errBadRequest(field, "must be %s, not %s", jsonKind(te.Type.Kind().String()), te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		if f == "" { // a key "" still needs a field to name
+			return errBadRequest("body", `unknown field ""`)
+		}
 		return errBadRequest(f, "unknown field")
 	}
 	var ae *apiError

@@ -28,11 +28,12 @@ type marketingStore interface {
 	DeleteMNPlan(id uint64) error
 	GetMNPlan(id uint64) (wire.MNPlan, error)
 	ListMNPlans() ([]wire.MNPlan, error)
+	marketingTaskStore // marketing_task.go
 }
 
 func (s *Server) marketingRoutes() []route {
 	const base = "/api/v1/marketing-notice"
-	return []route{
+	return append([]route{
 		{"GET " + base + "/group", famPlain, authUser, s.listMNGroups},
 		{"POST " + base + "/group", famPlain, authUser, s.createMNGroup},
 		{"GET " + base + "/group/{id}", famPlain, authUser, s.getMNGroup},
@@ -52,7 +53,7 @@ func (s *Server) marketingRoutes() []route {
 		{"DELETE " + base + "/{id}", famPlain, authUser, s.deleteMNPlan},
 		{"PATCH " + base + "/{id}/enable", famPlain, authUser, s.planStatus(wire.MNPlanExecution)},
 		{"PATCH " + base + "/{id}/termination", famPlain, authUser, s.planStatus(wire.MNPlanTermination)},
-	}
+	}, s.marketingTaskRoutes()...) // marketing_task.go
 }
 
 // empty is the seed's `{}` answer of deletes and state changes.
@@ -227,6 +228,10 @@ func (s *Server) listMNPlans(w http.ResponseWriter, r *http.Request) error {
 	if pq.Paged {
 		out.Page.Size = pq.Size
 	}
+	counters, err := s.store.MNPlanCounters() // the plans' tasks
+	if err != nil {
+		return err
+	}
 	at := map[uint64]int{}
 	for _, p := range page {
 		i, ok := at[p.GroupID]
@@ -239,7 +244,9 @@ func (s *Server) listMNPlans(w http.ResponseWriter, r *http.Request) error {
 			at[p.GroupID] = i
 			out.Records = append(out.Records, wire.MNGroupPlans{GroupID: g.ID, GroupName: g.Name, Plan: []wire.MNPlanSummary{}})
 		}
-		out.Records[i].Plan = append(out.Records[i].Plan, wire.MNPlanSummary{ID: p.ID, Name: p.Name, Status: p.Status})
+		sum := counters[p.ID]
+		sum.ID, sum.Name, sum.Status = p.ID, p.Name, p.Status
+		out.Records[i].Plan = append(out.Records[i].Plan, sum)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

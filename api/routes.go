@@ -76,6 +76,7 @@ func (s *Server) routes() []route {
 	rs = append(rs, s.metricsRoutes()...)   // metrics.go
 	rs = append(rs, s.fileRoutes()...)      // files.go
 	rs = append(rs, s.notifyRoutes()...)    // notify.go
+	rs = append(rs, s.transcriptRoutes()...)
 	return rs
 }
 

@@ -50,6 +50,7 @@ type Store interface {
 	marketingStore
 	filesStore  // files.go
 	notifyStore // notify.go
+	transcriptStore
 	WriteBackup(w io.Writer, size func(int64)) (int64, error)
 }
 

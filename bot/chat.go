@@ -302,6 +302,9 @@ func (a *Agent) commitConversation(before Conversation, conv *Conversation, msgs
 		if err := a.enqueueKeywordHits(tx, conv, msgs, before.LastSeenMID); err != nil {
 			return err
 		}
+		if err := a.enqueueTranscript(tx, before, msgs); err != nil { // transcript.go
+			return err
+		}
 		base := resultPayload{AccountID: a.brainAccount, JobID: conv.BrainJobID, CandidateID: conv.CandidateID,
 			CandidateName: conv.Name}
 		if newWechat {

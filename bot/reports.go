@@ -204,6 +204,8 @@ func ControlDelivererFenced(c ControlPusher, epochOf func(account string) uint64
 			err = deliverNotifyAck(ctx, c, it, epochOf) // notify.go
 		case KindPlanEvent:
 			err = deliverPlanEvent(ctx, c, it) // plan.go
+		case KindTranscript:
+			err = deliverTranscript(ctx, c, it, epochOf) // transcript.go
 		case KindCommandAck:
 			var ack commandAck
 			if err := json.Unmarshal(it.Payload, &ack); err != nil {

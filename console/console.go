@@ -58,6 +58,8 @@ type Store interface {
 	ContactByCandidate(accountID uint64, candidateID string) (wire.Contact, error)
 	ListRecords(f wire.RecordFilter, page, pageSize int) ([]wire.FollowupRecord, int, error)
 	QueueSend(contactID uint64, content string) (wire.FollowupRecord, error)
+	// ListTranscript pages the messages workers read from the site (transcripts.go in state).
+	ListTranscript(accountKey, candidateID string, page, pageSize int) ([]wire.StoredMessage, int, error)
 
 	// Follow-up configs and scripts.
 	ListConfigs(position *string, active *bool) ([]wire.ConfigWithScripts, error)
@@ -76,6 +78,7 @@ type Store interface {
 	ListMNGroups() ([]wire.MNGroup, error)
 	ListMNPlans() ([]wire.MNPlan, error)
 	SetMNPlanStatus(id uint64, to string) (wire.MNPlan, error)
+	MNPlanCounters() (map[uint64]wire.MNPlanSummary, error)
 
 	// Notification tasks (seed 002).
 	ListNotifyTasks(f wire.NotifyTaskFilter, current, size int) ([]wire.NotifyTask, int, error)

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -21,6 +22,10 @@ import (
 // evilName is a candidate name that would run script if it were not
 // escaped.
 const evilName = `<script>window.pwned=1</script><img src=x onerror="window.pwned=2">李雷`
+
+// evilMessage is a candidate's message that would run script if it were
+// not escaped.
+const evilMessage = `<script>window.pwned=3</script><img src=x onerror="window.pwned=4">我的微信是 lilei_88`
 
 // fixtures fills the store as a worker would: one account with counters,
 // two contacts (one with a hostile name, one with a formula), a
@@ -61,6 +66,29 @@ func fixtures(t *testing.T, e *env) {
 		GotReply: true, ReplyContent: "<b>好的</b>，明天下午可以", RepliedAt: &replied}}); err != nil {
 		t.Fatal(err)
 	}
+	// The transcript a worker read from the site: the follow-up and the
+	// reply again (shown once), a site card, a hostile candidate message
+	// and a human recruiter's text; and a long history for paging.
+	tm := func(id string, at time.Time, a wire.Author, text, typ string) wire.TranscriptMessage {
+		return wire.TranscriptMessage{MsgID: id, At: at, Author: a, Text: text, Type: typ}
+	}
+	if _, err := db.AddTranscripts("w1", []wire.TranscriptInput{{Account: "acct-a", CandidateID: "c1", Messages: []wire.TranscriptMessage{
+		tm("1", sent.Add(time.Second), wire.AuthorBot, content, "text"),
+		tm("2", replied, wire.AuthorCandidate, "<b>好的</b>，明天下午可以", "text"),
+		tm("3", replied.Add(time.Minute), wire.AuthorSite, "对方已同意交换微信", "card"),
+		tm("4", replied.Add(2*time.Minute), wire.AuthorCandidate, evilMessage, "text"),
+		tm("5", replied.Add(3*time.Minute), wire.AuthorHuman, "我是招聘经理，直接在平台回复", "text"),
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	long := make([]wire.TranscriptMessage, 120)
+	for i := range long {
+		long[i] = tm(fmt.Sprint(i+1), now.Add(time.Duration(i-200)*time.Minute), wire.AuthorCandidate, fmt.Sprintf("第%d条", i+1), "text")
+	}
+	if _, err := db.AddTranscripts("w1", []wire.TranscriptInput{{Account: "acct-a", CandidateID: "c2", Messages: long[:100]},
+		{Account: "acct-a", CandidateID: "c2", Messages: long[100:]}}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // The operator's day in the console, in Chromium against a real
@@ -95,12 +123,42 @@ func TestOperatorFlowsInBrowser(t *testing.T) {
 		t.Fatalf("%d script/img elements injected into the page", n)
 	}
 	msgs := text(page, "#messages")
-	for _, want := range []string{"机器人", "您好，方便聊聊这个岗位吗？", "候选人", "<b>好的</b>，明天下午可以"} {
+	for _, want := range []string{"机器人", "您好，方便聊聊这个岗位吗？", "候选人", "<b>好的</b>，明天下午可以",
+		"平台", "对方已同意交换微信", evilMessage, "人工", "我是招聘经理，直接在平台回复"} {
 		if !strings.Contains(msgs, want) {
 			t.Fatalf("messages %q lack %q", msgs, want)
 		}
 	}
+	// The follow-up and its reply are in the control plane's records and
+	// in the site's transcript: each shows once, with its author.
+	for text, who := range map[string]string{"您好，方便聊聊这个岗位吗？": "bot", "<b>好的</b>，明天下午可以": "candidate",
+		"对方已同意交换微信": "site", evilMessage: "candidate", "我是招聘经理，直接在平台回复": "human"} {
+		got := page.MustEval(`t => [...document.querySelectorAll("#messages li")].filter(li => li.querySelector(".text").textContent === t).map(li => li.dataset.who).join(",")`, text).String()
+		if got != who {
+			t.Fatalf("message %q shown as %q, want once as %s", text, got, who)
+		}
+	}
 	shot(t, page, "04-conversation")
+
+	// A long history pages from the newest end: 50 a page, newest last.
+	page.MustNavigate(e.url + "/ui/conversations/acct-a/c2").MustWaitLoad()
+	lis := page.MustElements("#messages li .text")
+	if got := text(page, "#msg-total"); got != "120" || len(lis) != 50 || lis[49].MustText() != "第120条" || lis[0].MustText() != "第71条" {
+		t.Fatalf("last page: total %s, %d lines, %q..%q", got, len(lis), lis[0].MustText(), lis[len(lis)-1].MustText())
+	}
+	follow(t, page, "#msg-older")
+	follow(t, page, "#msg-older")
+	if lis = page.MustElements("#messages li .text"); len(lis) != 20 || lis[0].MustText() != "第1条" {
+		t.Fatalf("first page: %d lines from %q", len(lis), lis[0].MustText())
+	}
+	if has, _, _ := page.Has("#msg-older"); has {
+		t.Fatal("the oldest page links to older messages")
+	}
+	page.MustNavigate(e.url + "/ui/conversations/acct-a/c2?page=4").MustWaitLoad()
+	if got := text(page, "#error-msg"); !strings.Contains(got, "page") {
+		t.Fatalf("a page past the last: %q, want an error naming page", got)
+	}
+	page.MustNavigate(e.url + "/ui/conversations/acct-a/c1").MustWaitLoad()
 
 	// Release: a command for the worker that owns the account.
 	follow(t, page, "#release")

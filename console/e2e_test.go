@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -142,6 +143,86 @@ func TestQRLoginToRunningInBrowser(t *testing.T) {
 	t.Log("running, fleet updated live")
 	fleet.MustActivate()
 	shot(t, fleet, "02b-fleet-live")
+
+	// The conversation page: a candidate's message and the bot's answer to
+	// it, both read from the site by the worker and pushed to the control
+	// plane as the transcript, each with its author.
+	var candID, candText, botText string
+	waitFor(t, "a transcript with a candidate's message and the bot's reply", func() bool {
+		convs, _, err := d.Store.ListConversations(wire.ConversationFilter{Account: acc.ID}, 1, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cv := range convs {
+			msgs, _, err := d.Store.ListTranscript(acc.ID, cv.CandidateID, 1, wire.TranscriptRetention)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := ""
+			for _, m := range msgs {
+				if m.Author == wire.AuthorHuman {
+					// Only the bot writes for this account: a human label
+					// would be a misjudged bot message.
+					t.Fatalf("conversation %s: %q labelled a human's", cv.CandidateID, m.Text)
+				}
+				switch {
+				case m.Author == wire.AuthorCandidate && m.Type == "text" && m.Text != "":
+					last = m.Text
+				case m.Author == wire.AuthorBot && m.Type == "text" && m.Text != "" && last != "":
+					candID, candText, botText = cv.CandidateID, last, m.Text
+					return true
+				}
+			}
+		}
+		return false
+	})
+	page.MustActivate()
+	page.MustNavigate(d.ControlURL + "/ui/conversations/" + acc.ID + "/" + candID).MustWaitLoad()
+	// Index and author label of the first line showing text after from.
+	find := func(text string, from int) (int, string, string) {
+		r := page.MustEval(`(t, from) => {
+			const lis = [...document.querySelectorAll("#messages li")];
+			for (let i = from; i < lis.length; i++) {
+				if (lis[i].querySelector(".text")?.textContent === t) {
+					return [i, lis[i].dataset.who, lis[i].querySelector(".who").textContent];
+				}
+			}
+			return [-1, "", ""];
+		}`, text, from)
+		return r.Get("0").Int(), r.Get("1").String(), r.Get("2").String()
+	}
+	ci, cwho, clabel := find(candText, 0)
+	bi, bwho, blabel := find(botText, ci+1)
+	if ci < 0 || cwho != "candidate" || clabel != "候选人" || bi < 0 || bwho != "bot" || blabel != "机器人" {
+		t.Fatalf("conversation %s: candidate %q at %d as %s/%s, bot reply %q at %d as %s/%s; page: %s",
+			candID, candText, ci, cwho, clabel, botText, bi, bwho, blabel, text(page, "#messages"))
+	}
+	t.Logf("conversation %s: candidate %q, then bot %q", candID, candText, botText)
+
+	// A human recruiter types in that conversation on the site: the worker
+	// reads it as a human's, the page labels it 人工 and shows the
+	// takeover, with the release form.
+	const humanText = "您好，我是招聘负责人，我直接跟您聊"
+	cid, err := strconv.ParseInt(candID, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Sim.HumanMessage(acc.ID, cid, humanText); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the page to show the human's message and the takeover", func() bool {
+		page.MustReload().MustWaitLoad()
+		_, who, label := find(humanText, 0)
+		taken := page.MustEval(`() => document.getElementById("conv-status").dataset.status`).String() == string(wire.ConvIntervened)
+		if who != "" && (who != "human" || label != "人工") {
+			t.Fatalf("the human's message shown as %s/%s", who, label)
+		}
+		return who == "human" && taken
+	})
+	if has, _, _ := page.Has("#release-form"); !has {
+		t.Fatal("a taken-over conversation without the release form")
+	}
+	shot(t, page, "04b-conversation-transcript")
 
 	// Pause from the account page: the desired state and the history say so.
 	page.MustActivate()

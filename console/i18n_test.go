@@ -33,7 +33,7 @@ func TestTemplateLabelsExist(t *testing.T) {
 			t.Errorf("page %q has no nav.%s label", p, p)
 		}
 	}
-	for _, k := range []string{"who.bot", "who.human", "who.candidate", "status.queued", "status.sent", "status.failed"} {
+	for _, k := range []string{"who.bot", "who.human", "who.candidate", "who.site", "status.queued", "status.sent", "status.failed"} {
 		if _, ok := messages[k]; !ok {
 			t.Errorf("label %q missing", k)
 		}

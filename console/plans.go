@@ -13,7 +13,14 @@ import (
 
 type planGroup struct {
 	Group wire.MNGroup
-	Plans []wire.MNPlan
+	Plans []planRow
+}
+
+// planRow is a plan with its tasks' counters (the API's plan list has the
+// same, from the same store function).
+type planRow struct {
+	wire.MNPlan
+	C wire.MNPlanSummary
 }
 
 func (c *Console) plansPage(w http.ResponseWriter, r *http.Request, s *session) {
@@ -23,6 +30,11 @@ func (c *Console) plansPage(w http.ResponseWriter, r *http.Request, s *session) 
 		return
 	}
 	plans, err := c.store.ListMNPlans()
+	if err != nil {
+		c.fail(w, r, s, 0, err)
+		return
+	}
+	counters, err := c.store.MNPlanCounters()
 	if err != nil {
 		c.fail(w, r, s, 0, err)
 		return
@@ -38,7 +50,7 @@ func (c *Console) plansPage(w http.ResponseWriter, r *http.Request, s *session) 
 		if !ok {
 			continue // its group was deleted between the two reads
 		}
-		out[i].Plans = append(out[i].Plans, p)
+		out[i].Plans = append(out[i].Plans, planRow{MNPlan: p, C: counters[p.ID]})
 	}
 	c.render(w, r, s, http.StatusOK, "plans", out)
 }

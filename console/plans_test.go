@@ -52,6 +52,20 @@ func TestPlansPage(t *testing.T) {
 	if got, _ := e.db.GetMNPlan(p.ID); got.Status != wire.MNPlanExecution {
 		t.Fatalf("plan status %s, want %s", got.Status, wire.MNPlanExecution)
 	}
+	// The plan's task counters, from the store's plan counters.
+	if _, err := e.db.CreateMNTask(wire.MNTaskCreate{PlanID: p.ID, Name: "t", Members: []wire.NotifyMember{
+		{UserID: "u1", Account: "nobody"}, {UserID: "u2", Account: "nobody"}}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = c.Get(e.url + "/ui/plans")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), `<td class="ptasks">1</td><td class="pmembers">2</td>`) {
+		t.Fatalf("plans page lacks the task counters")
+	}
 	// A move the seed does not allow is a 400 naming the field.
 	if got := post(t, c, path, url.Values{"status": {wire.MNPlanExecution}, "csrf": {token}}, ""); got != http.StatusBadRequest {
 		t.Fatalf("enabling a running plan = %d, want 400", got)

@@ -21,6 +21,7 @@ import (
 	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/procfs"
 	"github.com/hunterbot/hunterbot/sim"
 )
 
@@ -334,25 +335,25 @@ type usageSample struct {
 
 func takeSample(worker int) usageSample {
 	s := usageSample{at: time.Now()}
-	if st, err := readProcStat(worker); err == nil {
+	if st, err := procfs.ReadStat(worker); err == nil {
 		s.workerTicks = st.Ticks
 	}
-	if m, err := readProcMem(worker); err == nil {
-		s.workerKB = m.RssKB
+	if m, err := procfs.ReadMem(worker); err == nil {
+		s.workerKB = m.RSSBytes / 1024
 	}
-	for _, p := range descendants(worker) {
-		st, err := readProcStat(p)
+	for _, p := range procfs.Descendants(worker) {
+		st, err := procfs.ReadStat(p)
 		if err != nil {
 			continue // exited meanwhile; its time is in its parent's cutime
 		}
 		s.chromeTicks += st.Ticks + st.ChildTicks
-		if m, err := readProcMem(p); err == nil {
-			s.chromePSS += m.PssKB
-			s.chromeRSS += m.RssKB
+		if m, err := procfs.ReadMem(p); err == nil {
+			s.chromePSS += m.PSSBytes / 1024
+			s.chromeRSS += m.RSSBytes / 1024
 		}
 		s.chromeProcs++
 	}
-	s.busy, s.total, _ = machineTicks()
+	s.busy, s.total, _ = procfs.MachineTicks()
 	return s
 }
 
@@ -375,7 +376,7 @@ func measurePhase(op *client.Operator, d *Demo, sc *sim.Scenario, worker int, wi
 	first, last := samples[0], samples[len(samples)-1]
 	secs := last.at.Sub(first.at).Seconds()
 	u := densityUsage{Window: last.at.Sub(first.at).Round(time.Second)}
-	pct := func(ticks uint64) float64 { return float64(ticks) / clockTicks / secs * 100 }
+	pct := func(ticks uint64) float64 { return float64(ticks) / procfs.ClockTicks / secs * 100 }
 	if last.chromeTicks >= first.chromeTicks {
 		u.ChromeCPU = pct(last.chromeTicks - first.chromeTicks)
 	}
@@ -419,7 +420,7 @@ func siteActions(d *Demo) [2]int {
 // stopWorker stops the worker with SIGTERM (SIGKILL after 30 s), waits for
 // its Chromium to go, and returns any process still using the profile.
 func stopWorker(b *testing.B, cmd *exec.Cmd, exited chan error, profile string) []int {
-	kids := descendants(cmd.Process.Pid)
+	kids := procfs.Descendants(cmd.Process.Pid)
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-exited:

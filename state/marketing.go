@@ -494,6 +494,9 @@ func (db *DB) DeleteMNPlan(id uint64) error {
 		if p.Status == wire.MNPlanExecution {
 			return fieldErr("id", "plan %d is running (EXECUTION); terminate it first", id)
 		}
+		if tid, ok := planHasTasks(tx, id); ok { // marketing_task.go
+			return fieldErr("id", "plan %d has tasks (task %d); their members and reports keep it", id, tid)
+		}
 		scenes := tx.Bucket(bucketMNScenes)
 		var drop [][]byte
 		if err := scenes.ForEach(func(k, v []byte) error {

@@ -65,6 +65,8 @@ var migrations = []Migration{
 	{Version: 6, Name: "marketing notices", Up: createMarketingBuckets},
 	{Version: 7, Name: "files and notification tasks", Up: CreateBuckets(append(fileBuckets, notifyBuckets...)...)},
 	{Version: 8, Name: "per-day account counters", Up: CreateBuckets(accountDaysBuckets...)},
+	{Version: 9, Name: "marketing-notice plan tasks", Up: CreateBuckets(marketingTaskBucketSet...)},
+	{Version: 10, Name: "conversation transcripts", Up: CreateBuckets(transcriptBuckets...)},
 }
 
 // CreateBuckets returns a migration step that creates the named buckets.
