@@ -64,7 +64,7 @@ type PlanControl interface {
 
 // planEventer is the outbox's side: *client.Worker implements it.
 type planEventer interface {
-	PlanEvents(ctx context.Context, events []wire.PlanEvent) error
+	PlanEvents(ctx context.Context, events []wire.PlanEvent) (wire.PlanEventsResponse, error)
 }
 
 // PlanHost is what a conversation record knows about the plan-task member
@@ -360,7 +360,17 @@ func deliverPlanEvent(ctx context.Context, c ControlPusher, it worker.OutboxItem
 	if !ok {
 		return fmt.Errorf("%w: the control client cannot report plan events", ErrPermanent)
 	}
-	return pe.PlanEvents(ctx, []wire.PlanEvent{ev})
+	res, err := pe.PlanEvents(ctx, []wire.PlanEvent{ev})
+	if err != nil {
+		return err
+	}
+	for _, r := range res.Results {
+		if r.Outcome == wire.PlanEventRejected {
+			// Retrying will not help: parked, so an operator sees it.
+			return fmt.Errorf("%w: plan event %s rejected (%d %s): %s", ErrPermanent, r.ID, r.Code, r.Field, r.Detail)
+		}
+	}
+	return nil
 }
 
 // enqueueMemberStatus reports a status for a member this worker never

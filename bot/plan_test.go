@@ -24,7 +24,7 @@ type fakePlanControl struct {
 	refuse string // claim refusal reason ("" accepts)
 	claims []wire.PlanClaimRequest
 	events []wire.PlanEvent
-	fail   error // PlanEvents fails with it
+	reject string // PlanEvents rejects every event with this detail
 }
 
 func (f *fakePlanControl) PlanMembers(context.Context, string) (wire.PlanMembersResponse, error) {
@@ -47,12 +47,19 @@ func (f *fakePlanControl) FetchFile(_ context.Context, id uint64, dst io.Writer,
 	return "image/png", err
 }
 
-func (f *fakePlanControl) PlanEvents(_ context.Context, evs []wire.PlanEvent) error {
-	if f.fail != nil {
-		return f.fail
+func (f *fakePlanControl) PlanEvents(_ context.Context, evs []wire.PlanEvent) (wire.PlanEventsResponse, error) {
+	var res wire.PlanEventsResponse
+	for _, ev := range evs {
+		if f.reject != "" {
+			res.Rejected++
+			res.Results = append(res.Results, wire.PlanEventResult{ID: ev.ID, Outcome: wire.PlanEventRejected, Code: 404, Detail: f.reject})
+			continue
+		}
+		res.Accepted++
+		res.Results = append(res.Results, wire.PlanEventResult{ID: ev.ID, Outcome: wire.PlanEventApplied})
+		f.events = append(f.events, ev)
 	}
-	f.events = append(f.events, evs...)
-	return nil
+	return res, nil
 }
 
 // Scene ids of testPlan.
@@ -514,6 +521,10 @@ func TestPlanEventDelivery(t *testing.T) {
 	}
 	if len(ctl.events) != 1 || ctl.events[0] != ev {
 		t.Fatalf("delivered %+v", ctl.events)
+	}
+	ctl.reject = "plan member 5 does not exist"
+	if err := deliverPlanEvent(context.Background(), ctl, it); !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("err %v, want a rejection to be permanent", err)
 	}
 	if err := deliverPlanEvent(context.Background(), ControlPusher(nil), it); !errors.Is(err, ErrPermanent) {
 		t.Fatalf("err %v, want permanent", err)

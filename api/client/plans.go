@@ -31,7 +31,10 @@ func (w *Worker) ClaimPlanMember(ctx context.Context, req wire.PlanClaimRequest)
 }
 
 // PlanEvents reports what happened to members; every event carries its
-// own id, so delivering one twice is harmless.
-func (w *Worker) PlanEvents(ctx context.Context, events []wire.PlanEvent) error {
-	return check(w.r.R().SetContext(ctx).SetBody(wire.PlanEventsRequest{Events: events}).Post("/api/worker/plan-events"))
+// own id, so delivering one twice is harmless. The answer says, per event,
+// whether it was applied, a duplicate or rejected (a rejection is final).
+func (w *Worker) PlanEvents(ctx context.Context, events []wire.PlanEvent) (wire.PlanEventsResponse, error) {
+	var out wire.PlanEventsResponse
+	err := check(w.r.R().SetContext(ctx).SetBody(wire.PlanEventsRequest{Events: events}).SetResult(&out).Post("/api/worker/plan-events"))
+	return out, err
 }

@@ -59,7 +59,12 @@ func TestPlanCallsFollowTheContract(t *testing.T) {
 			return
 		}
 		events = append(events, req.Events...)
-		w.WriteHeader(http.StatusNoContent)
+		res := wire.PlanEventsResponse{}
+		for _, ev := range req.Events {
+			res.Accepted++
+			res.Results = append(res.Results, wire.PlanEventResult{ID: ev.ID, Outcome: wire.PlanEventApplied, MemberStatus: wire.MemberInService})
+		}
+		_ = json.NewEncoder(w).Encode(res)
 	}))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -76,8 +81,9 @@ func TestPlanCallsFollowTheContract(t *testing.T) {
 	}
 	at := time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
 	ev := wire.PlanEvent{ID: "boss-a/5/reached", MemberID: 5, Account: "boss-a", Kind: wire.PlanEventReached, At: at}
-	if err := w.PlanEvents(ctx, []wire.PlanEvent{ev}); err != nil || len(events) != 1 || events[0] != ev {
-		t.Fatalf("events %+v, %v", events, err)
+	if res, err := w.PlanEvents(ctx, []wire.PlanEvent{ev}); err != nil || len(events) != 1 || events[0] != ev ||
+		len(res.Results) != 1 || res.Results[0].Outcome != wire.PlanEventApplied {
+		t.Fatalf("events %+v, answer %+v, %v", events, res, err)
 	}
 	if _, err := w.PlanMembers(ctx, ""); err == nil {
 		t.Fatal("a 400 answered no error")
@@ -85,7 +91,7 @@ func TestPlanCallsFollowTheContract(t *testing.T) {
 		t.Fatalf("err %#v, want a *client.Error 400", err)
 	}
 	bad := client.NewWorker(srv.URL, "wrong-token-0123456789abcdef", 5*time.Second)
-	if err := bad.PlanEvents(ctx, []wire.PlanEvent{ev}); err == nil {
+	if _, err := bad.PlanEvents(ctx, []wire.PlanEvent{ev}); err == nil {
 		t.Fatal("a wrong token was accepted")
 	}
 }
