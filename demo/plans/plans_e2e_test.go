@@ -29,9 +29,9 @@ import (
 
 	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/api/wire"
+	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/brain"
 	brainserver "github.com/hunterbot/hunterbot/brain/server"
-	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/demo"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
