@@ -391,17 +391,22 @@ func TestPlanTaskEndToEnd(t *testing.T) {
 	waitUntil(t, "the unified, split answer", func() bool {
 		return slices.ContainsFunc(botTexts(asker), func(m sim.RecruiterMessage) bool { return m.Text == separatorPart })
 	}, statuses)
-	ask := func(q string) {
+	// Three questions the fake model answers with inventions: each is
+	// blocked by the brain's gate (its rule text may be dropped by the
+	// worker's gate as a repeat, so the wait is on the brain's count).
+	ask := func(q, outcome string) {
 		t.Helper()
-		before := len(botTexts(asker))
+		before := d.Brain.LLMStats().Outcomes[outcome]
 		if err := d.Sim.Inject("demo", aid, q); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "an answer to "+q, func() bool { return len(botTexts(asker)) > before }, statuses)
+		waitUntil(t, "the invention in the answer to "+q+" blocked", func() bool {
+			return d.Brain.LLMStats().Outcomes[outcome] > before
+		}, func() string { return fmt.Sprintf("%v %s", d.Brain.LLMStats().Outcomes, statuses()) })
 	}
-	ask("请问薪资多少？")
-	ask("有没有招聘网址？")
-	ask("你电话多少？")
+	ask("请问薪资多少？", "gate_salary")
+	ask("有没有招聘网址？", "gate_url")
+	ask("你电话多少？", "gate_phone")
 
 	// Every member ends in a final status.
 	waitUntil(t, "every member final", func() bool {
