@@ -78,8 +78,10 @@ type PlanHost struct {
 	Reason string `json:"reason,omitempty"`
 	// ReachedAt is when the greetings were on the site.
 	ReachedAt time.Time `json:"reached_at,omitzero"`
-	// HeardAt is the time of the candidate's latest message.
-	HeardAt time.Time `json:"heard_at,omitzero"`
+	// HeardAt and HeardMID are the time and mid of the candidate's
+	// latest message.
+	HeardAt  time.Time `json:"heard_at,omitzero"`
+	HeardMID int64     `json:"heard_mid,omitempty"`
 	// WokeAt is when the timeout wake-up was sent (once per member).
 	WokeAt time.Time `json:"woke_at,omitzero"`
 	// ContactScene is set once the contact scene was reported.
@@ -676,11 +678,19 @@ func (a *Agent) planTimeouts(ctx context.Context, members []wire.PlanMember) err
 			continue
 		}
 		since := conv.LastSentAt
-		if since.IsZero() {
+		if ph.ReachedAt.After(since) {
 			since = ph.ReachedAt
 		}
-		if ph.HeardAt.After(since) || since.IsZero() {
-			continue // the candidate spoke last: our turn, not theirs
+		if ph.HeardAt.After(since) {
+			if conv.LastAnsweredMID < ph.HeardMID {
+				continue // the candidate spoke last: our turn, not theirs
+			}
+			// Answered, perhaps with nothing (the gate dropped a repeat):
+			// the candidate's turn again from their message on.
+			since = ph.HeardAt
+		}
+		if since.IsZero() {
+			continue
 		}
 		if a.Clock.Now().Sub(since) < time.Duration(p.Data.Timeout)*time.Minute {
 			continue
@@ -727,8 +737,8 @@ func planHeard(conv *Conversation, fresh []Turn) {
 		return
 	}
 	for _, t := range fresh {
-		if t.Speaker == User && !IsEcho(t.Text, conv.SentTexts) && t.Time.After(conv.PlanHost.HeardAt) {
-			conv.PlanHost.HeardAt = t.Time
+		if t.Speaker == User && !IsEcho(t.Text, conv.SentTexts) && t.MID > conv.PlanHost.HeardMID {
+			conv.PlanHost.HeardAt, conv.PlanHost.HeardMID = t.Time, t.MID
 		}
 	}
 }

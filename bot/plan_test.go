@@ -380,6 +380,29 @@ func TestPlanTimeout(t *testing.T) {
 			t.Fatalf("sent %q: the timeout runs from our last message", got)
 		}
 	})
+	t.Run("an answer that sent nothing leaves the turn to the candidate", func(t *testing.T) {
+		h, ctl := reached(t, testPlan())
+		m := testMember("501")
+		m.Status = wire.MemberInService
+		h.clk.advance(10 * time.Minute)
+		h.site.say(cand, cand, "嗯")
+		h.brain.replies["501"] = []brain.ChatData{{NextStep: string(StepNormalChat), NextStepContent: ""}}
+		h.clk.advance(31 * time.Second)
+		h.chat()
+		if n := h.brain.chatCount(); n != 1 {
+			t.Fatalf("brain asked %d times", n)
+		}
+		h.clk.advance(59 * time.Minute)
+		h.planPass(ctl, testPlan(), m)
+		if got := h.site.sentTexts(); len(got) != 0 {
+			t.Fatalf("sent %q before the timeout (counted from the candidate's message)", got)
+		}
+		h.clk.advance(2 * time.Minute)
+		h.planPass(ctl, testPlan(), m)
+		if got := h.site.sentTexts(); !slices.Equal(got, []string{"还在考虑吗？"}) {
+			t.Fatalf("sent %q, want the wake-up", got)
+		}
+	})
 	t.Run("no wake-up", func(t *testing.T) {
 		p := testPlan()
 		p.Data.TimeoutWakeUp = false
