@@ -38,6 +38,7 @@ import (
 	"github.com/hunterbot/hunterbot/internal/llm"
 	"github.com/hunterbot/hunterbot/internal/llm/llmtest"
 	"github.com/hunterbot/hunterbot/sim"
+	"github.com/hunterbot/hunterbot/state/worker"
 )
 
 func TestMain(m *testing.M) { browsertest.Main(m) }
@@ -392,18 +393,29 @@ func TestPlanTaskEndToEnd(t *testing.T) {
 		return slices.ContainsFunc(botTexts(asker), func(m sim.RecruiterMessage) bool { return m.Text == separatorPart })
 	}, statuses)
 	// Three questions the fake model answers with inventions: each is
-	// blocked by the brain's gate (its rule text may be dropped by the
-	// worker's gate as a repeat, so the wait is on the brain's count).
+	// blocked by the brain's gate. The next question waits until the
+	// worker answered the previous one (its record's last answered
+	// message): a question arriving while the bot types its answer counts
+	// as answered by it. The rule text after a block may be dropped by the
+	// worker's gate as a repeat, so the site may show no new message.
+	answered := func() int64 {
+		var c bot.Conversation
+		if err := d.Runtime.DB().View(func(tx *worker.Tx) error { return tx.Conversation("demo", asker, &c) }); err != nil {
+			t.Fatal(err)
+		}
+		return c.LastAnsweredMID
+	}
 	ask := func(q, outcome string) {
 		t.Helper()
-		before := d.Brain.LLMStats().Outcomes[outcome]
+		before, prev := d.Brain.LLMStats().Outcomes[outcome], answered()
 		if err := d.Sim.Inject("demo", aid, q); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the invention in the answer to "+q+" blocked", func() bool {
-			return d.Brain.LLMStats().Outcomes[outcome] > before
+		waitUntil(t, "the answer to "+q+" (its invention blocked)", func() bool {
+			return d.Brain.LLMStats().Outcomes[outcome] > before && answered() > prev
 		}, func() string { return fmt.Sprintf("%v %s", d.Brain.LLMStats().Outcomes, statuses()) })
 	}
+	waitUntil(t, "the greeting answer recorded", func() bool { return answered() > 0 }, statuses)
 	ask("请问薪资多少？", "gate_salary")
 	ask("有没有招聘网址？", "gate_url")
 	ask("你电话多少？", "gate_phone")
