@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot/cadence"
+	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/pages"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
@@ -195,6 +195,11 @@ func (s *assigner) pullOnce(ctx context.Context) {
 		l.renew(deadline)
 	}
 	s.mu.Unlock()
+	// Cancel them all first: each one's wind-down (in profiles mode closing
+	// its Chromium until the profile is free) then runs in parallel.
+	for _, l := range stop {
+		l.cancel()
+	}
 	for _, l := range stop {
 		s.stop(l, "no longer assigned here or changed")
 		stopped = true
@@ -235,19 +240,6 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 	if err := seedHandedOver(rt.db, acc.ID, a.HandedOver); err != nil {
 		return err
 	}
-	b := rt.cur.Load()
-	if b == nil {
-		return errors.New("no browser")
-	}
-	bctx, err := b.NewContext()
-	if err != nil {
-		return err
-	}
-	sess, err := pages.NewSession(bctx, pages.Options{BaseURL: rt.cfg.Site.BaseURL, Selectors: &rt.sel})
-	if err != nil {
-		_ = bctx.Close()
-		return err
-	}
 	l := &leased{key: acc.ID, epoch: a.Epoch, version: a.Version, done: make(chan struct{}), deadline: deadline}
 	ag := NewAgent(acc, rt.cfg.Brain.PlatformType, Deps{Brain: rt.brain, DB: rt.db, Clock: rt.opts.Clock, Log: rt.opts.Log,
 		Outbox: rt.outbox, DataDir: rt.cfg.DataDir, Keywords: rt.keywords,
@@ -258,11 +250,14 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 		// another run; on this worker its records exist, elsewhere the
 		// history is the previous holder's.
 		AdoptHistory: a.Epoch > 1})
-	ag.Site = PageSite{sess}
 	if fu := rt.followups(); fu != nil {
 		ag.SetFollowups(*fu)
 	}
 	l.agent = ag
+	run, err := s.browserFor(ag)
+	if err != nil {
+		return err
+	}
 	actx, cancel := context.WithCancel(ctx)
 	l.cancel = cancel
 	s.mu.Lock()
@@ -272,13 +267,7 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 	rt.opts.Log.Info().Str("account", acc.ID).Uint64("epoch", a.Epoch).Msg("managed account started")
 	go func() {
 		defer close(l.done)
-		defer func() { _ = sess.Close(); _ = bctx.Close() }()
-		defer func() {
-			if r := recover(); r != nil {
-				ag.setState(StateError, fmt.Errorf("agent crashed: %v", r))
-			}
-		}()
-		_ = ag.Run(actx)
+		run(actx)
 	}()
 	// Watchdog: stop the agent when its lease was not renewed in time.
 	go func() {
@@ -303,6 +292,42 @@ func (s *assigner) start(ctx context.Context, a wire.Assigned, deadline time.Tim
 	return nil
 }
 
+// browserFor gives an assigned account's agent its browser and returns
+// what runs the agent on it until the lease's context ends. Contexts mode:
+// a new browser context in the worker's Chromium, closed when the agent
+// ends. Profiles mode: the account's own Chromium on its persistent
+// profile, launched by the returned run (a launch takes seconds, and the
+// other accounts' pulls and leases must not wait for it) and closed, the
+// profile free, before it returns (profiles.go).
+func (s *assigner) browserFor(ag *Agent) (func(context.Context), error) {
+	rt := s.rt
+	if rt.cfg.Browser.Mode == browser.ModeProfiles {
+		slot, err := rt.newSlot(ag.cfg.ID)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) { rt.hostProfile(ctx, ag, slot) }, nil
+	}
+	b := rt.cur.Load()
+	if b == nil {
+		return nil, errors.New("no browser")
+	}
+	bctx, err := b.NewContext()
+	if err != nil {
+		return nil, err
+	}
+	sess, err := pages.NewSession(bctx, pages.Options{BaseURL: rt.cfg.Site.BaseURL, Selectors: &rt.sel})
+	if err != nil {
+		_ = bctx.Close()
+		return nil, err
+	}
+	ag.Site = PageSite{sess}
+	return func(ctx context.Context) {
+		defer func() { _ = sess.Close(); _ = bctx.Close() }()
+		runAgent(ctx, ag)
+	}, nil
+}
+
 // stop cancels an agent and waits for it to end.
 func (s *assigner) stop(l *leased, why string) {
 	l.cancel()
@@ -320,6 +345,9 @@ func (s *assigner) stopAll() {
 	}
 	s.held = map[string]*leased{}
 	s.mu.Unlock()
+	for _, l := range all {
+		l.cancel()
+	}
 	for _, l := range all {
 		s.stop(l, "worker stopping or browser restarting")
 	}

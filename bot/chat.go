@@ -143,7 +143,8 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 	if a.AdoptHistory && conv.UpdatedAt.IsZero() { // never saved here (adopt.go)
 		a.adoptHistory(&conv, turns)
 	}
-	if err := a.settleSends(ctx, &conv, turns); err != nil {
+	notifying, err := a.settleSends(ctx, &conv, turns)
+	if err != nil {
 		return err
 	}
 
@@ -162,6 +163,11 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		isFirst := firstOwn
 		firstOwn = false
 		if t.MID <= conv.LastSeenMID || conv.sentByBot(t.Text) || pages.IsSiteEmitted(t.Text) {
+			continue
+		}
+		// A notification part a crashed worker typed but did not record:
+		// notifyPass settles it from the history; it is ours, not a human's.
+		if intendedNotify(notifying, t) {
 			continue
 		}
 		// The site's own greeting text opens conversations the bot greeted.
@@ -193,6 +199,13 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 	}
 	conv.LastRowText = rowMark(row)
 	a.planContact(before, &conv) // plan.go
+	// A due RetryAt is this visit: answer sets a new one if it defers
+	// again. Kept, a visit with nothing to answer (the candidate opted out
+	// or the bot spoke last meanwhile) would leave it due for ever, and
+	// idle would return at once and reopen the conversation every cycle.
+	if !conv.RetryAt.IsZero() && !a.Clock.Now().Before(conv.RetryAt) {
+		conv.RetryAt = time.Time{}
+	}
 	if err := a.commitConversation(before, &conv, msgs); err != nil {
 		return err
 	}
@@ -421,6 +434,31 @@ func (a *Agent) answer(ctx context.Context, conv *Conversation, turns []Turn) er
 	return nil
 }
 
+// brainRetry and brainRetryMax bound the wait before a conversation whose
+// brain chat call failed is visited again.
+const (
+	brainRetry    = 2 * time.Minute
+	brainRetryMax = 16 * time.Minute
+)
+
+// brainRetryDelay is the wait after a failed brain chat call: 2 minutes
+// after a refusal (parking.go hands the conversation over after a few);
+// for an outage it doubles with every failure in a row up to 16 minutes,
+// because each retry reopens the conversation on the site, and at a fixed
+// 2 minutes an 80-minute outage reopened every waiting conversation 40
+// times (the demo's outage test spent most of its time doing that).
+func brainRetryDelay(conv *Conversation, err error) time.Duration {
+	if errors.Is(brainRejection(err), ErrRejectedData) {
+		return brainRetry
+	}
+	conv.BrainFailures++
+	d := brainRetry
+	for i := 1; i < conv.BrainFailures && d < brainRetryMax; i++ {
+		d *= 2
+	}
+	return min(d, brainRetryMax)
+}
+
 // answerTurn makes one brain call for the history up to the candidate
 // message lastUser and acts on the reply. It reports whether the
 // conversation should not be answered further now.
@@ -433,11 +471,11 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 	if err != nil {
 		// The brain is down: try again on a later pass.
 		a.Log.Warn().Err(err).Str("candidate", conv.CandidateID).Msg("brain chat failed")
-		conv.RetryAt = a.Clock.Now().Add(2 * time.Minute)
+		conv.RetryAt = a.Clock.Now().Add(brainRetryDelay(conv, err))
 		a.chatRefused(conv, err) // parking.go
 		return true, a.saveConversation(*conv)
 	}
-	conv.BrainRefusals = 0
+	conv.BrainRefusals, conv.BrainFailures = 0, 0
 	if a.planAnswered(conv, lastUser, reply.Hunterbot) { // plan.go: a scene ended hosting
 		conv.LastAnsweredMID = lastUser
 		return true, a.saveConversation(*conv)
@@ -602,10 +640,11 @@ func hasOwnText(msgs []pages.Message, own int64, text string, after int64) bool 
 
 // settleSends reconciles this conversation's intended sends with its
 // history: present means done; absent means the message never left, so it
-// is sent now unless the conversation went silent meanwhile.
-func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Turn) error {
+// is sent now unless the conversation went silent meanwhile. It returns the
+// intended notification parts, which it leaves to notifyPass.
+func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Turn) (notifying []worker.Send, err error) {
 	var pending []worker.Send
-	err := a.DB.View(func(tx *worker.Tx) (err error) {
+	err = a.DB.View(func(tx *worker.Tx) (err error) {
 		all, err := tx.PendingSends(a.cfg.ID)
 		for _, s := range all {
 			if s.CandidateID == conv.CandidateID {
@@ -615,10 +654,11 @@ func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Tur
 		return err
 	})
 	if err != nil || len(pending) == 0 {
-		return err
+		return nil, err
 	}
 	for _, s := range pending {
 		if strings.HasPrefix(s.Kind, sendKindNotify) {
+			notifying = append(notifying, s)
 			continue // notifyPass settles its own lines (notify.go)
 		}
 		// An exchange request is reconciled against the toolbar (a requested
@@ -644,10 +684,24 @@ func (a *Agent) settleSends(ctx context.Context, conv *Conversation, turns []Tur
 			err = a.sendLine(ctx, conv, s.Key, s.Kind, s.Text, s.After)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return notifying, nil
+}
+
+// intendedNotify reports whether t, an own message, is one of the intended
+// notification parts (text, or an image for an image part) after its mark.
+func intendedNotify(parts []worker.Send, t Turn) bool {
+	for _, s := range parts {
+		if t.MID <= s.After {
+			continue
+		}
+		if s.Kind == sendKindNotifyImage && t.Body == pages.BodyImage || s.Kind != sendKindNotifyImage && t.Text == s.Text {
+			return true
+		}
+	}
+	return false
 }
 
 // requestContacts clicks the configured toolbar requests once each.

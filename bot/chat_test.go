@@ -444,3 +444,39 @@ func TestNewHolderRecapturesContactsFromTheHistory(t *testing.T) {
 		t.Fatalf("new holder's brain outbox = %v, want 1 result", k)
 	}
 }
+
+// A brain outage: each failed chat call in a row doubles the wait before
+// the conversation is reopened (2, 4, 8, 16, 16 minutes), and the first
+// answer after the outage starts the count again.
+func TestBrainOutageRetriesBackOff(t *testing.T) {
+	h := newHarness(t).login()
+	h.candidateAsks("你好，请问薪资多少？")
+	h.brain.chatErr = errBoom
+	var waits []time.Duration
+	for range 5 {
+		h.chat()
+		c := h.conv(cand)
+		waits = append(waits, c.RetryAt.Sub(h.clk.Now()))
+		h.clk.advance(c.RetryAt.Sub(h.clk.Now()))
+	}
+	want := []time.Duration{2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute, 16 * time.Minute}
+	if !slices.Equal(waits, want) {
+		t.Fatalf("waits %v, want %v", waits, want)
+	}
+	h.brain.chatErr = nil
+	h.brain.replies["501"] = []brain.ChatData{{NextStep: string(StepNormalChat), NextStepContent: "薪资面议"}}
+	h.chat()
+	if c := h.conv(cand); c.BrainFailures != 0 || !c.RetryAt.IsZero() {
+		t.Fatalf("after an answer: %d failures, RetryAt %v; want the count reset", c.BrainFailures, c.RetryAt)
+	}
+	if got := h.site.sentTexts(); !slices.Contains(got, "薪资面议") {
+		t.Fatalf("sent %q after the brain came back", got)
+	}
+	h.site.say(cand, cand, "好的，还有别的要求吗？")
+	h.brain.chatErr = errBoom
+	h.clk.advance(11 * time.Second)
+	h.chat()
+	if c := h.conv(cand); c.RetryAt.Sub(h.clk.Now()) != 2*time.Minute {
+		t.Fatalf("the next outage waits %v first, want 2m", c.RetryAt.Sub(h.clk.Now()))
+	}
+}

@@ -170,8 +170,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("browser.mode: %w", err)
 	}
 	c.Browser.Mode = mode
-	if mode == browser.ModeProfiles && c.Capacity.MaxAccounts > 0 {
-		return fmt.Errorf("browser.mode: profiles runs the static accounts only; managed accounts (capacity.max_accounts) need contexts")
+	if mode == browser.ModeProfiles {
+		if err := c.checkProfilesDir(); err != nil {
+			return err
+		}
 	}
 	if c.Capacity.MaxAccounts < 0 || c.Capacity.MaxAccounts > 1000 {
 		return fmt.Errorf("capacity.max_accounts: must be 0..1000, got %d", c.Capacity.MaxAccounts)
@@ -190,8 +192,11 @@ func (c *Config) Validate() error {
 	for i := range c.Accounts {
 		a := &c.Accounts[i]
 		p := fmt.Sprintf("accounts[%d]", i)
-		if a.ID == "" || strings.ContainsAny(a.ID, "/ \x00") {
-			return fmt.Errorf("%s.id: required, without spaces or slashes", p)
+		// The id names files (qr/<id>.png) and, in profiles mode, the
+		// account's profile directory, also for managed accounts (whose
+		// specs pass this check in any mode).
+		if a.ID == "" || strings.ContainsAny(a.ID, "/\\ \x00") || a.ID == "." || a.ID == ".." {
+			return fmt.Errorf("%s.id: required, without spaces, slashes or backslashes, not . or ..", p)
 		}
 		if seen[a.ID] {
 			return fmt.Errorf("%s.id: duplicate account %q", p, a.ID)
@@ -280,6 +285,29 @@ func (c *Config) setDefaults() {
 			a.Pacing.fillDefaults()
 		}
 	}
+}
+
+// checkProfilesDir refuses a profiles_dir that is, contains or lies in
+// profile_dir (contexts mode's single kept profile, unused in profiles
+// mode): a Chromium on profile_dir would treat the account profiles as its
+// own files, and one account's profile would be nested in another's.
+func (c *Config) checkProfilesDir() error {
+	if c.Browser.ProfileDir == "" {
+		return nil
+	}
+	root, err1 := filepath.Abs(c.Browser.ProfilesDir)
+	one, err2 := filepath.Abs(c.Browser.ProfileDir)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	inside := func(a, b string) bool { // a is b or below it
+		r, err := filepath.Rel(b, a)
+		return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
+	}
+	if inside(root, one) || inside(one, root) {
+		return fmt.Errorf("browser.profiles_dir: %s overlaps browser.profile_dir %s; profiles mode keeps one profile per account under profiles_dir and does not use profile_dir", c.Browser.ProfilesDir, c.Browser.ProfileDir)
+	}
+	return nil
 }
 
 func checkURL(u string) error {

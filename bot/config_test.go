@@ -41,6 +41,16 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{base + acc + "    pacing: {quiet_start: \"22:00\"}\n", "accounts[0].pacing.quiet_start and pacing.quiet_end"},
 		{base + acc + "  - id: a\n    platform_id: q\n    login: {method: qr}\n", `accounts[1].id: duplicate account "a"`},
 		{base + acc + "    logn: {}\n", `"logn": unknown key`},
+		// Profiles mode hosts managed accounts too: each gets its own
+		// Chromium when assigned (profiles.go).
+		{base + "browser: {mode: profiles}\ncapacity: {max_accounts: 4}\n", ""},
+		{base + "browser: {mode: tabs}\n" + acc, `browser.mode: want contexts or profiles, got "tabs"`},
+		{base + "browser: {mode: profiles, profile_dir: /srv/hb, profiles_dir: /srv/hb/accounts}\n" + acc, "browser.profiles_dir: /srv/hb/accounts overlaps browser.profile_dir"},
+		{base + "browser: {mode: profiles, profile_dir: /srv/hb/one, profiles_dir: /srv/hb}\n" + acc, "browser.profiles_dir: /srv/hb overlaps"},
+		{base + "browser: {mode: profiles, profile_dir: /srv/hb-one, profiles_dir: /srv/hb}\n" + acc, ""},
+		{base + "browser: {mode: contexts, profile_dir: /srv/hb, profiles_dir: /srv/hb}\n" + acc, ""},
+		{base + strings.Replace(acc, "id: a", `id: ".."`, 1), "accounts[0].id: required, without spaces, slashes or backslashes, not . or .."},
+		{base + strings.Replace(acc, "id: a", `id: 'a\b'`, 1), "accounts[0].id"},
 	}
 	for _, tt := range tests {
 		p := filepath.Join(t.TempDir(), "w.yaml")

@@ -71,6 +71,9 @@ type Conversation struct {
 	// BrainRefusals counts consecutive chat calls the brain answered with
 	// a refusal (ret != 0 or the reference's exception); see parking.go.
 	BrainRefusals int `json:"brain_refusals,omitempty"`
+	// BrainFailures counts consecutive chat calls that failed for an
+	// outage (transport, 5xx): the retry delay doubles with it.
+	BrainFailures int `json:"brain_failures,omitempty"`
 	// PlanHost is set while (and after) a plan task's member is hosted
 	// here (plan.go).
 	PlanHost *PlanHost `json:"plan_host,omitempty"`

@@ -13,7 +13,7 @@ import (
 // and pid, read at scrape time. A store error still returns what was read.
 func (rt *Runtime) MetricsSample() (metrics.WorkerSample, error) {
 	s := metrics.WorkerSample{BrowserRestarts: rt.restarts.Load(), BrowserPID: rt.BrowserPID(),
-		Outbox: map[string]metrics.OutboxSample{}}
+		BrowserPIDs: rt.profilePIDs(), Outbox: map[string]metrics.OutboxSample{}}
 	var backlog map[string]worker.OutboxStat
 	var parked map[string]int
 	now := rt.opts.Clock.Now()

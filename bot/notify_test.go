@@ -201,3 +201,31 @@ func TestNotifyTextPassesTheSendGate(t *testing.T) {
 		t.Fatalf("gate stats %+v, want the block counted", st)
 	}
 }
+
+// A worker killed after a notification reached the site but before it
+// recorded that leaves the parts intended. When the restarted worker's chat
+// pass reaches that conversation before its notification pass has settled
+// them, the texts on the site are the bot's own, not a human recruiter's:
+// the conversation stays hosted (the demo's notification e2e test saw such
+// a member fail as "a human took over" in its next task).
+func TestChatPassTakesIntendedNotificationsForOwn(t *testing.T) {
+	h := newHarness(t).login()
+	h.greeted(cand, "张女士")
+	h.chat()
+	h.intend(t, "notify/acc1/7/3/0.0", sendKindNotify, "张女士您好")
+	h.intend(t, "notify/acc1/7/3/1", sendKindNotifyImage, pages.ImageText)
+	h.site.say(cand, h.site.me.UserID, "张女士您好")
+	h.site.mu.Lock()
+	h.site.addLocked(cand, h.site.me.UserID, pages.BodyImage, pages.ImageText)
+	h.site.mu.Unlock()
+	h.chat()
+	if c := h.conv(cand); c.HandedOver || c.Status == StatusIntervened {
+		t.Fatal("the bot's own notification, intended before a crash, was taken for a human takeover")
+	}
+	// A text of ours that no ledger entry explains is still a human's.
+	h.site.say(cand, h.site.me.UserID, "我是招聘负责人，稍后电话联系您")
+	h.chat()
+	if c := h.conv(cand); !c.HandedOver {
+		t.Fatal("a human recruiter's message was not detected next to the intended notification")
+	}
+}

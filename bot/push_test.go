@@ -161,3 +161,38 @@ func TestPushFromANewCandidateReadsTheReloadedList(t *testing.T) {
 		t.Fatalf("record %+v", c)
 	}
 }
+
+// A conversation whose due RetryAt finds nothing left to answer (here the
+// candidate opted out during the reply delay) must not keep that RetryAt:
+// idle would return at once for ever and every cycle would reopen the
+// conversation while the clock barely moves (the demo's five-day test
+// crawled for 15 minutes in such a loop).
+func TestDueRetryWithNothingToAnswerIsCleared(t *testing.T) {
+	h, ps := pushHarness(t)
+	mid := h.site.say(501, 501, "你好")
+	ps.pushes <- pages.Push{Kind: pages.PushMessage, From: 501, To: fakeRecruiterUID, MID: mid, Time: h.clk.Now().UnixMilli()}
+	if err := h.agent.idle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.chat() // within the reply delay: RetryAt is set
+	if h.conv(501).RetryAt.IsZero() {
+		t.Fatal("no RetryAt after a debounced reply")
+	}
+	mid = h.site.say(501, 501, "不需要了，别发了")
+	ps.pushes <- pages.Push{Kind: pages.PushMessage, From: 501, To: fakeRecruiterUID, MID: mid, Time: h.clk.Now().UnixMilli()}
+	if err := h.agent.idle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.chat()
+	h.clk.advance(time.Minute) // past the RetryAt
+	h.chat()
+	if c := h.conv(501); !c.OptedOut || !c.RetryAt.IsZero() {
+		t.Fatalf("opted out %v, RetryAt %v; want an opted-out conversation without a RetryAt", c.OptedOut, c.RetryAt)
+	}
+	if next := h.agent.nextRetry(); !next.IsZero() {
+		t.Fatalf("the agent still waits for a retry at %v (now %v): idle would not sleep", next, h.clk.Now())
+	}
+	if len(h.site.sentTexts()) != 0 {
+		t.Fatalf("sent %v to an opted-out candidate", h.site.sentTexts())
+	}
+}

@@ -99,8 +99,11 @@ type Runtime struct {
 	keywords       *rules.Engine
 	keywordVersion uint64
 	keywordPulled  bool
-	// profiles are the per-account browsers of profiles mode (profiles.go).
-	profiles []*browser.Browser
+	// slots are the per-account browsers of profiles mode by account key,
+	// launches the turns of their launches (profiles.go).
+	slotMu   sync.Mutex
+	slots    map[string]*profileSlot
+	launches chan struct{}
 }
 
 // NewRuntime opens the worker's store and browser and builds the agents.
@@ -273,12 +276,7 @@ func (rt *Runtime) Run(ctx context.Context) error {
 			agents.Add(1)
 			go func() {
 				defer agents.Done()
-				defer func() {
-					if r := recover(); r != nil {
-						a.setState(StateError, fmt.Errorf("agent crashed: %v", r))
-					}
-				}()
-				_ = a.Run(gen)
+				rt.runStatic(gen, a) // profiles.go
 			}()
 		}
 		reason := rt.watchBrowser(gen)
@@ -325,12 +323,17 @@ func (rt *Runtime) Run(ctx context.Context) error {
 // ("recycle"). It uses wall time: browser health and memory growth are
 // real-world matters, not simulated ones.
 func (rt *Runtime) watchBrowser(ctx context.Context) string {
-	// One browser in contexts mode, one per account in profiles mode: any
-	// that stops answering, or the recycle period, restarts them all.
-	watched := rt.profiles
-	if len(watched) == 0 && rt.owned != nil {
+	// The one browser of contexts mode. In profiles mode each account
+	// watches its own (hostProfile), so a crash restarts only that one.
+	var watched []*browser.Browser
+	if rt.owned != nil {
 		watched = []*browser.Browser{rt.owned}
 	}
+	return rt.watch(ctx, watched)
+}
+
+// watch is watchBrowser over the given browsers.
+func (rt *Runtime) watch(ctx context.Context, watched []*browser.Browser) string {
 	if len(watched) == 0 {
 		<-ctx.Done()
 		return ""

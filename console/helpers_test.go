@@ -125,11 +125,13 @@ func text(page *rod.Page, sel string) string {
 }
 
 // follow clicks sel, which navigates (a link or a form), and waits for the
-// new page to load: querying the page while it navigates fails.
+// new page to load: querying the page while it navigates fails. The wait is
+// for a new document, marked by the old one's missing flag: a lifecycle
+// event of the previous load (network idle comes late on a busy machine)
+// must not count as the click's navigation.
 func follow(t *testing.T, page *rod.Page, sel string) {
 	t.Helper()
-	wait := page.MustWaitNavigation()
+	page.MustEval(`() => { window.__beforeFollow = true }`)
 	page.MustElement(sel).MustClick()
-	wait()
-	page.MustWaitLoad()
+	page.MustWait(`() => window.__beforeFollow !== true && document.readyState === "complete"`)
 }

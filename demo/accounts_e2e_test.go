@@ -21,6 +21,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot"
+	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/sim"
 )
@@ -109,9 +110,14 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 			Control:  bot.ControlConfig{URL: d.ControlURL, Token: d.WorkerTokens[w]},
 			Capacity: bot.CapacityConfig{MaxAccounts: 3, Pull: 2 * time.Second}}
 		cfg.Browser.ProfileDir = filepath.Join(dir, w+"-profile")
-		profiles[w] = cfg.Browser.ProfileDir
 		if err := cfg.Validate(); err != nil {
 			t.Fatal(err)
+		}
+		// HUNTERBOT_BROWSER_MODE=profiles runs this test in profiles mode:
+		// the worker's Chromiums are then the per-account ones.
+		profiles[w] = cfg.Browser.ProfileDir
+		if cfg.Browser.Mode == browser.ModeProfiles {
+			profiles[w] = cfg.Browser.ProfilesDir
 		}
 		cmd := startChild(t, childSpec{Config: cfg, Start: sc.Start, Anchor: anchor, Speed: speed}, filepath.Join(dir, w+".json"), logFile)
 		procs[w] = cmd
@@ -137,7 +143,20 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		return a.Lease.WorkerID
 	}
 	truth := func(key string) sim.AccountTruth { return d.Sim.Truth().Accounts[key] }
-	actions := func(key string) int { tr := truth(key); return len(tr.Greetings) + len(tr.Messages) }
+	// actions counts site actions: greetings and the texts the recruiter
+	// side typed. A greeting also puts the site's greeting text in
+	// Messages; counted there too, one greeting past its gate check would
+	// look like two actions after a pause.
+	actions := func(key string) int {
+		tr := truth(key)
+		n := len(tr.Greetings)
+		for _, m := range tr.Messages {
+			if m.Kind != sim.KindGreeting {
+				n++
+			}
+		}
+		return n
+	}
 
 	// Spread over both workers.
 	waitFor(t, "accounts on both workers", func() bool {
@@ -308,7 +327,11 @@ func TestManagedAccountsAcrossTwoWorkers(t *testing.T) {
 		accs := accounts()
 		for _, k := range keys {
 			a := accs[k]
-			if holder(a) != survivor || a.Lease.Epoch <= relaunchEpoch[k] || string(a.State) != string(bot.StateRunning) || actions(k) <= progress[k] {
+			// Contexts mode restarts every agent with the browser, each
+			// granted again at a new epoch; profiles mode relaunches each
+			// account's own browser within its lease.
+			regranted := a.Lease.Epoch > relaunchEpoch[k] || d.WorkerConfig.Browser.Mode == browser.ModeProfiles
+			if holder(a) != survivor || !regranted || string(a.State) != string(bot.StateRunning) || actions(k) <= progress[k] {
 				return false
 			}
 		}

@@ -74,7 +74,7 @@ func TestBurstTakeoverAndRisk(t *testing.T) {
 	dir := t.TempDir()
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: dir, Scenario: sc, Clock: clk,
 		Seed: 9, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: 15, ChatPoll: time.Minute,
-		Middleware: counter.wrap})
+		Middleware: counter.wrap}) // the default 30 s heartbeat: it also pulls the manual send and the release
 	if err != nil {
 		t.Fatal(err)
 	}

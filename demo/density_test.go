@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hunterbot/hunterbot/api/client"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
@@ -171,8 +172,16 @@ func measureDensity(b *testing.B, n int) (res densityResult) {
 	clk := clock.NewScaledFrom(sc.Start, anchor, densitySpeed)
 	// The brain's first slot is 20 sim minutes after the start (BrainConfig).
 	slot1 := anchor.Add(time.Duration(float64(20*time.Minute) / densitySpeed))
+	// HUNTERBOT_DENSITY_MANAGED=1: the accounts are managed (created at
+	// the control plane, assigned to the worker) instead of listed in its
+	// YAML; in profiles mode each gets its Chromium when assigned.
+	managed := os.Getenv("HUNTERBOT_DENSITY_MANAGED") != ""
+	var workers []string
+	if managed {
+		workers = []string{"density-worker"}
+	}
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: dir, Scenario: sc, Clock: clk,
-		Seed: 5, Log: zerolog.Nop(), NoWorker: true, HelloSum: densityHelloSum})
+		Seed: 5, Log: zerolog.Nop(), NoWorker: true, HelloSum: densityHelloSum, ManagedWorkers: workers})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -194,6 +203,18 @@ func measureDensity(b *testing.B, n int) (res densityResult) {
 		cfg.Accounts[i].ChatSafetyPoll = time.Duration(float64(3*time.Minute) * densitySpeed)
 	}
 	cfg.Browser.ProfileDir = filepath.Join(dir, "profile")
+	// The directory whose processes must be gone after the run: the one
+	// profile of contexts mode, the per-account profiles of profiles mode.
+	browserDir := cfg.Browser.ProfileDir
+	if cfg.Browser.Mode == browser.ModeProfiles {
+		browserDir = cfg.Browser.ProfilesDir
+	}
+	static := cfg.Accounts
+	if managed {
+		cfg.WorkerID, cfg.Control.Token = workers[0], d.WorkerTokens[workers[0]]
+		cfg.Accounts = nil
+		cfg.Capacity = bot.CapacityConfig{MaxAccounts: n, Pull: 2 * time.Second}
+	}
 	spec, _ := json.Marshal(childSpec{Config: &cfg, Start: sc.Start, Anchor: anchor, Speed: densitySpeed})
 	specPath := filepath.Join(dir, "child.json")
 	if err := os.WriteFile(specPath, spec, 0o600); err != nil {
@@ -221,7 +242,7 @@ func measureDensity(b *testing.B, n int) (res densityResult) {
 	go func() { exited <- cmd.Wait() }()
 	defer func() {
 		stopped := time.Now()
-		res.LeftProcess = stopWorker(b, cmd, exited, cfg.Browser.ProfileDir)
+		res.LeftProcess = stopWorker(b, cmd, exited, browserDir)
 		res.WarnLines, res.Warnings = countWarnings(logPath, stopped)
 		entries, _ := os.ReadDir(tmp)
 		for _, e := range entries {
@@ -243,6 +264,17 @@ func measureDensity(b *testing.B, n int) (res densityResult) {
 	}
 	op.SetToken(tok.AccessToken)
 	pid := cmd.Process.Pid
+	if managed {
+		// The managed accounts' chat safety poll is the default 3 min of the
+		// 10x clock (18 s real): account specs have no such key.
+		for _, a := range static {
+			if _, err := op.CreateAccount(context.Background(), wire.AccountSpec{Key: a.ID, Name: a.Name, PlatformID: a.PlatformID,
+				ChatPoll: a.ChatPoll.String(),
+				Login:    wire.AccountLogin{Method: a.Login.Method, Username: a.Login.Username, Password: a.Login.Password}}); err != nil {
+				b.Fatalf("create account %s: %v", a.ID, err)
+			}
+		}
+	}
 
 	// Log-in: every account reports `running` to the control plane.
 	started := time.Now()

@@ -23,13 +23,15 @@ import (
 )
 
 // demoParallel is how many end-to-end tests run at once unless -parallel
-// says otherwise. Each spends most of its time waiting on Chromium, the
-// scaled clock or its own sim clock rather than on the CPU (a test alone
-// uses a quarter to a half of one core), so running them together instead
-// of GOMAXPROCS at a time keeps the package's wall time near its longest
-// test (docs/operations.md has the figures). Their assertions wait on
+// says otherwise: more than the package has, so all start together. Each
+// spends most of its time waiting on Chromium, the scaled clock or its own
+// sim clock rather than on the CPU (a test alone uses a quarter to a half
+// of one core), so running them together instead of GOMAXPROCS at a time
+// keeps the package's wall time near its longest test; with 8 at a time
+// the ninth, one of the two longest, started only when the first finished
+// (docs/operations.md has the figures). Their assertions wait on
 // conditions, so contention only makes them slower.
-const demoParallel = 8
+const demoParallel = 16
 
 func TestMain(m *testing.M) {
 	// The crash test re-executes this test binary as a worker process.
@@ -61,7 +63,7 @@ func startHarness(t *testing.T, helloSum int) *harness {
 	clk := clock.NewManual(sc.Start)
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
 		Clock: clk, Seed: 3, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: helloSum,
-		ChatPoll: time.Minute})
+		ChatPoll: time.Minute, Heartbeat: manualHeartbeat})
 	if err != nil {
 		t.Fatal(err)
 	}

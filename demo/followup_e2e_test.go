@@ -32,9 +32,8 @@ func TestFollowupsAndRecallAcrossDays(t *testing.T) {
 		Middleware: counter.wrap,
 		// Five days of 30 s heartbeats are 14,400 round trips to the
 		// control plane that the discrete-event loop waits for one by one
-		// (about a sixth of the run on a loaded machine); nothing here reads
-		// the statuses they carry.
-		Heartbeat: 10 * time.Minute})
+		// (about a sixth of the run on a loaded machine).
+		Heartbeat: manualHeartbeat})
 	if err != nil {
 		t.Fatal(err)
 	}

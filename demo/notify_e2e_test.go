@@ -113,15 +113,30 @@ func TestNotificationTasksEndToEnd(t *testing.T) {
 		return has(term, optedOut.id) && has(inter, takenOver.id)
 	}, nil)
 
-	op := client.NewOperator(d.ControlURL, 30*time.Second)
-	tok, err := op.Login(context.Background(), d.ClientID, d.ClientSecret, d.Username, d.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	op.SetToken(tok.AccessToken)
+	// The operator's token lives 3 sim hours, 90 s of this clock: a loaded
+	// machine outlasts it (a run failed with HTTP 401 terminating task B),
+	// so opNow logs in again once less than an hour of it is left.
 	ctx := context.Background()
+	var op *client.Operator
+	var tokenUntil time.Time
+	opNow := func() *client.Operator {
+		t.Helper()
+		if op != nil && clk.Now().Add(time.Hour).Before(tokenUntil) {
+			return op
+		}
+		// A new client: the old one's bearer token would replace the
+		// password grant's client credentials.
+		op = operatorClient(d)
+		tok, err := op.Login(ctx, d.ClientID, d.ClientSecret, d.Username, d.Password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		op.SetToken(tok.AccessToken)
+		tokenUntil = clk.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+		return op
+	}
 	img := notifyPNG(t)
-	imgInfo, err := op.UploadFile(ctx, "岗位海报.png", "notification", bytes.NewReader(img))
+	imgInfo, err := opNow().UploadFile(ctx, "岗位海报.png", "notification", bytes.NewReader(img))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,14 +147,14 @@ func TestNotificationTasksEndToEnd(t *testing.T) {
 		rows = append(rows, []string{m.id, m.name})
 	}
 	rows = append(rows, []string{"987654321", "查无此人"})
-	listInfo, err := op.UploadFile(ctx, "members.xlsx", "notification", bytes.NewReader(notifyXLSX(t, rows)))
+	listInfo, err := opNow().UploadFile(ctx, "members.xlsx", "notification", bytes.NewReader(notifyXLSX(t, rows)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := clk.Now().In(clock.Shanghai)
 	const layout = "2006-01-02 15:04:05"
 	textA := "{{name}}您好，杭州有新的Go开发岗位，感兴趣可以聊聊"
-	rawA, err := op.NotifyCall(ctx, "POST", "/api/v1/notification-tasks", nil, map[string]any{
+	rawA, err := opNow().NotifyCall(ctx, "POST", "/api/v1/notification-tasks", nil, map[string]any{
 		"taskName": "杭州新岗位", "taskType": "CUSTOMER_RESOURCE_REMINDER",
 		"scheduledStartTime": now.Add(2 * time.Minute).Format(layout),
 		"scheduledEndTime":   time.Date(now.Year(), now.Month(), now.Day(), 21, 0, 0, 0, clock.Shanghai).Format(layout),
@@ -188,7 +203,7 @@ func TestNotificationTasksEndToEnd(t *testing.T) {
 	waitUntil(t, "the killed worker's Chromium to exit", func() bool { return len(processesUsing(cfg.Browser.ProfileDir)) == 0 }, nil)
 	worker = startWorker(1)
 
-	taskA := func() notifyTaskView { return getNotifyTask(t, op, created.ID) }
+	taskA := func() notifyTaskView { return getNotifyTask(t, opNow(), created.ID) }
 	waitUntil(t, "task A to complete", func() bool { return taskA().Status == "COMPLETED" },
 		func() string { return fmt.Sprintf("%+v", taskA()) })
 	tr := d.Sim.Truth().Accounts["demo"]
@@ -224,7 +239,7 @@ func TestNotificationTasksEndToEnd(t *testing.T) {
 	if a.Statistics.TotalMembers != 13 || a.Statistics.SuccessCount != 10 {
 		t.Errorf("task A statistics %+v", a.Statistics)
 	}
-	execs := notifyExecutions(t, op, created.ID)
+	execs := notifyExecutions(t, opNow(), created.ID)
 	want := map[string]string{optedOut.id: bot.ReasonNotifyOptedOut, takenOver.id: bot.ReasonNotifyTakenOver, "987654321": state.ReasonNoConversation}
 	success := 0
 	for _, e := range execs {
@@ -251,7 +266,7 @@ func TestNotificationTasksEndToEnd(t *testing.T) {
 		inline = append(inline, map[string]string{"userId": m.id, "nickname": m.name})
 	}
 	now = clk.Now().In(clock.Shanghai)
-	rawB, err := op.NotifyCall(ctx, "POST", "/api/v1/notification-tasks", nil, map[string]any{
+	rawB, err := opNow().NotifyCall(ctx, "POST", "/api/v1/notification-tasks", nil, map[string]any{
 		"taskName": "第二轮", "taskType": "APPOINTMENT_REMINDER", "scheduledStartTime": now.Format(layout),
 		"contents": []map[string]string{{"contentType": "TEXT", "contentValue": textB}}, "members": inline,
 	})
@@ -270,7 +285,7 @@ func TestNotificationTasksEndToEnd(t *testing.T) {
 		return n
 	}
 	waitUntil(t, "task B half-way", func() bool { return countB() >= 2 }, nil)
-	rawT, err := op.NotifyCall(ctx, "PUT", fmt.Sprintf("/api/v1/notification-tasks/%d/termination", createdB.ID), nil,
+	rawT, err := opNow().NotifyCall(ctx, "PUT", fmt.Sprintf("/api/v1/notification-tasks/%d/termination", createdB.ID), nil,
 		map[string]string{"reason": "客户临时取消活动"})
 	if err != nil {
 		t.Fatalf("terminate task B (sent %d): %v", countB(), err)
@@ -279,7 +294,7 @@ func TestNotificationTasksEndToEnd(t *testing.T) {
 		t.Fatalf("termination answer %s", rawT)
 	}
 	waitUntil(t, "task B's members to settle", func() bool {
-		for _, e := range notifyExecutions(t, op, createdB.ID) {
+		for _, e := range notifyExecutions(t, opNow(), createdB.ID) {
 			if e.Status == "PENDING" {
 				return false
 			}
@@ -290,12 +305,12 @@ func TestNotificationTasksEndToEnd(t *testing.T) {
 	sentB := countB()
 	// Let the worker pull and cycle for another 20 sim minutes.
 	waitUntil(t, "20 more sim minutes", func() bool { return clk.Now().Sub(settled) > 20*time.Minute }, nil)
-	b := getNotifyTask(t, op, createdB.ID)
+	b := getNotifyTask(t, opNow(), createdB.ID)
 	if after := countB(); after != sentB || b.Statistics.SuccessCount != sentB || sentB >= 10 || b.Status != "TERMINATED" {
 		t.Errorf("task B: %d texts at settlement, %d later, statistics %+v, status %s", sentB, after, b.Statistics, b.Status)
 	}
 	failed := 0
-	for _, e := range notifyExecutions(t, op, createdB.ID) {
+	for _, e := range notifyExecutions(t, opNow(), createdB.ID) {
 		if e.Status == "FAILED" && e.FailureReason == "task terminated: 客户临时取消活动" {
 			failed++
 		}

@@ -41,7 +41,7 @@ func TestBrainAndControlOutage(t *testing.T) {
 	const helloSum = 15
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
 		Clock: clk, Seed: 5, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: helloSum,
-		ChatPoll: time.Minute, Middleware: outage})
+		ChatPoll: time.Minute, Middleware: outage, Heartbeat: manualHeartbeat})
 	if err != nil {
 		t.Fatal(err)
 	}

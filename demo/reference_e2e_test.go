@@ -33,7 +33,7 @@ func TestBuiltinBrainRegisteredLikeTheReference(t *testing.T) {
 	clk := clock.NewManual(sc.Start)
 	d, err := Start(context.Background(), Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
 		Clock: clk, Seed: 7, Log: zerolog.Nop(), Browser: browsertest.Browser(t), ChatPoll: time.Minute,
-		BrainUnconfigured: true, BrainPlatformType: "Boss"})
+		BrainUnconfigured: true, BrainPlatformType: "Boss", Heartbeat: manualHeartbeat})
 	if err != nil {
 		t.Fatal(err)
 	}

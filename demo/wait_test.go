@@ -43,6 +43,14 @@ func waitUntil(t *testing.T, what string, cond func() bool, report func() string
 // front of the bot at a third of the default's cost.
 const manualPageRefresh = 5 * time.Second
 
+// manualHeartbeat is the worker's heartbeat period in the tests that run
+// on a manual clock. Every beat is a round trip to the control plane that
+// the discrete-event loop waits for before the clock moves on (960 of them
+// in eight sim hours at the default 30 s). A beat also pulls what the
+// control plane queued (manual sends, operator commands, rule and config
+// changes): only tests that queue nothing mid-run lengthen it.
+const manualHeartbeat = 10 * time.Minute
+
 // manualScenario is the demo scenario for a manual-clock test.
 func manualScenario() *sim.Scenario {
 	sc := sim.DefaultScenario()

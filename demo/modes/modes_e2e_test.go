@@ -29,13 +29,26 @@ func TestMain(m *testing.M) { browsertest.Main(m) }
 // component never went back to waiting on it); it is no time budget.
 const hangLimit = 10 * time.Minute
 
+// On a manual clock the sim time passes only while the bot waits, so the
+// chat page's real-time polling and the worker's heartbeats (round trips
+// the discrete-event loop waits for) only cost time here; both are
+// lengthened as in the demo package's manual-clock tests
+// (demo/wait_test.go). Neither test reads what they carry: the bot reads
+// the chat list itself on every pass.
+const (
+	pageRefresh = 5 * time.Second
+	heartbeat   = 10 * time.Minute
+)
+
 // start builds the embedded default on a manual clock with mode.
 func start(t *testing.T, dataDir, mode string) (*demo.Demo, *clock.Manual) {
 	t.Helper()
 	sc := sim.DefaultScenario()
+	sc.PageRefresh = pageRefresh
 	clk := clock.NewManual(sc.Start)
 	d, err := demo.Start(context.Background(), demo.Options{AddrBase: "127.0.0.1:0", DataDir: dataDir, Scenario: sc,
 		Clock: clk, Seed: 5, Log: zerolog.Nop(), Browser: browsertest.Browser(t), HelloSum: 6, ChatPoll: time.Minute,
+		Heartbeat:  heartbeat,
 		WorkerHook: func(c *bot.Config) { c.Browser.Mode = mode }})
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +121,7 @@ func checkTruth(t *testing.T, d *demo.Demo) {
 // Profiles mode: the account's own Chromium on a persistent 0700 profile,
 // which outlives the worker and serves the next run.
 func TestProfilesModeEndToEnd(t *testing.T) {
+	t.Parallel() // both tests wait on Chromium and their clocks far more than on the CPU
 	dir := t.TempDir()
 	d, clk := start(t, dir, browser.ModeProfiles)
 	if got := d.WorkerConfig.Browser.Mode; got != browser.ModeProfiles {
@@ -157,6 +171,7 @@ func TestProfilesModeEndToEnd(t *testing.T) {
 // Contexts mode with 10 % of the pushes dropped: a lost push only delays a
 // reply until the safety-net pass; nothing is lost or sent twice.
 func TestDroppedPushesChangeNothing(t *testing.T) {
+	t.Parallel()
 	d, clk := start(t, t.TempDir(), browser.ModeContexts)
 	d.Sim.SetPushDrop(0.10)
 	run(t, d, clk, clk.Now().Add(4*time.Hour))

@@ -144,6 +144,10 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 }
 
 func cleanup(l *launcher.Launcher, dir string, owns bool) {
+	// A browser that crashed or was killed leaves its profile socket's
+	// directory in $TMPDIR: a worker relaunching browsers for months would
+	// fill /tmp with them.
+	defer removeStaleSocketDir(dir)()
 	if owns {
 		l.Cleanup() // waits for the exit and removes the directory
 		_ = os.RemoveAll(dir)

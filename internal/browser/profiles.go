@@ -61,6 +61,12 @@ func LaunchProfile(ctx context.Context, opts Options, root, account string) (*Br
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("browser profile dir: %w", err)
 	}
+	// A Chromium started on a profile another live Chromium holds hands
+	// its window to that one and exits, which rod reports only as a launch
+	// failure after a while: say what is wrong instead.
+	if owner, locked := ProfileLock(dir); locked {
+		return nil, fmt.Errorf("browser profile %s: in use by %s (another worker or a Chromium left running?)", dir, owner)
+	}
 	// MkdirAll leaves an existing directory's mode alone.
 	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("browser profile dir: %w", err)
@@ -73,17 +79,19 @@ func LaunchProfile(ctx context.Context, opts Options, root, account string) (*Br
 // its processes to exit (they must be gone before the profile is reused).
 const exitWait = 15 * time.Second
 
-// waitProfileFree waits until no process uses the profile dir: the browser
-// process, then its helpers (the crashpad handler, zygotes), which can
-// outlive it for a moment and would make the next Chromium on the profile
-// refuse it. Stragglers still there after d are killed.
+// waitProfileFree waits until no process uses the profile dir and
+// Chromium's profile lock is released: the browser process, then its
+// helpers (the crashpad handler, zygotes), which can outlive it for a
+// moment and would make the next Chromium on the profile refuse it.
+// Stragglers still there after d are killed; the lock they leave is stale
+// (its process is gone), which the next Chromium takes over.
 func waitProfileFree(pid int, dir string, d time.Duration) {
 	deadline := time.Now().Add(d)
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	for time.Now().Before(deadline) {
 		mainGone := pid <= 0 || errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
-		if mainGone && len(ProcessesUsing(dir)) == 0 {
+		if _, locked := ProfileLock(dir); mainGone && !locked && len(ProcessesUsing(dir)) == 0 {
 			return
 		}
 		<-t.C
@@ -91,6 +99,69 @@ func waitProfileFree(pid int, dir string, d time.Duration) {
 	for _, p := range ProcessesUsing(dir) {
 		_ = syscall.Kill(p, syscall.SIGKILL)
 	}
+}
+
+// Chromium's profile singleton: SingletonSocket in the user-data-dir links
+// to a socket in a directory of its own under $TMPDIR
+// (org.chromium.Chromium.XXXXXX), which the browser removes when it exits
+// cleanly, together with the links.
+const (
+	socketName   = "SingletonSocket"
+	cookieName   = "SingletonCookie"
+	socketDirPfx = "org.chromium.Chromium."
+)
+
+// removeStaleSocketDir reads where dir's profile socket lives now, while
+// the browser may still run, and returns what removes that directory and
+// the profile's singleton links once the browser is gone: a clean exit
+// removed them already, a killed browser could not. Nothing is removed
+// while a live Chromium holds the profile.
+func removeStaleSocketDir(dir string) func() {
+	sock, err := os.Readlink(filepath.Join(dir, socketName))
+	return func() {
+		if _, held := ProfileLock(dir); held {
+			return
+		}
+		if err == nil && strings.HasPrefix(filepath.Base(filepath.Dir(sock)), socketDirPfx) {
+			_ = os.RemoveAll(filepath.Dir(sock))
+		}
+		for _, name := range []string{lockName, socketName, cookieName} {
+			p := filepath.Join(dir, name)
+			if st, err := os.Lstat(p); err == nil && st.Mode()&os.ModeSymlink != 0 {
+				_ = os.Remove(p)
+			}
+		}
+	}
+}
+
+// lockName is Chromium's profile lock in a user-data-dir: a symbolic link
+// to "<hostname>-<pid>" of the browser holding the profile, removed when
+// that browser exits cleanly.
+const lockName = "SingletonLock"
+
+// ProfileLock reports whether a live Chromium holds the profile dir, and
+// which ("<hostname>-<pid>"). A lock left by a process that is gone (a
+// killed browser) is stale and not held: Chromium takes it over. A lock
+// naming another host, or one that cannot be parsed, counts as held: its
+// process cannot be checked from here.
+func ProfileLock(dir string) (owner string, held bool) {
+	target, err := os.Readlink(filepath.Join(dir, lockName))
+	if err != nil {
+		return "", false // no lock (or not Chromium's symlink)
+	}
+	i := strings.LastIndexByte(target, '-')
+	if i < 0 {
+		return target, true
+	}
+	if host, err := os.Hostname(); err != nil || target[:i] != host {
+		return target, true
+	}
+	pid, err := strconv.Atoi(target[i+1:])
+	if err != nil || pid <= 0 {
+		return target, true
+	}
+	// Any answer but "no such process" (EPERM: another user's) is alive.
+	return target, !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
 // ProcessesUsing lists the live processes whose command line mentions dir

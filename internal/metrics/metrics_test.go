@@ -182,3 +182,48 @@ func TestReadTreeMemory(t *testing.T) {
 		t.Fatal("pid 0 accepted")
 	}
 }
+
+// Profiles mode runs a Chromium per account: the Chromium series sum the
+// trees of every browser the sample names, and one that cannot be read
+// (closed meanwhile) leaves the others counted and flags the scrape.
+func TestChromiumSeriesSumEveryBrowser(t *testing.T) {
+	mem := map[int]metrics.TreeMemory{
+		101: {Processes: 9, RSSBytes: 800 << 20, PSSBytes: 200 << 20},
+		202: {Processes: 8, RSSBytes: 700 << 20, PSSBytes: 150 << 20},
+	}
+	readMem := func(pid int) (metrics.TreeMemory, error) {
+		if tm, ok := mem[pid]; ok {
+			return tm, nil
+		}
+		return metrics.TreeMemory{}, errors.New("no such process")
+	}
+	src := &fakeWorker{s: metrics.WorkerSample{BrowserPID: 101, BrowserPIDs: []int{101, 202}}}
+	reg := metrics.NewRegistry()
+	reg.MustRegister(metrics.NewWorkerCollector(src, readMem))
+	srv := httptest.NewServer(metrics.Handler(reg, "", nil))
+	defer srv.Close()
+	get := func() scrape.Families {
+		t.Helper()
+		f, err := scrape.Get(srv.URL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	want := func(f scrape.Families, name string, v float64) {
+		t.Helper()
+		if got, ok := f.Value(name, nil); !ok || got != v {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, v)
+		}
+	}
+	f := get()
+	want(f, "hunterbot_chromium_processes", 17)
+	want(f, "hunterbot_chromium_pss_bytes", 350<<20)
+	want(f, "hunterbot_chromium_rss_bytes", 1500<<20)
+	want(f, "hunterbot_worker_sample_errors", 0)
+
+	src.set(func(s *metrics.WorkerSample) { s.BrowserPIDs = []int{101, 303} })
+	f = get()
+	want(f, "hunterbot_chromium_processes", 9)
+	want(f, "hunterbot_worker_sample_errors", 1)
+}

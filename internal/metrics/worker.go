@@ -35,6 +35,10 @@ type WorkerSample struct {
 	// e.g. a browser shared by tests); its process tree's memory is read
 	// from /proc.
 	BrowserPID int
+	// BrowserPIDs, when set, are every Chromium the worker runs (profiles
+	// mode: one per account) and replace BrowserPID: the Chromium series
+	// sum their trees.
+	BrowserPIDs []int
 }
 
 // WorkerSource produces a sample (bot.Runtime implements it).
@@ -143,14 +147,27 @@ func (c *workerCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.outboxAge, o.OldestAge.Seconds(), target)
 	}
 	counter(c.restarts, float64(s.BrowserRestarts))
-	if s.BrowserPID > 0 {
-		if tm, merr := c.readMem(s.BrowserPID); merr == nil {
-			gauge(c.rss, float64(tm.RSSBytes))
-			gauge(c.pss, float64(tm.PSSBytes))
-			gauge(c.procs, float64(tm.Processes))
-		} else {
-			failed = 1
+	pids := s.BrowserPIDs
+	if len(pids) == 0 && s.BrowserPID > 0 {
+		pids = []int{s.BrowserPID}
+	}
+	var sum TreeMemory
+	read := 0
+	for _, pid := range pids {
+		tm, merr := c.readMem(pid)
+		if merr != nil {
+			failed = 1 // partial: the trees that were read still count
+			continue
 		}
+		read++
+		sum.RSSBytes += tm.RSSBytes
+		sum.PSSBytes += tm.PSSBytes
+		sum.Processes += tm.Processes
+	}
+	if read > 0 {
+		gauge(c.rss, float64(sum.RSSBytes))
+		gauge(c.pss, float64(sum.PSSBytes))
+		gauge(c.procs, float64(sum.Processes))
 	}
 	gauge(c.scrapeErr, failed)
 }
