@@ -350,8 +350,14 @@ func (s *Session) RequestExchange(ctx context.Context, uid int64, kind Exchange)
 }
 
 // ViewExchange clicks 查看微信 / 查看电话 in the open conversation and returns
-// the value the tooltip shows. ErrNotFound when the exchange has not
-// completed.
+// the value the tooltip shows. ErrNotFound when the toolbar does not offer
+// the value within a step (the exchange has not completed).
+//
+// The caller knows from the history that the exchange was accepted, but
+// the page draws the toolbar from a request of its own (geekInfo) that may
+// answer after the history: until then the toolbar shows 换微信 for an
+// exchange already done, so the view button is waited for, not looked up
+// once (looked up once, a busy machine lost the candidate's WeChat).
 func (s *Session) ViewExchange(ctx context.Context, uid int64, kind Exchange) (string, error) {
 	labels, ok := exchangeLabels[kind]
 	if !ok || labels[1] == "" {
@@ -360,12 +366,15 @@ func (s *Session) ViewExchange(ctx context.Context, uid int64, kind Exchange) (s
 	if err := s.ensureOpen(ctx, uid); err != nil {
 		return "", err
 	}
-	found, _, err := s.toolbarButton(ctx, labels[1])
+	err := waitUntil(ctx, s.step, func(ctx context.Context) (bool, error) {
+		found, _, err := s.toolbarButton(ctx, labels[1])
+		return found, err
+	})
+	if errors.Is(err, errWaitTimedOut) {
+		return "", fmt.Errorf("view exchange %s: %w", kind, ErrNotFound)
+	}
 	if err != nil {
 		return "", err
-	}
-	if !found {
-		return "", fmt.Errorf("view exchange %s: %w", kind, ErrNotFound)
 	}
 	btn, err := s.p(ctx).ElementR(s.sel.ToolbarButton, "^"+regexp.QuoteMeta(labels[1])+"$")
 	if err != nil {

@@ -3,7 +3,9 @@ package pages_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,15 +20,66 @@ import (
 // simSite starts the simulator with its demo scenario on a manual clock.
 func simSite(t *testing.T) (*sim.Sim, *clock.Manual, string) {
 	t.Helper()
+	s, clk, base, _ := simSiteHeld(t)
+	return s, clk, base
+}
+
+// simSiteHeld is simSite whose chat page's geekInfo answers (the toolbar's
+// source) can be held back.
+func simSiteHeld(t *testing.T) (*sim.Sim, *clock.Manual, string, *heldInfo) {
+	t.Helper()
 	sc := sim.DefaultScenario()
 	clk := clock.NewManual(sc.Start)
 	s, err := sim.New(sc, clk, 7, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s.Handler())
+	held := &heldInfo{}
+	site := s.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/wapi/zpchat/boss/geekInfo" {
+			if gate := held.gate(); gate != nil {
+				select {
+				case <-gate:
+				case <-r.Context().Done():
+					return
+				}
+			}
+		}
+		site.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
-	return s, clk, srv.URL
+	t.Cleanup(held.release) // a held request must not keep srv.Close waiting
+	return s, clk, srv.URL, held
+}
+
+// heldInfo holds the sim's geekInfo answers between hold and release.
+type heldInfo struct {
+	mu   sync.Mutex
+	wait chan struct{} // nil: not holding
+}
+
+func (h *heldInfo) hold() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.wait == nil {
+		h.wait = make(chan struct{})
+	}
+}
+
+func (h *heldInfo) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.wait != nil {
+		close(h.wait)
+		h.wait = nil
+	}
+}
+
+func (h *heldInfo) gate() chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.wait
 }
 
 func newSession(t *testing.T, base string) *pages.Session {
@@ -42,7 +95,7 @@ func newSession(t *testing.T, base string) *pages.Session {
 // The page objects drive the whole recruiter flow on the simulator: log in,
 // greet from the recommend frame, chat, request WeChat and read it back.
 func TestPagesAgainstSim(t *testing.T) {
-	s, clk, base := simSite(t)
+	s, clk, base, held := simSiteHeld(t)
 	acct := s.Scenario().Accounts[0]
 	sess := newSession(t, base)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -147,17 +200,37 @@ func TestPagesAgainstSim(t *testing.T) {
 	if again, err := sess.RequestExchange(ctx, target.GeekID, pages.ExchangeWechat); err != nil || again {
 		t.Fatalf("second request: made=%v err=%v, want a no-op", again, err)
 	}
-	// The persona answers within its reply delay on the sim clock.
-	var wechat string
-	for i := 0; i < 30 && wechat == ""; i++ {
+	// The persona answers within its reply delay on the sim clock. From
+	// here the page's geekInfo requests (the toolbar's source) are held, so
+	// the toolbar still offers 换微信 when the history already announces the
+	// accepted exchange, as on a busy machine where geekInfo answers after
+	// historyMsg.
+	held.hold()
+	accepted := false
+	for i := 0; i < 30 && !accepted; i++ {
 		clk.Advance(2 * time.Minute)
-		if _, err := sess.History(ctx, target.GeekID); err != nil {
+		history, err := sess.History(ctx, target.GeekID)
+		if err != nil {
 			t.Fatal(err)
 		}
-		wechat, err = sess.ViewExchange(ctx, target.GeekID, pages.ExchangeWechat)
-		if err != nil && !errors.Is(err, pages.ErrNotFound) {
-			t.Fatal(err)
+		for _, m := range history {
+			if kind, ok := pages.AcceptedExchange(m.Body.Text); ok && kind == pages.ExchangeWechat {
+				accepted = true
+			}
 		}
+	}
+	if !accepted {
+		t.Fatal("the persona never accepted the WeChat exchange")
+	}
+	// ViewExchange must wait for the toolbar rather than answer ErrNotFound
+	// from the stale one. geekInfo is let go 2 s into the call: a lookup
+	// made once, at the start (the old code), finds 换微信 and fails; the
+	// wait (a 10 s step) sees 查看微信 appear.
+	release := time.AfterFunc(2*time.Second, held.release)
+	defer release.Stop()
+	wechat, err := sess.ViewExchange(ctx, target.GeekID, pages.ExchangeWechat)
+	if err != nil {
+		t.Fatalf("view wechat after the accepted exchange: %v", err)
 	}
 	truth := s.Truth().Accounts[acct.ID]
 	var disclosed string
