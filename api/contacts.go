@@ -18,7 +18,8 @@ type contactStore interface {
 const localLayout = "2006-01-02T15:04:05"
 
 // contactOut is one contact as seed 001 prints it; fields after notes'
-// seed set (candidate_id, phone, wechat, updated_at) are additions.
+// seed set (candidate_id, phone, wechat, updated_at, interview) are
+// additions.
 type contactOut struct {
 	ID              uint64  `json:"id"`
 	Name            string  `json:"name"`
@@ -35,6 +36,7 @@ type contactOut struct {
 	Phone           string  `json:"phone"`
 	Wechat          string  `json:"wechat"`
 	UpdatedAt       string  `json:"updated_at"`
+	Interview       bool    `json:"interview"`
 }
 
 func localTime(t time.Time) string { return t.In(clock.Shanghai).Format(localLayout) }
@@ -43,7 +45,7 @@ func toContactOut(c *wire.Contact) contactOut {
 	o := contactOut{ID: c.ID, Name: c.Name, Position: c.Position, Contact: c.Contact, ReplyStatus: c.ReplyStatus,
 		WechatExchanged: c.WechatExchanged, AccountID: c.AccountID, WorkerID: c.WorkerID, Notes: c.Notes,
 		CreatedAt: localTime(c.CreatedAt), CandidateID: c.CandidateID, Phone: c.Phone, Wechat: c.Wechat,
-		UpdatedAt: localTime(c.UpdatedAt)}
+		UpdatedAt: localTime(c.UpdatedAt), Interview: c.Interview}
 	if c.ContactedAt != nil {
 		s := localTime(*c.ContactedAt)
 		o.ContactedAt = &s

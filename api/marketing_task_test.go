@@ -425,6 +425,24 @@ func TestPlanTaskLifecycle(t *testing.T) {
 	if len(rep.SceneStatistics) != 6 {
 		t.Errorf("scene statistics = %+v; want the 5 SYSTEM scenes and the plan's CUSTOM one", rep.SceneStatistics)
 	}
+	// u1's 邀约成功 made its contact an interview: the contacts funnel's
+	// last stage counts it, on its account, and nobody else.
+	byAccount, _ := e.db.ContactFunnel()
+	interviews := 0
+	for _, f := range byAccount {
+		interviews += f.Interview
+	}
+	contacts, _, err := e.db.QueryContacts(wire.ContactFilter{}, 1, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u1Interview bool
+	for _, c := range contacts {
+		u1Interview = u1Interview || (c.CandidateID == "u1" && c.Interview)
+	}
+	if interviews != 1 || !u1Interview {
+		t.Errorf("interviews in the funnel = %d, u1's contact an interview = %v; want 1 and true", interviews, u1Interview)
+	}
 
 	// Members list filters.
 	for q, want := range map[string][]uint64{

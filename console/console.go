@@ -55,6 +55,8 @@ type Store interface {
 	QueueRelease(accountKey, candidateID, note, requestedBy string) (wire.Command, bool, error)
 	QueryContacts(f wire.ContactFilter, page, pageSize int) ([]wire.Contact, int, error)
 	EachContact(f wire.ContactFilter, fn func(*wire.Contact) error) error
+	ContactFunnel() (byAccount map[uint64]state.FunnelCounts, byPosition map[string]state.FunnelCounts)
+	ScriptFunnel() ([]state.ScriptCounts, error)
 	ContactByCandidate(accountID uint64, candidateID string) (wire.Contact, error)
 	ListRecords(f wire.RecordFilter, page, pageSize int) ([]wire.FollowupRecord, int, error)
 	QueueSend(contactID uint64, content string) (wire.FollowupRecord, error)

@@ -150,7 +150,7 @@ var messages = map[string][2]string{
 	"report.contact":      {"留联系方式", "Contact"},
 	"report.interview":    {"面试", "Interview"},
 	"report.sent":         {"已发送", "Sent"},
-	"report.interview.n":  {"面试结果尚未采集（站点未上报），该阶段显示为空。", "Interviews are not collected yet (the site does not report them); that stage stays empty."},
+	"report.interview.n":  {"面试：候选人同意面试的联系人（工作节点上报 interview=true，即托管对话触发系统场景「邀约成功」）。站点本身没有面试流程。", "Interview: contacts who agreed to an interview (reported by a worker with interview=true when a hosted conversation triggers the system scene 邀约成功). The site itself has no interview flow."},
 	"report.computed":     {"统计时间", "Computed at"},
 	"manual":              {"人工发送", "manual"},
 	"state.running":       {"运行中", "running"},

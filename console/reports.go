@@ -6,19 +6,17 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hunterbot/hunterbot/api/wire"
+	"github.com/hunterbot/hunterbot/state"
 )
 
 // funnel is one row of the report: greeted → replied → contact →
-// interview. Interview is not collected by any worker yet, so it is
-// always absent (the page says so) rather than a made-up zero.
+// interview (state.FunnelCounts; what each stage counts is in
+// docs/console.md).
 type funnel struct {
-	Label   string
-	Greeted int
-	Replied int
-	Contact int
+	Label string
+	state.FunnelCounts
 	// Bars are the widths (0..barMax) of the chart's bars.
-	Bars [3]int
+	Bars [4]int
 }
 
 // scriptFunnel is a follow-up script's sent → replied.
@@ -46,9 +44,11 @@ func bar(n, of int) int {
 	return max(1, n*barMax/of)
 }
 
-// buildReport walks every contact once (through the index, in batches)
-// and the follow-up records. It is the only console view that is linear
-// in the contacts, so its result is cached (reportsPage).
+// buildReport reads the funnel counts the contact index keeps per account
+// and per position (no walk over the contacts) and counts the follow-up
+// records per script (ScriptFunnel, one pass decoding three fields). The
+// result is still cached (reportsPage) because the records part is linear
+// in the records.
 func (c *Console) buildReport() (*report, error) {
 	start := time.Now()
 	accs, err := c.store.ListAccounts()
@@ -59,32 +59,17 @@ func (c *Console) buildReport() (*report, error) {
 	for _, a := range accs {
 		keyOf[a.ID] = a.Key
 	}
-	byAcc, byJob := map[string]*funnel{}, map[string]*funnel{}
-	add := func(m map[string]*funnel, k string, ct *wire.Contact) {
-		f := m[k]
-		if f == nil {
-			f = &funnel{Label: k}
-			m[k] = f
-		}
-		f.Greeted++
-		if ct.ReplyStatus == wire.ReplyYes {
-			f.Replied++
-		}
-		if ct.Phone != "" || ct.Wechat != "" || ct.WechatExchanged {
-			f.Contact++
-		}
-	}
-	err = c.store.EachContact(wire.ContactFilter{}, func(ct *wire.Contact) error {
-		k := keyOf[ct.AccountID]
+	accCounts, posCounts := c.store.ContactFunnel()
+	byAcc, byJob := map[string]state.FunnelCounts{}, map[string]state.FunnelCounts{}
+	for id, f := range accCounts {
+		k := keyOf[id]
 		if k == "" {
-			k = "#" + strconv.FormatUint(ct.AccountID, 10)
+			k = "#" + strconv.FormatUint(id, 10)
 		}
-		add(byAcc, k, ct)
-		add(byJob, ct.Position, ct)
-		return nil
-	})
-	if err != nil {
-		return nil, err
+		byAcc[k] = f
+	}
+	for p, f := range posCounts {
+		byJob[p] = f
 	}
 	cfgs, err := c.store.ListConfigs(nil, nil)
 	if err != nil {
@@ -96,34 +81,25 @@ func (c *Console) buildReport() (*report, error) {
 			label[sc.ID] = cf.Name + " · D" + strconv.Itoa(sc.DayNumber) + " #" + strconv.FormatUint(sc.ID, 10)
 		}
 	}
+	counts, err := c.store.ScriptFunnel()
+	if err != nil {
+		return nil, err
+	}
 	byScript := map[string]*scriptFunnel{}
-	for page := 1; ; page++ {
-		recs, total, err := c.store.ListRecords(wire.RecordFilter{}, page, 1000)
-		if err != nil {
-			return nil, err
-		}
-		for _, rec := range recs {
-			k := "manual"
-			if rec.ScriptID != nil {
-				if k = label[*rec.ScriptID]; k == "" {
-					k = "#" + strconv.FormatUint(*rec.ScriptID, 10)
-				}
-			}
-			f := byScript[k]
-			if f == nil {
-				f = &scriptFunnel{Label: k}
-				byScript[k] = f
-			}
-			if rec.Status == wire.StatusSent {
-				f.Sent++
-				if rec.GotReply {
-					f.Replied++
-				}
+	for _, sc := range counts {
+		k := "manual"
+		if sc.ScriptID != 0 {
+			if k = label[sc.ScriptID]; k == "" {
+				k = "#" + strconv.FormatUint(sc.ScriptID, 10)
 			}
 		}
-		if page*1000 >= total {
-			break
+		f := byScript[k]
+		if f == nil {
+			f = &scriptFunnel{Label: k}
+			byScript[k] = f
 		}
+		f.Sent += sc.Sent
+		f.Replied += sc.Replied
 	}
 	rep := &report{At: c.clock.Now(), ByAccount: sortFunnels(byAcc), ByJob: sortFunnels(byJob)}
 	for _, f := range byScript {
@@ -135,11 +111,11 @@ func (c *Console) buildReport() (*report, error) {
 	return rep, nil
 }
 
-func sortFunnels(m map[string]*funnel) []funnel {
+func sortFunnels(m map[string]state.FunnelCounts) []funnel {
 	out := make([]funnel, 0, len(m))
-	for _, f := range m {
-		f.Bars = [3]int{bar(f.Greeted, f.Greeted), bar(f.Replied, f.Greeted), bar(f.Contact, f.Greeted)}
-		out = append(out, *f)
+	for k, f := range m {
+		out = append(out, funnel{Label: k, FunnelCounts: f,
+			Bars: [4]int{bar(f.Greeted, f.Greeted), bar(f.Replied, f.Greeted), bar(f.Contact, f.Greeted), bar(f.Interview, f.Greeted)}})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Greeted != out[j].Greeted {

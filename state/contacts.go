@@ -132,6 +132,9 @@ func (db *DB) upsertContact(tx *bbolt.Tx, workerID string, accountID uint64, in 
 	if in.WechatExchanged {
 		c.WechatExchanged = true
 	}
+	if in.Interview {
+		c.Interview = true
+	}
 	if in.ContactedAt != nil {
 		t := in.ContactedAt.UTC().Truncate(time.Second)
 		c.ContactedAt = &t
@@ -182,6 +185,13 @@ func (db *DB) QueryContacts(f wire.ContactFilter, page, pageSize int) ([]wire.Co
 func (db *DB) CountContacts(f wire.ContactFilter) int {
 	_, total := db.contacts.match(f, 0, 0)
 	return total
+}
+
+// ContactFunnel returns the funnel counts (greeted → replied → contact →
+// interview) per account id and per position, as the contact index keeps
+// them up to date on every commit: no walk over the contacts.
+func (db *DB) ContactFunnel() (byAccount map[uint64]FunnelCounts, byPosition map[string]FunnelCounts) {
+	return db.contacts.funnel()
 }
 
 // EachContact calls fn for every contact matching f (as of the call) in id

@@ -324,10 +324,16 @@ func (db *DB) ApplyPlanEvents(workerID string, evs []wire.PlanEvent) (wire.PlanE
 	err := db.bolt.Update(func(tx *bbolt.Tx) error {
 		out.Accepted, out.Rejected, out.Results = 0, 0, out.Results[:0]
 		tasks := map[uint64]*mnTask{}
+		var interviews []wire.Contact
+		tx.OnCommit(func() {
+			for i := range interviews {
+				db.contacts.put(&interviews[i])
+			}
+		})
 		for i := range evs {
 			ev := evs[i]
 			res := wire.PlanEventResult{ID: ev.ID}
-			status, perr, err := db.applyPlanEvent(tx, workerID, fmt.Sprintf("events[%d].", i), &ev, tasks)
+			status, perr, err := db.applyPlanEvent(tx, workerID, fmt.Sprintf("events[%d].", i), &ev, tasks, &interviews)
 			if err != nil {
 				return err
 			}
@@ -357,7 +363,12 @@ func (db *DB) ApplyPlanEvents(workerID string, evs []wire.PlanEvent) (wire.PlanE
 
 // applyPlanEvent applies one event; it returns the member's status after
 // it ("" for a duplicate), or why it was rejected, or a store error.
-func (db *DB) applyPlanEvent(tx *bbolt.Tx, workerID, prefix string, ev *wire.PlanEvent, tasks map[uint64]*mnTask) (string, *planEventErr, error) {
+//
+// A 邀约成功 (invitation success) scene also marks the member's contact as
+// an interview, in the same transaction, appending it to interviews for the
+// contact index: that is where the contacts funnel's interview stage comes
+// from.
+func (db *DB) applyPlanEvent(tx *bbolt.Tx, workerID, prefix string, ev *wire.PlanEvent, tasks map[uint64]*mnTask, interviews *[]wire.Contact) (string, *planEventErr, error) {
 	if perr := checkPlanEvent(prefix, ev); perr != nil {
 		return "", perr, nil
 	}
@@ -441,6 +452,13 @@ func (db *DB) applyPlanEvent(tx *bbolt.Tx, workerID, prefix string, ev *wire.Pla
 		if at.After(t.LastTrigger) {
 			t.LastTrigger = at
 		}
+		if scene.SceneType == wire.SceneSystem && scene.Name == sceneInvitation {
+			c, err := db.markInterview(tx, workerID, m)
+			if err != nil {
+				return "", nil, err
+			}
+			*interviews = append(*interviews, c)
+		}
 	}
 	if ev.Status == wire.MemberInService {
 		reach()
@@ -511,4 +529,16 @@ func (db *DB) MemberDailyReports(memberID uint64, f wire.MNDailyFilter) ([]wire.
 		return nil
 	})
 	return out, err
+}
+
+// markInterview sets the interview flag of the contact the member is on its
+// account (creating the contact when the worker has not pushed it yet).
+func (db *DB) markInterview(tx *bbolt.Tx, workerID string, m *mnMember) (wire.Contact, error) {
+	acc, err := db.ensureAccount(tx, workerID, m.Account)
+	if err != nil {
+		return wire.Contact{}, err
+	}
+	c, _, err := db.upsertContact(tx, workerID, acc.ID, wire.ContactInput{Account: m.Account, CandidateID: m.UserID,
+		Name: m.Name, Interview: true})
+	return c, err
 }

@@ -3,10 +3,12 @@ package state
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -151,49 +153,100 @@ func TestTokenPurge(t *testing.T) {
 }
 
 // TestContactIndexMatchesBruteForce applies random inserts and updates
-// (forcing arena compaction) and compares every query with a plain scan.
+// (forcing dictionary rebuilds) and compares every query, and the funnel
+// counts, with a plain scan.
 func TestContactIndexMatchesBruteForce(t *testing.T) {
 	ix := newContactIndex()
 	rng := rand.New(rand.NewPCG(7, 7))
-	words := []string{"张三", "李四", "产品经理", "Go开发", "wechat:ABC", "13800138000", "王五", "abc", "前端"}
+	words := []string{"张三", "李四", "产品经理", "Go开发", "wechat:ABC", "13800138000", "王五", "abc", "前端", ""}
 	all := map[uint64]*wire.Contact{}
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	yes, no := true, false
+	filters := []wire.ContactFilter{{}, {Search: "张三"}, {Search: "abc"}, {Search: "ABC"}, {Search: "经理"}, {Search: "xxx"},
+		{Search: "1380", Replied: &yes}, {Replied: &no, WechatExchanged: &yes}, {Search: "不存在"}, {Search: "x", Replied: &yes},
+		{From: base.Add(100 * time.Minute), To: base.Add(500 * time.Minute), Search: "开发"},
+		{From: base.Add(3000 * time.Minute), To: base.Add(3001 * time.Minute)},
+		{Replied: &yes, WechatExchanged: &yes, From: base.Add(1000 * time.Minute), Search: "张"},
+		{Search: "wx_1"}, {Search: "WX_9", WechatExchanged: &no}}
+	check := func() {
+		t.Helper()
+		for _, f := range filters {
+			var want []uint64
+			for id, c := range all {
+				if ref(c, f) {
+					want = append(want, id)
+				}
+			}
+			sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
+			got, total := ix.match(f, 0, -1)
+			if fmt.Sprint(got) != fmt.Sprint(want) || total != len(want) {
+				t.Errorf("%+v: got %d ids, want %d", f, len(got), len(want))
+			}
+			page, total := ix.match(f, 3, 5)
+			if total != len(want) || (len(want) > 3 && fmt.Sprint(page) != fmt.Sprint(want[3:min(8, len(want))])) {
+				t.Errorf("%+v: paging wrong", f)
+			}
+		}
+	}
+	rebuilt := 0
 	for step := 0; step < 60000; step++ {
 		id := uint64(rng.IntN(20000) + 1)
-		c := &wire.Contact{ID: id, Name: words[rng.IntN(len(words))] + strings.Repeat("x", rng.IntN(3000)*rng.IntN(2)),
+		c := &wire.Contact{ID: id, AccountID: uint64(rng.IntN(7) + 1),
+			Name:     words[rng.IntN(len(words))],
 			Position: words[rng.IntN(len(words))], Contact: words[rng.IntN(len(words))],
-			CreatedAt: base.Add(time.Duration(id) * time.Minute)}
+			// Ids arrive in creation order but not strictly: a zone may straddle a bound.
+			CreatedAt: base.Add(time.Duration(int(id)+rng.IntN(200)) * time.Minute)}
 		if rng.IntN(2) == 0 {
 			c.ReplyStatus = wire.ReplyYes
 		}
 		c.WechatExchanged = rng.IntN(3) == 0
+		if rng.IntN(4) == 0 {
+			c.Phone = "139" + strconv.Itoa(rng.IntN(1e8))
+		}
+		c.Interview = rng.IntN(9) == 0
+		if rng.IntN(2) == 0 { // many distinct names: the dictionary gets rebuilt
+			c.Name += strings.Repeat("x", rng.IntN(5)) + strconv.Itoa(rng.IntN(1e6))
+		}
+		if rng.IntN(3) == 0 { // mostly distinct contacts: a growing dictionary
+			c.Contact = "wx_" + strconv.Itoa(rng.IntN(1e6))
+		}
 		all[id] = c
+		before := ix.names
 		ix.put(c)
+		if ix.names != before {
+			rebuilt++
+		}
+		// Query between writes too: cached search results must follow
+		// the entries added since, and reset when a dictionary is rebuilt.
+		if step%12000 == 0 {
+			check()
+		}
 	}
-	yes, no := true, false
-	filters := []wire.ContactFilter{{}, {Search: "张三"}, {Search: "abc"}, {Search: "ABC"}, {Search: "经理"}, {Search: "xxx"},
-		{Search: "1380", Replied: &yes}, {Replied: &no, WechatExchanged: &yes},
-		{From: base.Add(100 * time.Minute), To: base.Add(500 * time.Minute), Search: "开发"},
-		{Replied: &yes, WechatExchanged: &yes, From: base.Add(1000 * time.Minute), Search: "张"}}
-	for _, f := range filters {
-		var want []uint64
-		for id, c := range all {
-			if ref(c, f) {
-				want = append(want, id)
+	check()
+	if rebuilt == 0 {
+		t.Error("the name dictionary was never rebuilt")
+	}
+	wantAcc, wantPos := map[uint64]FunnelCounts{}, map[string]FunnelCounts{}
+	for _, c := range all {
+		add := func(f FunnelCounts) FunnelCounts {
+			f.Greeted++
+			if c.ReplyStatus == wire.ReplyYes {
+				f.Replied++
 			}
+			if c.Phone != "" || c.Wechat != "" || c.WechatExchanged {
+				f.Contact++
+			}
+			if c.Interview {
+				f.Interview++
+			}
+			return f
 		}
-		sort.Slice(want, func(i, j int) bool { return want[i] < want[j] })
-		got, total := ix.match(f, 0, -1)
-		if fmt.Sprint(got) != fmt.Sprint(want) || total != len(want) {
-			t.Errorf("%+v: got %d ids, want %d", f, len(got), len(want))
-		}
-		page, total := ix.match(f, 3, 5)
-		if total != len(want) || (len(want) > 3 && page[0] != want[3]) {
-			t.Errorf("%+v: paging wrong", f)
-		}
+		wantAcc[c.AccountID] = add(wantAcc[c.AccountID])
+		wantPos[c.Position] = add(wantPos[c.Position])
 	}
-	if ix.dead > len(ix.arena)/2+1<<20 {
-		t.Errorf("arena never compacted: dead %d of %d", ix.dead, len(ix.arena))
+	gotAcc, gotPos := ix.funnel()
+	if !maps.Equal(gotAcc, wantAcc) || !maps.Equal(gotPos, wantPos) {
+		t.Errorf("funnel:\n got %v %v\nwant %v %v", gotAcc, gotPos, wantAcc, wantPos)
 	}
 }
 
