@@ -573,6 +573,14 @@ func (a *Agent) greetMember(ctx context.Context, ctl PlanControl, epoch func() u
 		for _, msg := range msgs {
 			after = max(after, msg.MID)
 		}
+		resumed := !started && claim.Resumed
+		if resumed {
+			// Claimed before, and no ledger here: the account moved from a
+			// worker that may have typed some greetings before it died.
+			// Those are found in the history after the claim, not typed
+			// again (exactly once across a move, as across a crash).
+			after = lastMIDBefore(msgs, claim.ClaimedAt.Add(-claimClockSkew))
+		}
 		if !started {
 			// Every greeting is intended before the first is typed, with
 			// the newest mid as its "after": a crash anywhere leaves each
@@ -595,7 +603,7 @@ func (a *Agent) greetMember(ctx context.Context, ctl PlanControl, epoch func() u
 		// Settle from the history in order: while each greeting is found
 		// as our own message after the previous one, it is on the site;
 		// from the first absent one on, the rest are typed.
-		cursor, settling := led[0].After, started
+		cursor, settling := led[0].After, started || resumed
 		for i, l := range lines {
 			if settling {
 				if mid := ownNotifyLineMID(msgs, a.me.UserID, l, cursor); mid > 0 {
@@ -631,6 +639,22 @@ func (a *Agent) greetMember(ctx context.Context, ctl PlanControl, epoch func() u
 		firstDone = a.Clock.Now()
 	}
 	return a.reachMember(m, firstDone)
+}
+
+// claimClockSkew widens a resumed claim's window back in time: ClaimedAt is
+// the control plane's clock and the history's times are the site's.
+const claimClockSkew = 5 * time.Minute
+
+// lastMIDBefore returns the newest message id in msgs sent before t (0 if
+// none).
+func lastMIDBefore(msgs []pages.Message, t time.Time) int64 {
+	var mid int64
+	for _, m := range msgs {
+		if m.Time < t.UnixMilli() {
+			mid = max(mid, m.MID)
+		}
+	}
+	return mid
 }
 
 // reachMember records the member as hosted here and reports "reached".

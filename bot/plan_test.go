@@ -21,10 +21,11 @@ import (
 // fakePlanControl is the control plane's plan-task API in memory: it
 // answers claims, serves one image and records delivered events.
 type fakePlanControl struct {
-	refuse string // claim refusal reason ("" accepts)
-	claims []wire.PlanClaimRequest
-	events []wire.PlanEvent
-	reject string // PlanEvents rejects every event with this detail
+	refuse    string    // claim refusal reason ("" accepts)
+	claimedAt time.Time // set: the member was claimed before (Resumed)
+	claims    []wire.PlanClaimRequest
+	events    []wire.PlanEvent
+	reject    string // PlanEvents rejects every event with this detail
 }
 
 func (f *fakePlanControl) PlanMembers(context.Context, string) (wire.PlanMembersResponse, error) {
@@ -36,7 +37,7 @@ func (f *fakePlanControl) ClaimPlanMember(_ context.Context, req wire.PlanClaimR
 	if f.refuse != "" {
 		return wire.PlanClaimResponse{Reason: f.refuse, Status: wire.MemberNotReached}, nil
 	}
-	return wire.PlanClaimResponse{OK: true, Status: wire.MemberNotReached}, nil
+	return wire.PlanClaimResponse{OK: true, Status: wire.MemberNotReached, Resumed: !f.claimedAt.IsZero(), ClaimedAt: f.claimedAt}, nil
 }
 
 func (f *fakePlanControl) FetchFile(_ context.Context, id uint64, dst io.Writer, max int64) (string, error) {
@@ -181,6 +182,14 @@ func TestPlanGreetsMembers(t *testing.T) {
 			intendAll(h)
 			h.site.say(cand, h.site.me.UserID, "张女士您好")
 		}, sent: []string{"杭州新岗位", img}, events: []string{"reached"}},
+		{name: "moved from a dead worker that typed the first line: the rest sent", cand: "501",
+			setup: func(h *harness, ctl *fakePlanControl, _ *wire.PlanHosting) {
+				ctl.claimedAt = h.clk.Now()
+				h.site.say(cand, h.site.me.UserID, "张女士您好") // no ledger here: typed by the old holder
+			}, sent: []string{"杭州新岗位", img}, events: []string{"reached"}},
+		{name: "moved from a dead worker that typed nothing: all sent", cand: "501",
+			setup: func(h *harness, ctl *fakePlanControl, _ *wire.PlanHosting) { ctl.claimedAt = h.clk.Now() },
+			sent:  []string{"张女士您好", "杭州新岗位", img}, events: []string{"reached"}},
 		{name: "crash after everything landed: nothing resent", cand: "501", setup: func(h *harness, _ *fakePlanControl, _ *wire.PlanHosting) {
 			intendAll(h)
 			h.site.say(cand, h.site.me.UserID, "张女士您好")
