@@ -329,10 +329,15 @@ func TestPlanTaskLifecycle(t *testing.T) {
 
 	// Claims: idempotent per account; another account is refused; another
 	// worker's account is forbidden.
-	for i := 0; i < 2; i++ {
-		if c := e.claim(u1, "acct-a"); !c.OK || c.Status != "NOT_REACHED" {
-			t.Errorf("claim %d of u1 = %+v", i, c)
-		}
+	first := e.claim(u1, "acct-a")
+	if !first.OK || first.Status != "NOT_REACHED" || first.Resumed || !first.ClaimedAt.IsZero() {
+		t.Errorf("first claim of u1 = %+v", first)
+	}
+	e.clk.Advance(time.Minute)
+	// The repeat says when the first claim was: a worker that took the
+	// account over without a ledger settles the greetings since then.
+	if c := e.claim(u1, "acct-a"); !c.OK || c.Status != "NOT_REACHED" || !c.Resumed || !c.ClaimedAt.Equal(e.clk.Now().Add(-time.Minute)) {
+		t.Errorf("repeated claim of u1 = %+v, want resumed with the first claim's time", c)
 	}
 	if c := e.claim(u1, "acct-b"); c.OK || !strings.Contains(c.Reason, `through account "acct-a"`) {
 		t.Errorf("claim through the wrong account = %+v", c)

@@ -96,6 +96,7 @@ type Agent struct {
 	commands  []wire.Command    // operator commands to apply
 	followups *cadence.Snapshot // follow-up configs from the control plane
 	notify    notifyState       // notification tasks (notify.go)
+	planHost  planHostState     // plan tasks (plan.go)
 	// lastRecall is when the brain was last asked whom to recall.
 	lastRecall time.Time
 	gates      gateCounters // send gate decisions (sendgate.go)
@@ -387,6 +388,9 @@ func (a *Agent) cycle(ctx context.Context) error {
 		return err
 	}
 	if err := a.notifyPass(ctx); err != nil { // notify.go
+		return err
+	}
+	if err := a.planPass(ctx); err != nil { // plan.go
 		return err
 	}
 	if err := a.recallPass(ctx); err != nil {

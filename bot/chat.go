@@ -174,6 +174,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		if isFirst && !conv.GreetedAt.IsZero() {
 			continue
 		}
+		a.planHumanWrote(&conv) // plan.go
 		if a.hosting(&conv).ReplyStrategy == StrategyContinueAfterReply {
 			// The policy lets the bot keep hosting next to the human; the
 			// human's text is ours from now on (not an echo, not a reply).
@@ -187,6 +188,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 	}
 	a.readCandidateTurns(&conv, fresh)
+	planHeard(&conv, fresh) // plan.go
 	if err := a.captureExchanges(ctx, &conv, fresh); err != nil {
 		return err
 	}
@@ -196,6 +198,7 @@ func (a *Agent) handleConversation(ctx context.Context, row pages.Row, conv Conv
 		}
 	}
 	conv.LastRowText = rowMark(row)
+	a.planContact(before, &conv) // plan.go
 	// A due RetryAt is this visit: answer sets a new one if it defers
 	// again. Kept, a visit with nothing to answer (the candidate opted out
 	// or the bot spoke last meanwhile) would leave it due for ever, and
@@ -373,7 +376,7 @@ func (a *Agent) hosting(conv *Conversation) Hosting {
 			h = j.Hosting.merged(h)
 		}
 	}
-	return h
+	return a.planHosting(conv, h) // plan.go: a plan-task member follows its plan
 }
 
 // answer asks the brain what to say when the candidate spoke last and acts
@@ -463,6 +466,7 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 	reply, err := a.Brain.Chat(ctx, brain.ChatRequest{
 		AccountID: a.brainAccount, JobID: conv.BrainJobID, CandidateID: conv.CandidateID,
 		CandidateName: conv.Name, HistoryMsg: toBrainHistory(BrainHistory(turns, conv.SentTexts)),
+		Hunterbot: a.planChatExtension(conv), // plan.go
 	})
 	if err != nil {
 		// The brain is down: try again on a later pass.
@@ -472,6 +476,10 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 		return true, a.saveConversation(*conv)
 	}
 	conv.BrainRefusals, conv.BrainFailures = 0, 0
+	if a.planAnswered(conv, lastUser, reply.Hunterbot) { // plan.go: a scene ended hosting
+		conv.LastAnsweredMID = lastUser
+		return true, a.saveConversation(*conv)
+	}
 	lines := h.segments(reply.NextStepContent)
 	step := NextStep(reply.NextStep)
 	switch step {
@@ -481,6 +489,7 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 		}
 		var handOver bool
 		if lines, handOver = a.gateLines(conv, lines); handOver {
+			a.setPlanStatus(conv, wire.MemberCustomerServiceIntervene, ReasonPlanGateHuman) // plan.go
 			conv.HandedOver = true
 			conv.Status = StatusIntervened
 			a.Log.Warn().Bool("alert", true).Str("candidate", conv.CandidateID).Msg("send gate: no safe reply; conversation handed to a human")
@@ -524,6 +533,7 @@ func (a *Agent) answerTurn(ctx context.Context, conv *Conversation, turns []Turn
 			conv.Status = StatusTerminated
 		}
 	case StepNeedEnsure:
+		a.setPlanStatus(conv, wire.MemberCustomerServiceIntervene, ReasonPlanBrainHuman) // plan.go
 		conv.HandedOver = true
 		conv.Status = StatusIntervened
 		a.Log.Warn().Bool("alert", true).Str("candidate", conv.CandidateID).Msg("brain asks for a human (need_ensure)")

@@ -42,6 +42,9 @@ func (a *Agent) putConversation(tx *worker.Tx, c Conversation) error {
 	if err != nil && !errors.Is(err, worker.ErrNotFound) {
 		return err
 	}
+	if err := a.planTransitions(tx, old, &c); err != nil { // plan.go
+		return err
+	}
 	if err := tx.PutConversation(a.cfg.ID, c.CandidateID, c); err != nil {
 		return err
 	}

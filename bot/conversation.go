@@ -74,6 +74,9 @@ type Conversation struct {
 	// BrainFailures counts consecutive chat calls that failed for an
 	// outage (transport, 5xx): the retry delay doubles with it.
 	BrainFailures int `json:"brain_failures,omitempty"`
+	// PlanHost is set while (and after) a plan task's member is hosted
+	// here (plan.go).
+	PlanHost *PlanHost `json:"plan_host,omitempty"`
 }
 
 // rememberSent records one of our texts.

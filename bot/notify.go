@@ -399,8 +399,16 @@ func (a *Agent) notifyImage(ctx context.Context, id uint64) (string, error) {
 			return p, nil
 		}
 	}
+	// Plan greetings' images (plan.go) come from the same file API.
+	var ctl interface {
+		FetchFile(ctx context.Context, id uint64, dst io.Writer, max int64) (string, error)
+	}
 	a.mu.Lock()
-	ctl := a.notify.ctl
+	if a.notify.ctl != nil {
+		ctl = a.notify.ctl
+	} else if a.planHost.ctl != nil {
+		ctl = a.planHost.ctl
+	}
 	a.mu.Unlock()
 	if ctl == nil {
 		return "", fmt.Errorf("notification image %d: no control plane client", id)

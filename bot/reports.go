@@ -202,6 +202,8 @@ func ControlDelivererFenced(c ControlPusher, epochOf func(account string) uint64
 			}
 		case KindNotifyAck:
 			err = deliverNotifyAck(ctx, c, it, epochOf) // notify.go
+		case KindPlanEvent:
+			err = deliverPlanEvent(ctx, c, it) // plan.go
 		case KindTranscript:
 			err = deliverTranscript(ctx, c, it, epochOf) // transcript.go
 		case KindCommandAck:

@@ -432,6 +432,7 @@ func (rt *Runtime) pull(ctx context.Context) {
 	}
 	rt.pullKeywordRules(ctx)
 	rt.pullNotify(ctx) // notify.go
+	rt.pullPlans(ctx)  // plan.go
 	for _, a := range rt.liveAgents() {
 		var mine []wire.Send
 		for _, s := range sends {

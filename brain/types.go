@@ -276,12 +276,19 @@ type ChatRequest struct {
 	CandidateID   string        `json:"candidateID"`
 	CandidateName string        `json:"candidateName"`
 	HistoryMsg    []ChatMessage `json:"historyMsg"`
+	// Hunterbot is hunterbot's optional extension (chatext.go): absent
+	// unless the conversation is hosted by a plan. Reference brains ignore
+	// unknown keys.
+	Hunterbot *ChatExtension `json:"hunterbot,omitempty"`
 }
 
 // ChatData is the data of chat.
 type ChatData struct {
 	NextStep        string `json:"nextStep"`
 	NextStepContent string `json:"nextStepContent"`
+	// Hunterbot is the built-in brain's optional extension of its answer
+	// (chatext.go); reference brains never send it.
+	Hunterbot *ChatAnswerExtension `json:"hunterbot,omitempty"`
 }
 
 // ResultRequest is the multipart form of /recruit/candidate/result. CV,

@@ -133,6 +133,7 @@ type mnMember struct {
 	LastTrigger time.Time         `json:"last_trigger,omitzero"`
 	Claimed     bool              `json:"claimed,omitempty"`
 	ClaimedBy   string            `json:"claimed_by,omitempty"` // worker id
+	ClaimedAt   time.Time         `json:"claimed_at,omitzero"`  // the first claim
 	Vars        map[string]string `json:"vars,omitempty"`
 }
 

@@ -207,7 +207,8 @@ func memberForWorker(tx *bbolt.Tx, workerID, account string, m *mnMember) error 
 // may send a member's greetings now. It refuses (OK false, with the
 // reason) when the member is reached through another account, is final,
 // or its task or plan is not running. A repeated claim by the same account
-// answers true again.
+// answers true again, Resumed, with the first claim's time (the account
+// may have moved to this worker after another one began the greetings).
 func (db *DB) ClaimMNMember(workerID string, req wire.PlanClaimRequest) (wire.PlanClaimResponse, error) {
 	if err := db.MNTaskTick(); err != nil {
 		return wire.PlanClaimResponse{}, err
@@ -246,8 +247,16 @@ func (db *DB) ClaimMNMember(workerID string, req wire.PlanClaimRequest) (wire.Pl
 		default:
 			res.OK = true
 		}
-		if !res.OK || (m.Claimed && m.ClaimedBy == workerID) {
+		if !res.OK {
 			return nil
+		}
+		if m.Claimed {
+			res.Resumed, res.ClaimedAt = true, m.ClaimedAt
+			if m.ClaimedBy == workerID {
+				return nil
+			}
+		} else {
+			m.ClaimedAt = db.now()
 		}
 		m.Claimed, m.ClaimedBy = true, workerID
 		return putMNMember(tx, m)

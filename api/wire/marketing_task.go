@@ -192,6 +192,14 @@ type PlanClaimResponse struct {
 	OK     bool   `json:"ok"`
 	Reason string `json:"reason,omitempty"`
 	Status string `json:"status"`
+	// Resumed is true when the member had been claimed before this
+	// request (by this worker or by the account's previous holder), and
+	// ClaimedAt is when that first claim was. A worker without a ledger
+	// for the member's greetings (the account moved here from a dead
+	// worker) settles the ones typed since ClaimedAt from the chat history
+	// instead of typing them again.
+	Resumed   bool      `json:"resumed,omitempty"`
+	ClaimedAt time.Time `json:"claimedAt,omitzero"`
 }
 
 // Plan event kinds a worker reports.

@@ -33,6 +33,8 @@ const (
 
 // Hit is one detected scene.
 type Hit struct {
+	// ID is the scene's id in its plan (brain.Scene.ID; may be empty).
+	ID       string `json:"id,omitempty"`
 	Scene    string `json:"scene"`
 	Via      Via    `json:"via"`
 	Strategy string `json:"strategy,omitempty"`
@@ -128,7 +130,7 @@ func (d *Detector) Detect(ctx context.Context, message string, context []llm.Mes
 	var out []Hit
 	for i, s := range d.scenes {
 		if fired[i] {
-			out = append(out, Hit{Scene: s.Name, Via: via[i], Strategy: s.Strategy})
+			out = append(out, Hit{ID: s.ID, Scene: s.Name, Via: via[i], Strategy: s.Strategy})
 		}
 	}
 	return out, firstErr

@@ -182,12 +182,15 @@ func (s *Server) chat(r *http.Request) (any, error) {
 			return nil, err
 		}
 		out = brain.ChatData{NextStep: d.Step, NextStepContent: d.Content}
+		out.Hunterbot = answerExtension(req, d, pc.hits, pc.sum) // chatext.go
 		return out, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.llm.addScenes(pc.job, req.AccountID+"\x00"+req.CandidateID, pc.hits)
+	if pc.job != nil {
+		s.llm.addScenes(sceneKey(pc.job, req), chatPlan(pc.job, req), req.AccountID+"\x00"+req.CandidateID, pc.hits)
+	}
 	return out, nil
 }
 

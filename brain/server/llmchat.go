@@ -68,18 +68,21 @@ func (st *llmStats) add(outcome string) {
 	st.mu.Unlock()
 }
 
-func (st *llmStats) addScenes(job *jobRec, conv string, hits []scenes.Hit) {
-	if len(hits) == 0 || job == nil {
+// addScenes counts hits under key (the job id, or plan:<id> for a chat
+// grounded on a plan from the request's extension), whose scenes are
+// plan's.
+func (st *llmStats) addScenes(key string, plan brain.HostingPlan, conv string, hits []scenes.Hit) {
+	if len(hits) == 0 || key == "" {
 		return
 	}
 	st.mu.Lock()
 	if st.scenes == nil {
 		st.scenes = map[string]*scenes.Counts{}
 	}
-	c := st.scenes[job.JobID]
+	c := st.scenes[key]
 	if c == nil {
-		c = scenes.NewCounts(job.Config.Plan)
-		st.scenes[job.JobID] = c
+		c = scenes.NewCounts(plan)
+		st.scenes[key] = c
 	}
 	st.mu.Unlock()
 	c.Add(conv, hits)
@@ -125,13 +128,16 @@ type precheck struct {
 	jobID string
 	job   *jobRec // the job the hits belong to (for counting)
 	done  bool    // the precheck ran (a model is configured)
+	// sum is the model's mood and summary (chats with the plan
+	// extension only; nil: the rule-based ones).
+	sum *llm.Summary
 }
 
 // prepareChat reads the job and session, runs the scenes on the latest
 // candidate turn and, when the rules would answer with text, asks the
 // model within its budget. Any model failure leaves ai nil (the rules'
 // text is the fallback) and is counted.
-func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
+func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) (res precheck) {
 	if s.model == nil {
 		// Without a model nothing is slow: the keyword scenes run inside
 		// the write transaction (applyPrecheck), and the chat path costs
@@ -160,6 +166,7 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
 	}
 	pc := precheck{jobID: job.JobID, job: job, done: true}
 	turn := latestTurn(req.HistoryMsg)
+	plan := chatPlan(job, req) // chatext.go: the request's plan, else the job's
 	// One budget for the whole answer (scenes and reply), so the bot's
 	// brain timeout is never reached because of the model.
 	ctx := r.Context()
@@ -168,30 +175,60 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
 		ctx, cancel = context.WithTimeout(ctx, s.model.Budget())
 		defer cancel()
 	}
+	// A plan-hosted chat also gets the model's mood and summary, asked
+	// alongside the scenes and the reply so it adds no latency of its own.
+	if wait := s.summarize(ctx, req); wait != nil { // chatext.go
+		// Deferred so it joins on every return below (it sets the result).
+		defer func() { res.sum = wait() }()
+	}
 	// Scenes are detected on every new candidate turn, also when the rules
 	// end the conversation anyway (a refusal is a scene reports count).
-	if plan := job.Config.Plan; len(plan.Scenes) > 0 && turn != "" {
-		var cl scenes.Classifier
-		sctx, cancel := ctx, context.CancelFunc(func() {})
-		if s.model != nil {
-			// The scene verdicts get half the budget; the reply keeps the rest.
-			cl = s.model
-			sctx, cancel = context.WithTimeout(ctx, s.model.Budget()/2)
-		}
-		hits, err := scenes.NewDetector(plan, cl).Detect(sctx, turn, modelHistory(req.HistoryMsg, 6))
-		cancel()
-		if err != nil {
-			s.log.Warn().Err(err).Str("jobID", job.JobID).Msg("scene model failed; keyword scenes only")
-		}
+	// Keywords first: a keyword scene with a strategy decides without any
+	// model call.
+	var modelScenes bool
+	if len(plan.Scenes) > 0 && turn != "" {
+		hits, _ := scenes.NewDetector(plan, nil).Detect(ctx, turn, nil)
 		pc.hits, pc.act = hits, scenes.Decide(hits)
 		if pc.act != scenes.Continue {
 			return pc
 		}
+		for _, sc := range plan.Scenes {
+			modelScenes = modelScenes || strings.TrimSpace(sc.Prompt) != ""
+		}
 	}
-	if d0.Step == brain.StepNoTalk {
+	// The reply is asked alongside the scenes' questions (a plan's scenes
+	// may all be prompts): the answer takes one model latency, not two.
+	// A scene that then ends hosting or hands over discards the reply.
+	type answer struct {
+		ai      *chatDecision
+		outcome string
+	}
+	var replied chan answer
+	rctx, stopReply := context.WithCancel(ctx)
+	defer stopReply()
+	if d0.Step != brain.StepNoTalk {
+		replied = make(chan answer, 1)
+		go func() {
+			ai, outcome := s.askModel(rctx, job, plan, req, d0)
+			replied <- answer{ai, outcome}
+		}()
+	}
+	if modelScenes {
+		hits, err := scenes.NewDetector(plan, s.model).Detect(ctx, turn, modelHistory(req.HistoryMsg, 6))
+		if err != nil {
+			s.log.Warn().Err(err).Str("jobID", job.JobID).Msg("scene model failed; keyword scenes only")
+		}
+		pc.hits, pc.act = hits, scenes.Decide(hits)
+	}
+	if replied == nil {
 		return pc
 	}
-	ai, outcome := s.askModel(ctx, job, req, d0)
+	if pc.act != scenes.Continue {
+		s.llm.add(OutcomeSkipped) // the reply is not waited for
+		return pc
+	}
+	a := <-replied
+	ai, outcome := a.ai, a.outcome
 	s.llm.add(outcome)
 	if outcome != OutcomeModel {
 		s.log.Info().Str("jobID", job.JobID).Str("outcome", outcome).Msg("model answer not used; rule-based text")
@@ -202,8 +239,8 @@ func (s *Server) prepareChat(r *http.Request, req brain.ChatRequest) precheck {
 
 // askModel returns the model's validated, gated answer or nil with the
 // reason it was not used.
-func (s *Server) askModel(ctx context.Context, job *jobRec, req brain.ChatRequest, d0 chatDecision) (*chatDecision, string) {
-	msgs := append([]llm.Message{{Role: llm.RoleSystem, Content: systemPrompt(job)}}, modelHistory(req.HistoryMsg, maxModelHistory)...)
+func (s *Server) askModel(ctx context.Context, job *jobRec, plan brain.HostingPlan, req brain.ChatRequest, d0 chatDecision) (*chatDecision, string) {
+	msgs := append([]llm.Message{{Role: llm.RoleSystem, Content: systemPrompt(job, plan)}}, modelHistory(req.HistoryMsg, maxModelHistory)...)
 	rep, err := s.model.Reply(ctx, msgs, modelSteps)
 	switch {
 	case err == nil:
@@ -291,10 +328,10 @@ func modelHistory(hist []brain.ChatMessage, n int) []llm.Message {
 	return out
 }
 
-// systemPrompt grounds the model on the plan and the approved facts only.
-func systemPrompt(job *jobRec) string {
+// systemPrompt grounds the model on the plan (the job's, or the one the
+// request's extension carries) and the approved facts only.
+func systemPrompt(job *jobRec, p brain.HostingPlan) string {
 	var b strings.Builder
-	p := job.Config.Plan
 	f := job.Config.Facts
 	b.WriteString("你是招聘顾问，在招聘平台上和候选人一对一聊天，岗位：" + job.JobName + "。\n")
 	if p.Prompt != "" {
@@ -335,7 +372,7 @@ need_contact：发送content后向候选人请求交换联系方式；noTalk：�
 func (s *Server) applyPrecheck(pc *precheck, job *jobRec, req brain.ChatRequest, d chatDecision) chatDecision {
 	if !pc.done {
 		*pc = precheck{jobID: job.JobID, job: job}
-		if plan := job.Config.Plan; len(plan.Scenes) > 0 {
+		if plan := chatPlan(job, req); len(plan.Scenes) > 0 {
 			if turn := latestTurn(req.HistoryMsg); turn != "" {
 				hits, _ := scenes.NewDetector(plan, nil).Detect(context.Background(), turn, nil)
 				pc.hits, pc.act = hits, scenes.Decide(hits)
