@@ -324,7 +324,7 @@ func TestAlertDeliveryLoopAndRestart(t *testing.T) {
 			t.Fatalf("heartbeat %s: %d", st, resp.StatusCode)
 		}
 	}
-	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	wctx, wcancel := context.WithDeadline(context.Background(), hangGuard(t))
 	defer wcancel()
 	// The loop did its first pass and sleeps on the clock.
 	if err := clk.WaitForWaiters(wctx, 1); err != nil {

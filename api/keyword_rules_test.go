@@ -657,7 +657,7 @@ func TestKeywordHitDeliveryLoopWakesOnPush(t *testing.T) {
 	}()
 	waitSleeping := func() {
 		t.Helper()
-		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		wctx, wcancel := context.WithDeadline(ctx, hangGuard(t))
 		defer wcancel()
 		if err := e.clk.WaitForWaiters(wctx, 1); err != nil {
 			t.Fatal("the delivery loop did not go back to sleep")

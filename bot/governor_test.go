@@ -13,7 +13,7 @@ import (
 // and returns the times at which they were performed.
 func runFast(t *testing.T, clk *clock.Manual, g *Governor, a Action, n int) ([]time.Time, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
 	defer cancel()
 	var times []time.Time
 	for i := 0; i < n; i++ {

@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-rod/rod"
+	"github.com/go-rod/rod/lib/cdp"
 	"github.com/go-rod/rod/lib/proto"
 
 	"github.com/hunterbot/hunterbot/console"
@@ -129,9 +131,37 @@ func text(page *rod.Page, sel string) string {
 // for a new document, marked by the old one's missing flag: a lifecycle
 // event of the previous load (network idle comes late on a busy machine)
 // must not count as the click's navigation.
+//
+// The check is evaluated in whichever document the tab holds, so while the
+// old one is torn down it can fail with a navigation error (the CDP call
+// raced the swap): that means "not there yet" and the poll goes on; any
+// other error fails the test.
 func follow(t *testing.T, page *rod.Page, sel string) {
 	t.Helper()
 	page.MustEval(`() => { window.__beforeFollow = true }`)
 	page.MustElement(sel).MustClick()
-	page.MustWait(`() => window.__beforeFollow !== true && document.readyState === "complete"`)
+	waitFor(t, "the page "+sel+" leads to", func() bool {
+		res, err := page.Eval(`() => window.__beforeFollow !== true && document.readyState === "complete"`)
+		if err != nil {
+			if navigating(err) {
+				return false
+			}
+			t.Fatalf("following %s: %v", sel, err)
+		}
+		return res.Value.Bool()
+	})
+}
+
+// navigating reports whether err is one of the errors Chromium answers a
+// Runtime call with while the tab swaps documents.
+func navigating(err error) bool {
+	var ce *cdp.Error
+	if !errors.As(err, &ce) || ce.Code != -32000 {
+		return false
+	}
+	switch ce.Message {
+	case "Inspected target navigated or closed", cdp.ErrCtxDestroyed.Message, cdp.ErrCtxNotFound.Message:
+		return true
+	}
+	return false
 }

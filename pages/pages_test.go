@@ -95,11 +95,10 @@ func TestWatcherReadsThePagesOwnXHR(t *testing.T) {
 	}
 	w := Watch(page, "/wapi/zpjob/rec/geek/list")
 	defer w.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := deadlineCtx(t)
 
 	for _, id := range []string{"#other", "#load"} {
-		el, err := page.Timeout(5 * time.Second).Element(id)
+		el, err := page.Context(ctx).Element(id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +123,7 @@ func TestWatcherReadsThePagesOwnXHR(t *testing.T) {
 		t.Fatalf("decoded %+v from %s", data, resp.Body)
 	}
 	// The second page answers the risk code: it decodes to ErrRisk.
-	el, _ := page.Timeout(5 * time.Second).Element("#load")
+	el, _ := page.Context(ctx).Element("#load")
 	if err := el.Click("left", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -203,4 +202,20 @@ func TestSelectorsFileMatchesDefaults(t *testing.T) {
 	if !reflect.DeepEqual(s, DefaultSelectors()) {
 		t.Fatalf("configs/selectors.yaml differs from DefaultSelectors():\n%+v\n%+v", s, DefaultSelectors())
 	}
+}
+
+// deadlineCtx ends shortly before the test binary's deadline (go test
+// -timeout), so a wait for a condition that never holds fails with its own
+// message, and a loaded machine only makes the waits take longer. A fixed
+// budget per test (it was 90 s for a whole flow, 5-10 s for a page) fails
+// good runs on a busy machine.
+func deadlineCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx := t.Context()
+	if dl, ok := t.Deadline(); ok {
+		c, cancel := context.WithDeadline(ctx, dl.Add(-10*time.Second))
+		t.Cleanup(cancel)
+		return c
+	}
+	return ctx
 }

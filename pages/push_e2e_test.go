@@ -31,8 +31,7 @@ func TestPushesAgainstSim(t *testing.T) {
 	s, _, base := simSite(t)
 	acct := s.Scenario().Accounts[0]
 	sess := newSession(t, base)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	ctx := deadlineCtx(t)
 	if err := sess.PasswordLogin(ctx, acct.Username, acct.Password); err != nil {
 		t.Fatal(err)
 	}

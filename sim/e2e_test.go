@@ -14,22 +14,33 @@ import (
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 )
 
-// step is how long one browser step may take before the test fails.
-const step = 15 * time.Second
+// step bounds one browser step by what is left of the test binary's
+// deadline (less a margin for the failure to be reported): a step waits on
+// its condition (an element, a predicate, a load), and a loaded machine
+// only makes it take longer. A fixed per-step budget (it was 15 s) failed
+// good runs at load 30-40.
+func step(t *testing.T) time.Duration {
+	t.Helper()
+	dl, ok := t.Deadline()
+	if !ok {
+		return 24 * time.Hour
+	}
+	return max(time.Until(dl)-10*time.Second, time.Second)
+}
 
 // waitJS polls js until it returns true. Predicates must not throw while
 // the page is still rendering (use ?. on elements that may not exist yet):
 // an exception ends the wait at once.
 func waitJS(t *testing.T, p *rod.Page, what, js string, args ...any) {
 	t.Helper()
-	if err := p.Timeout(step).Wait(rod.Eval(js, args...)); err != nil {
+	if err := p.Timeout(step(t)).Wait(rod.Eval(js, args...)); err != nil {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
 
 func element(t *testing.T, p *rod.Page, sel string) *rod.Element {
 	t.Helper()
-	el, err := p.Timeout(step).Element(sel)
+	el, err := p.Timeout(step(t)).Element(sel)
 	if err != nil {
 		t.Fatalf("element %s: %v", sel, err)
 	}
@@ -38,7 +49,7 @@ func element(t *testing.T, p *rod.Page, sel string) *rod.Element {
 
 func elementR(t *testing.T, p *rod.Page, sel, text string) *rod.Element {
 	t.Helper()
-	el, err := p.Timeout(step).ElementR(sel, text)
+	el, err := p.Timeout(step(t)).ElementR(sel, text)
 	if err != nil {
 		t.Fatalf("element %s /%s/: %v", sel, text, err)
 	}
@@ -47,14 +58,14 @@ func elementR(t *testing.T, p *rod.Page, sel, text string) *rod.Element {
 
 func click(t *testing.T, el *rod.Element, what string) {
 	t.Helper()
-	if err := el.Timeout(step).Click(proto.InputMouseButtonLeft, 1); err != nil {
+	if err := el.Timeout(step(t)).Click(proto.InputMouseButtonLeft, 1); err != nil {
 		t.Fatalf("click %s: %v", what, err)
 	}
 }
 
 func text(t *testing.T, el *rod.Element) string {
 	t.Helper()
-	s, err := el.Timeout(step).Text()
+	s, err := el.Timeout(step(t)).Text()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,13 +87,13 @@ func TestEndToEndInChromium(t *testing.T) {
 	base := h.srv.URL
 
 	// Log in with the password form.
-	if err := p.Timeout(step).Navigate(base + "/web/user/?ka=header-login"); err != nil {
+	if err := p.Timeout(step(t)).Navigate(base + "/web/user/?ka=header-login"); err != nil {
 		t.Fatal(err)
 	}
-	if err := element(t, p, "input[name=account]").Timeout(step).Input("boss"); err != nil {
+	if err := element(t, p, "input[name=account]").Timeout(step(t)).Input("boss"); err != nil {
 		t.Fatal(err)
 	}
-	if err := element(t, p, "input[name=password]").Timeout(step).Input("secret"); err != nil {
+	if err := element(t, p, "input[name=password]").Timeout(step(t)).Input("secret"); err != nil {
 		t.Fatal(err)
 	}
 	click(t, element(t, p, "button.btn-sign-submit"), "登录")
@@ -93,11 +104,11 @@ func TestEndToEndInChromium(t *testing.T) {
 	waitJS(t, p, "the popup to go", `() => !document.querySelector(".dialog-uninstall-extension")`)
 
 	// Recommend: the list lives in the frame; scrolling loads page 2.
-	if err := p.Timeout(step).Navigate(base + "/web/chat/recommend"); err != nil {
+	if err := p.Timeout(step(t)).Navigate(base + "/web/chat/recommend"); err != nil {
 		t.Fatal(err)
 	}
 	frameEl := element(t, p, `iframe[name="recommendFrame"]`)
-	frame, err := frameEl.Timeout(step).Frame()
+	frame, err := frameEl.Timeout(step(t)).Frame()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +116,7 @@ func TestEndToEndInChromium(t *testing.T) {
 	// the test page's.
 	frame = frame.Context(p.GetContext())
 	waitJS(t, frame, "page 1 of cards", `() => document.querySelectorAll("ul.card-list > li.card-item").length === 15`)
-	if _, err := frame.Timeout(step).Eval(`() => window.scrollTo(0, document.body.scrollHeight)`); err != nil {
+	if _, err := frame.Timeout(step(t)).Eval(`() => window.scrollTo(0, document.body.scrollHeight)`); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, frame, "page 2 of cards", `() => document.querySelectorAll("ul.card-list > li.card-item").length === 21`)
@@ -119,12 +130,12 @@ func TestEndToEndInChromium(t *testing.T) {
 	if name := text(t, element(t, frame, "li.card-item span.name")); name != "李雷" {
 		t.Fatalf("first card is %q", name)
 	}
-	if _, err := frame.Timeout(step).Eval(`() => window.scrollTo(0, 0)`); err != nil {
+	if _, err := frame.Timeout(step(t)).Eval(`() => window.scrollTo(0, 0)`); err != nil {
 		t.Fatal(err)
 	}
 	click(t, element(t, frame, "li.card-item div.operate-side button.btn-greet"), "打招呼")
 	sure := element(t, frame, "div.dialog-wrap button.btn-sure-v2")
-	if err := sure.Timeout(step).WaitVisible(); err != nil {
+	if err := sure.Timeout(step(t)).WaitVisible(); err != nil {
 		t.Fatal(err)
 	}
 	click(t, sure, "知道了")
@@ -142,7 +153,7 @@ func TestEndToEndInChromium(t *testing.T) {
 	// The candidate answers the greeting: an unread badge on its row and
 	// in the menu, and the row passes the 未读 filter.
 	h.advance(10 * time.Minute)
-	if err := p.Timeout(step).Navigate(base + "/web/chat/index"); err != nil {
+	if err := p.Timeout(step(t)).Navigate(base + "/web/chat/index"); err != nil {
 		t.Fatal(err)
 	}
 	row := fmt.Sprintf(`div.geek-item[data-id="%d-0"]`, gid)
@@ -161,7 +172,7 @@ func TestEndToEndInChromium(t *testing.T) {
 
 	// Send a message through the contenteditable input.
 	const msg = "您好，我是王经理，想和您聊聊这个岗位"
-	if err := element(t, p, "#boss-chat-editor-input").Timeout(step).Input(msg); err != nil {
+	if err := element(t, p, "#boss-chat-editor-input").Timeout(step(t)).Input(msg); err != nil {
 		t.Fatal(err)
 	}
 	click(t, element(t, p, "div.submit"), "发送")
@@ -223,7 +234,7 @@ func TestQRLoginInChromium(t *testing.T) {
 	}
 	h := newHarness(t, 1, nil)
 	p := browsertest.Page(t)
-	if err := p.Timeout(step).Navigate(h.srv.URL + "/web/user/"); err != nil {
+	if err := p.Timeout(step(t)).Navigate(h.srv.URL + "/web/user/"); err != nil {
 		t.Fatal(err)
 	}
 	click(t, element(t, p, "div.btn-sign-switch.ewm-switch"), "扫码")
@@ -231,7 +242,7 @@ func TestQRLoginInChromium(t *testing.T) {
 	// Let the code expire, then refresh it.
 	h.advance(3 * time.Minute)
 	refresh := element(t, p, "div.qr-img-box button.btn-refresh")
-	if err := refresh.Timeout(step).WaitVisible(); err != nil {
+	if err := refresh.Timeout(step(t)).WaitVisible(); err != nil {
 		t.Fatal(err)
 	}
 	old, err := element(t, p, "div.qr-img-box > img").Property("src")
@@ -256,13 +267,13 @@ func TestQRLoginInChromium(t *testing.T) {
 // loginUI logs in through the password form and dismisses the 治理公告.
 func loginUI(t *testing.T, p *rod.Page, base string) {
 	t.Helper()
-	if err := p.Timeout(step).Navigate(base + "/web/user/?ka=header-login"); err != nil {
+	if err := p.Timeout(step(t)).Navigate(base + "/web/user/?ka=header-login"); err != nil {
 		t.Fatal(err)
 	}
-	if err := element(t, p, "input[name=account]").Timeout(step).Input("boss"); err != nil {
+	if err := element(t, p, "input[name=account]").Timeout(step(t)).Input("boss"); err != nil {
 		t.Fatal(err)
 	}
-	if err := element(t, p, "input[name=password]").Timeout(step).Input("secret"); err != nil {
+	if err := element(t, p, "input[name=password]").Timeout(step(t)).Input("secret"); err != nil {
 		t.Fatal(err)
 	}
 	click(t, element(t, p, "button.btn-sign-submit"), "登录")
@@ -285,10 +296,10 @@ func TestQuotaRiskAndResumeInChromium(t *testing.T) {
 	loginUI(t, p, h.srv.URL)
 
 	// Quota: the first greet passes, the second shows the business dialog.
-	if err := p.Timeout(step).Navigate(h.srv.URL + "/web/chat/recommend"); err != nil {
+	if err := p.Timeout(step(t)).Navigate(h.srv.URL + "/web/chat/recommend"); err != nil {
 		t.Fatal(err)
 	}
-	frame, err := element(t, p, `iframe[name="recommendFrame"]`).Timeout(step).Frame()
+	frame, err := element(t, p, `iframe[name="recommendFrame"]`).Timeout(step(t)).Frame()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +309,7 @@ func TestQuotaRiskAndResumeInChromium(t *testing.T) {
 	click(t, element(t, frame, "div.dialog-wrap button.btn-sure-v2"), "知道了")
 	click(t, element(t, frame, "li.card-item:nth-child(2) button.btn-greet"), "打招呼 2")
 	quota := element(t, frame, ".business-block-dialog")
-	if err := quota.Timeout(step).WaitVisible(); err != nil {
+	if err := quota.Timeout(step(t)).WaitVisible(); err != nil {
 		t.Fatal(err)
 	}
 	if txt := text(t, quota); !strings.Contains(txt, "主动沟通") || !strings.Contains(txt, "上限") {
@@ -319,13 +330,13 @@ func TestQuotaRiskAndResumeInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.advance(10 * time.Minute)
-	if err := p.Timeout(step).Navigate(fmt.Sprintf("%s/web/chat/index?id=%d", h.srv.URL, gid)); err != nil {
+	if err := p.Timeout(step(t)).Navigate(fmt.Sprintf("%s/web/chat/index?id=%d", h.srv.URL, gid)); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, p, "the open conversation", `() => document.querySelector("span.name-box")?.textContent === "韩梅梅"`)
 	click(t, elementR(t, p, "div.item-friend div.message-card-wrap div.message-card-buttons span.card-btn", "同意"), "同意")
 	element(t, p, "div.item-resume a.resume-link")
-	res, err := p.Timeout(step).Evaluate(rod.Eval(`async () => {
+	res, err := p.Timeout(step(t)).Evaluate(rod.Eval(`async () => {
 		const a = document.querySelector("div.item-resume a.resume-link");
 		const r = await fetch(a.href, {credentials: "same-origin"});
 		const head = new TextDecoder().decode((await r.arrayBuffer()).slice(0, 8));
@@ -344,7 +355,7 @@ func TestQuotaRiskAndResumeInChromium(t *testing.T) {
 	if err := h.sim.ForceRisk("acc", RiskSlider); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Timeout(step).Navigate(h.srv.URL + "/web/chat/index"); err != nil {
+	if err := p.Timeout(step(t)).Navigate(h.srv.URL + "/web/chat/index"); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(t, p, "the verify page", `() => location.pathname === "/web/user/safe/verify-slider" && !!document.querySelector("#nc_mask") && document.body.innerText.includes("安全验证")`)

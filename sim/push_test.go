@@ -41,10 +41,11 @@ func (c *mqttClient) send(p packets.ControlPacket) {
 	}
 }
 
-// read returns the next packet; the read deadline only ends a hung test.
+// read returns the next packet; the read deadline only ends a hung test
+// (shortly before the test binary's deadline, not a fixed 30 s).
 func (c *mqttClient) read() (packets.ControlPacket, []byte) {
 	c.t.Helper()
-	_ = c.ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_ = c.ws.SetReadDeadline(time.Now().Add(step(c.t)))
 	_, b, err := c.ws.ReadMessage()
 	if err != nil {
 		c.t.Fatal(err)

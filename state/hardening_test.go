@@ -54,7 +54,7 @@ func TestEachContactHoldsNoTransactionDuringCallback(t *testing.T) {
 		select {
 		case err := <-done:
 			return err
-		case <-time.After(30 * time.Second):
+		case <-time.After(time.Until(hangGuard(t))):
 			return errors.New("a write that grows the file waited for the export's callback: the walk holds a read transaction")
 		}
 	})
@@ -109,7 +109,7 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 		go func() { done <- growFile(g.t, g.db) }()
 		select {
 		case g.err = <-done:
-		case <-time.After(30 * time.Second):
+		case <-time.After(time.Until(hangGuard(g.t))):
 			g.err = errors.New("a write that grows the file waited for the backup's reader: the backup holds a read transaction")
 			return 0, g.err
 		}

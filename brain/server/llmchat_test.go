@@ -249,10 +249,16 @@ func TestModelDoesNotAskForAContactAgain(t *testing.T) {
 // One budget covers the scene verdicts and the reply: with a prompt scene
 // and a model that never answers, the chat still answers (the rules'
 // text), and both the scene question and the reply were asked.
+//
+// The reply is asked in what the scene verdict left of the budget, so that
+// half must be long enough for a loopback request to reach the fake model
+// on a busy machine: with 300 ms (150 ms for the reply) the reply's
+// request was cancelled before the fake read it in 2 of 30 runs at load 50
+// ("model asked 1 times"). The budget's size is not what the test checks.
 func TestSceneAndReplyShareTheBudget(t *testing.T) {
 	fake := llmtest.New(func(llmtest.Request) llmtest.Answer { return llmtest.Answer{Hang: true} })
 	t.Cleanup(fake.Close)
-	y := strings.NewReplacer("BASE", fake.BaseURL(), "BUDGET", "300ms",
+	y := strings.NewReplacer("BASE", fake.BaseURL(), "BUDGET", "4s",
 		"keywords: [投诉, 举报]", "keywords: [投诉, 举报]\n          prompt: 候选人表达强烈不满").Replace(llmConfig)
 	var cfg server.Config
 	if err := config.Decode(strings.NewReader(y), "test.yaml", &cfg); err != nil {
@@ -275,8 +281,19 @@ func TestSceneAndReplyShareTheBudget(t *testing.T) {
 	if d.NextStep != "need_contact" || !strings.Contains(d.NextStepContent, "望京SOHO") {
 		t.Fatalf("chat = %+v", d)
 	}
+	// The fake records a request once it has read it, which on a busy
+	// machine can be after the brain gave up on it: wait for the second
+	// one (until the test deadline), then check there are exactly two.
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for len(fake.Requests()) < 2 {
+		if dl, ok := t.Deadline(); ok && time.Until(dl) < 10*time.Second {
+			break
+		}
+		<-tick.C
+	}
 	if n := len(fake.Requests()); n != 2 {
-		t.Fatalf("model asked %d times, want the scene and the reply", n)
+		t.Fatalf("model asked %d times, want the scene and the reply (violations %v)", n, fake.Violations())
 	}
 	if srv.LLMStats().Outcomes[server.OutcomeTimeout] != 1 {
 		t.Fatalf("outcomes %v", srv.LLMStats().Outcomes)

@@ -72,7 +72,7 @@ func TestSimCommandServesAndStops(t *testing.T) {
 	go func() {
 		done <- runSim(ctx, []string{"--addr", addr, "--speed", "3600", "--seed", "9", "--log-level", "warn"})
 	}()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := hangGuard(t)
 	for {
 		resp, err := http.Get("http://" + addr + "/__sim/truth")
 		if err == nil {

@@ -84,9 +84,7 @@ func runStatusCapture(t *testing.T, args ...string) (string, error) {
 	old := statusOut
 	statusOut = &buf
 	defer func() { statusOut = old }()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := runStatus(ctx, args)
+	err := runStatus(deadlineCtx(t), args)
 	return buf.String(), err
 }
 
