@@ -197,22 +197,21 @@ func (s *Session) Send(ctx context.Context, uid int64, text string) (int64, erro
 	if err != nil {
 		return 0, fmt.Errorf("send: %w", err)
 	}
-	p := s.p(ctx)
-	editor, err := p.Element(s.sel.Editor)
+	editor, err := s.p(ctx).Element(s.sel.Editor)
 	if err != nil {
 		return 0, fmt.Errorf("send: editor: %w", err)
 	}
-	if _, err := editor.Eval(`() => { this.innerHTML = ''; }`); err != nil {
+	if _, err := s.act(ctx, editor).Eval(`() => { this.innerHTML = ''; }`); err != nil {
 		return 0, fmt.Errorf("send: clear editor: %w", err)
 	}
-	if err := editor.Input(text); err != nil {
+	if err := s.act(ctx, editor).Input(text); err != nil {
 		return 0, fmt.Errorf("send: type: %w", err)
 	}
-	submit, err := p.Element(s.sel.SendButton)
+	submit, err := s.p(ctx).Element(s.sel.SendButton)
 	if err != nil {
 		return 0, fmt.Errorf("send: button: %w", err)
 	}
-	if err := submit.Click(proto.InputMouseButtonLeft, 1); err != nil {
+	if err := s.act(ctx, submit).Click(proto.InputMouseButtonLeft, 1); err != nil {
 		return 0, fmt.Errorf("send: click: %w", err)
 	}
 	const confirmJS = `(a) => {

@@ -64,26 +64,25 @@ func (s *Session) PasswordLogin(ctx context.Context, username, password string) 
 	if err := s.navigate(ctx, s.sel.LoginPath); err != nil {
 		return err
 	}
-	p := s.p(ctx)
-	user, err := p.Element(s.sel.LoginUser)
+	user, err := s.p(ctx).Element(s.sel.LoginUser)
 	if err != nil {
 		return fmt.Errorf("login form: %w", err)
 	}
-	if err := user.Input(username); err != nil {
+	if err := s.act(ctx, user).Input(username); err != nil {
 		return fmt.Errorf("type username: %w", err)
 	}
-	pass, err := p.Element(s.sel.LoginPassword)
+	pass, err := s.p(ctx).Element(s.sel.LoginPassword)
 	if err != nil {
 		return fmt.Errorf("login form: %w", err)
 	}
-	if err := pass.Input(password); err != nil {
+	if err := s.act(ctx, pass).Input(password); err != nil {
 		return fmt.Errorf("type password: %w", err)
 	}
-	submit, err := p.Element(s.sel.LoginSubmit)
+	submit, err := s.p(ctx).Element(s.sel.LoginSubmit)
 	if err != nil {
 		return fmt.Errorf("login form: %w", err)
 	}
-	if err := submit.Click(proto.InputMouseButtonLeft, 1); err != nil {
+	if err := s.act(ctx, submit).Click(proto.InputMouseButtonLeft, 1); err != nil {
 		return fmt.Errorf("submit login: %w", err)
 	}
 	return s.waitLeaveLogin(ctx, s.step)
@@ -143,12 +142,11 @@ func (s *Session) QRCode(ctx context.Context) (QR, error) {
 		return QR{}, err
 	}
 	s.watch.Drain(s.sel.XHRQRNew)
-	p := s.p(ctx)
-	sw, err := p.Element(s.sel.QRSwitch)
+	sw, err := s.p(ctx).Element(s.sel.QRSwitch)
 	if err != nil {
 		return QR{}, fmt.Errorf("qr switch: %w", err)
 	}
-	if err := sw.Click(proto.InputMouseButtonLeft, 1); err != nil {
+	if err := s.act(ctx, sw).Click(proto.InputMouseButtonLeft, 1); err != nil {
 		return QR{}, fmt.Errorf("qr switch: %w", err)
 	}
 	return s.readQR(ctx, "")
@@ -166,11 +164,11 @@ func (s *Session) readQR(ctx context.Context, oldSrc string) (QR, error) {
 	if err := img.Context(ctx).Timeout(10 * time.Second).Wait(rod.Eval(`(old) => this.complete && this.naturalWidth > 1 && this.src !== old`, oldSrc)); err != nil {
 		return QR{}, fmt.Errorf("qr image did not load: %w", err)
 	}
-	src, err := img.Context(ctx).Timeout(s.step).Eval(`() => this.src`)
+	src, err := s.act(ctx, img).Eval(`() => this.src`)
 	if err != nil {
 		return QR{}, fmt.Errorf("qr image src: %w", err)
 	}
-	data, err := img.Context(ctx).Timeout(s.step).Resource()
+	data, err := s.act(ctx, img).Resource()
 	if err != nil {
 		return QR{}, fmt.Errorf("qr image bytes: %w", err)
 	}

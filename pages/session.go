@@ -108,6 +108,13 @@ func (s *Session) p(ctx context.Context) *rod.Page {
 	return s.page.Context(ctx).Timeout(s.step)
 }
 
+// act bounds one action on el (typing, a click) by its own step timeout:
+// an element found through p keeps p's deadline, and a form's several
+// steps under one deadline add up past it on a busy machine.
+func (s *Session) act(ctx context.Context, el *rod.Element) *rod.Element {
+	return el.Context(ctx).Timeout(s.step)
+}
+
 // navigate loads path and waits for the document.
 func (s *Session) navigate(ctx context.Context, path string) error {
 	p := s.page.Context(ctx).Timeout(2 * s.step)
@@ -170,7 +177,7 @@ func (s *Session) dismissPopups(ctx context.Context) error {
 		if vis, _ := el.Visible(); !vis {
 			continue
 		}
-		if err := el.Context(ctx).Timeout(s.step).Click(proto.InputMouseButtonLeft, 1); err != nil {
+		if err := s.act(ctx, el).Click(proto.InputMouseButtonLeft, 1); err != nil {
 			return fmt.Errorf("dismiss popup %s: %w", sel, err)
 		}
 	}
