@@ -20,6 +20,7 @@ import (
 	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/state"
 )
 
@@ -324,7 +325,7 @@ func TestAlertDeliveryLoopAndRestart(t *testing.T) {
 			t.Fatalf("heartbeat %s: %d", st, resp.StatusCode)
 		}
 	}
-	wctx, wcancel := context.WithDeadline(context.Background(), hangGuard(t))
+	wctx, wcancel := context.WithDeadline(context.Background(), testwait.Guard(t))
 	defer wcancel()
 	// The loop did its first pass and sleeps on the clock.
 	if err := clk.WaitForWaiters(wctx, 1); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/rules"
 )
 
@@ -657,7 +658,7 @@ func TestKeywordHitDeliveryLoopWakesOnPush(t *testing.T) {
 	}()
 	waitSleeping := func() {
 		t.Helper()
-		wctx, wcancel := context.WithDeadline(ctx, hangGuard(t))
+		wctx, wcancel := context.WithDeadline(ctx, testwait.Guard(t))
 		defer wcancel()
 		if err := e.clk.WaitForWaiters(wctx, 1); err != nil {
 			t.Fatal("the delivery loop did not go back to sleep")

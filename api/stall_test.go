@@ -21,6 +21,7 @@ import (
 	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/state"
 )
 
@@ -141,7 +142,7 @@ func TestStalledBackupDoesNotFreezeTheControlPlane(t *testing.T) {
 		// bounded by the test binary's deadline (the figure that matters
 		// is logged): on the old code the requests never answered while
 		// the client stalled.
-		case <-time.After(time.Until(hangGuard(t))):
+		case <-time.After(time.Until(testwait.Guard(t))):
 			t.Fatalf("%s got no answer before the test deadline while a backup client stalled: the control plane is frozen", what)
 		}
 		return 0

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 )
 
 // runFast performs n actions, jumping the manual clock to each wait's end,
 // and returns the times at which they were performed.
 func runFast(t *testing.T, clk *clock.Manual, g *Governor, a Action, n int) ([]time.Time, error) {
 	t.Helper()
-	ctx, cancel := context.WithDeadline(context.Background(), hangGuard(t))
+	ctx, cancel := context.WithDeadline(context.Background(), testwait.Guard(t))
 	defer cancel()
 	var times []time.Time
 	for i := 0; i < n; i++ {

@@ -1,7 +1,6 @@
 package pages
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -10,10 +9,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/config"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 )
 
 func TestMain(m *testing.M) { browsertest.Main(m) }
@@ -95,7 +94,7 @@ func TestWatcherReadsThePagesOwnXHR(t *testing.T) {
 	}
 	w := Watch(page, "/wapi/zpjob/rec/geek/list")
 	defer w.Stop()
-	ctx := deadlineCtx(t)
+	ctx := testwait.Context(t, nil)
 
 	for _, id := range []string{"#other", "#load"} {
 		el, err := page.Context(ctx).Element(id)
@@ -202,20 +201,4 @@ func TestSelectorsFileMatchesDefaults(t *testing.T) {
 	if !reflect.DeepEqual(s, DefaultSelectors()) {
 		t.Fatalf("configs/selectors.yaml differs from DefaultSelectors():\n%+v\n%+v", s, DefaultSelectors())
 	}
-}
-
-// deadlineCtx ends shortly before the test binary's deadline (go test
-// -timeout), so a wait for a condition that never holds fails with its own
-// message, and a loaded machine only makes the waits take longer. A fixed
-// budget per test (it was 90 s for a whole flow, 5-10 s for a page) fails
-// good runs on a busy machine.
-func deadlineCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx := t.Context()
-	if dl, ok := t.Deadline(); ok {
-		c, cancel := context.WithDeadline(ctx, dl.Add(-10*time.Second))
-		t.Cleanup(cancel)
-		return c
-	}
-	return ctx
 }

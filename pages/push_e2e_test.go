@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/pages"
 )
 
@@ -31,7 +32,7 @@ func TestPushesAgainstSim(t *testing.T) {
 	s, _, base := simSite(t)
 	acct := s.Scenario().Accounts[0]
 	sess := newSession(t, base)
-	ctx := deadlineCtx(t)
+	ctx := testwait.Context(t, nil)
 	if err := sess.PasswordLogin(ctx, acct.Username, acct.Password); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package pages_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/pages"
 	"github.com/hunterbot/hunterbot/sim"
 )
@@ -98,7 +98,7 @@ func TestPagesAgainstSim(t *testing.T) {
 	s, clk, base, held := simSiteHeld(t)
 	acct := s.Scenario().Accounts[0]
 	sess := newSession(t, base)
-	ctx := deadlineCtx(t)
+	ctx := testwait.Context(t, nil)
 
 	if _, err := sess.Me(ctx); !errors.Is(err, pages.ErrLoggedOut) {
 		t.Fatalf("Me before login = %v, want ErrLoggedOut", err)
@@ -255,7 +255,7 @@ func TestQRLoginAgainstSim(t *testing.T) {
 	s, clk, base := simSite(t)
 	acct := s.Scenario().Accounts[0]
 	sess := newSession(t, base)
-	ctx := deadlineCtx(t)
+	ctx := testwait.Context(t, nil)
 	qr, err := sess.QRCode(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -295,20 +295,4 @@ func TestQRLoginAgainstSim(t *testing.T) {
 	if me, err := sess.Me(ctx); err != nil || me.UserID != acct.UID {
 		t.Fatalf("Me after the QR login = %+v, %v", me, err)
 	}
-}
-
-// deadlineCtx ends shortly before the test binary's deadline (go test
-// -timeout), so a wait for a condition that never holds fails with its own
-// message, and a loaded machine only makes the waits take longer. A fixed
-// budget per test (it was 90 s for a whole flow, 5-10 s for a page) fails
-// good runs on a busy machine.
-func deadlineCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx := t.Context()
-	if dl, ok := t.Deadline(); ok {
-		c, cancel := context.WithDeadline(ctx, dl.Add(-10*time.Second))
-		t.Cleanup(cancel)
-		return c
-	}
-	return ctx
 }

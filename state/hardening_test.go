@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"go.etcd.io/bbolt"
 )
 
@@ -54,7 +55,7 @@ func TestEachContactHoldsNoTransactionDuringCallback(t *testing.T) {
 		select {
 		case err := <-done:
 			return err
-		case <-time.After(time.Until(hangGuard(t))):
+		case <-time.After(time.Until(testwait.Guard(t))):
 			return errors.New("a write that grows the file waited for the export's callback: the walk holds a read transaction")
 		}
 	})
@@ -109,7 +110,7 @@ func (g *gatedWriter) Write(p []byte) (int, error) {
 		go func() { done <- growFile(g.t, g.db) }()
 		select {
 		case g.err = <-done:
-		case <-time.After(time.Until(hangGuard(g.t))):
+		case <-time.After(time.Until(testwait.Guard(g.t))):
 			g.err = errors.New("a write that grows the file waited for the backup's reader: the backup holds a read transaction")
 			return 0, g.err
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/demo"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 )
 
 func TestDemoRunsTheEmbeddedDefault(t *testing.T) {
@@ -32,7 +33,7 @@ func TestDemoRunsTheEmbeddedDefault(t *testing.T) {
 
 	// demo.json names every service and the operator's credentials.
 	var info demo.Info
-	deadline := hangGuard(t)
+	deadline := testwait.Guard(t)
 	for {
 		raw, err := os.ReadFile(filepath.Join(data, "demo.json"))
 		if err == nil && json.Unmarshal(raw, &info) == nil {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/hunterbot/hunterbot/internal/testwait"
 )
 
 func writeLog(t *testing.T, path string, mod time.Time, lines ...string) {
@@ -30,7 +32,7 @@ func runLogsCapture(t *testing.T, args ...string) (string, error) {
 	old := logsOut
 	logsOut = &buf
 	defer func() { logsOut = old }()
-	err := runLogs(deadlineCtx(t), args)
+	err := runLogs(testwait.Context(t, nil), args)
 	return buf.String(), err
 }
 
@@ -191,7 +193,7 @@ func TestLogsFollowAcrossRotation(t *testing.T) {
 	late := zerolog.New(mustAppend(t, filepath.Join(dir, "late.log")))
 	late.Warn().Str("account", "a1").Msg("from a new file")
 
-	deadline := time.After(time.Until(hangGuard(t))) // a failure bound only
+	deadline := time.After(time.Until(testwait.Guard(t))) // a failure bound only
 	for !strings.Contains(out.String(), "from a new file") || strings.Count(out.String(), "\n") < total+1 {
 		select {
 		case <-deadline:

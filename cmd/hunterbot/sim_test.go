@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/internal/config"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 )
 
 func TestSimCommandRejectsBadInput(t *testing.T) {
@@ -72,7 +73,7 @@ func TestSimCommandServesAndStops(t *testing.T) {
 	go func() {
 		done <- runSim(ctx, []string{"--addr", addr, "--speed", "3600", "--seed", "9", "--log-level", "warn"})
 	}()
-	deadline := hangGuard(t)
+	deadline := testwait.Guard(t)
 	for {
 		resp, err := http.Get("http://" + addr + "/__sim/truth")
 		if err == nil {

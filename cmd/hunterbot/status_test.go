@@ -20,6 +20,7 @@ import (
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/internal/config"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/state"
 )
 
@@ -84,7 +85,7 @@ func runStatusCapture(t *testing.T, args ...string) (string, error) {
 	old := statusOut
 	statusOut = &buf
 	defer func() { statusOut = old }()
-	err := runStatus(deadlineCtx(t), args)
+	err := runStatus(testwait.Context(t, nil), args)
 	return buf.String(), err
 }
 

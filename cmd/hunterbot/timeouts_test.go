@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/brain/server"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 )
 
 // waitListening waits (polling, bounded) until addr accepts connections.
@@ -20,7 +21,7 @@ func waitListening(t *testing.T, addr string, done <-chan error) {
 	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	deadline := hangGuard(t)
+	deadline := testwait.Guard(t)
 	for {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()

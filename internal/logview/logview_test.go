@@ -12,6 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/hunterbot/hunterbot/internal/testwait"
 )
 
 func TestFormatJSONLine(t *testing.T) {
@@ -288,7 +290,7 @@ func TestFollowAcrossLumberjackRotation(t *testing.T) {
 			}
 		}
 	}()
-	timeout := time.After(time.Until(hangGuard(t))) // a failure bound, not a measurement
+	timeout := time.After(time.Until(testwait.Guard(t))) // a failure bound, not a measurement
 	for i := 0; i < total; i++ {
 		select {
 		case l := <-lines:
@@ -334,7 +336,7 @@ func TestFollowDiscoversNewFiles(t *testing.T) {
 			if got != want {
 				t.Fatalf("got %q, want %q", got, want)
 			}
-		case <-time.After(time.Until(hangGuard(t))):
+		case <-time.After(time.Until(testwait.Guard(t))):
 			t.Fatalf("%q never arrived", want)
 		}
 	}
