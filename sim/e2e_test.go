@@ -12,6 +12,7 @@ import (
 	"github.com/go-rod/rod/lib/proto"
 
 	"github.com/hunterbot/hunterbot/internal/browsertest"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 )
 
 // step bounds one browser step by what is left of the test binary's
@@ -21,11 +22,7 @@ import (
 // good runs at load 30-40.
 func step(t *testing.T) time.Duration {
 	t.Helper()
-	dl, ok := t.Deadline()
-	if !ok {
-		return 24 * time.Hour
-	}
-	return max(time.Until(dl)-10*time.Second, time.Second)
+	return max(time.Until(testwait.Guard(t)), time.Second)
 }
 
 // waitJS polls js until it returns true. Predicates must not throw while
