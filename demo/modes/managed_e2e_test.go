@@ -23,30 +23,10 @@ import (
 	"github.com/hunterbot/hunterbot/demo"
 	"github.com/hunterbot/hunterbot/internal/browser"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/sim"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
-
-// giveUp fails a wait that never came true; it is no time budget (the
-// conditions hold within a minute on an idle machine).
-const giveUp = 15 * time.Minute
-
-func waitFor(t *testing.T, what string, cond func() bool, report func() string) {
-	t.Helper()
-	start := time.Now()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Since(start) > giveUp {
-			msg := ""
-			if report != nil {
-				msg = " (" + report() + ")"
-			}
-			t.Fatalf("gave up after %v waiting for %s%s", giveUp, what, msg)
-		}
-		<-tick.C
-	}
-}
 
 // siteLogins counts password logins on the sim per username.
 type siteLogins struct {
@@ -233,7 +213,7 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 
 	// 1. The first account: its own Chromium on <profiles_dir>/<key>, 0700.
 	create(a, wire.AccountLogin{Method: "password", Username: a.Username, Password: a.Password})
-	waitFor(t, a.ID+" running in its own browser and greeting", running(a.ID, 0), report)
+	testwait.Until(t, a.ID+" running in its own browser and greeting", running(a.ID, 0), report)
 	st, err := os.Stat(profile[a.ID])
 	if err != nil || st.Mode().Perm() != 0o700 {
 		t.Fatalf("profile of %s: %v %v, want a 0700 directory", a.ID, st, err)
@@ -248,7 +228,7 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	ownerA := owner(a.ID)
 	create(b, wire.AccountLogin{Method: "qr"})
 	bRunning := running(b.ID, 0)
-	waitFor(t, b.ID+" logged in by the relayed QR, running in its own browser and greeting", func() bool {
+	testwait.Until(t, b.ID+" logged in by the relayed QR, running in its own browser and greeting", func() bool {
 		scanRelayedQR()
 		return bRunning()
 	}, report)
@@ -274,7 +254,7 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	if _, err := op.PatchAccount(ctx, a.ID, wire.AccountPatch{Pin: ptrTo("elsewhere"), Reason: "e2e move away"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, a.ID+" released and its browser gone", func() bool {
+	testwait.Until(t, a.ID+" released and its browser gone", func() bool {
 		_, lockErr := os.Lstat(filepath.Join(profile[a.ID], "SingletonLock"))
 		return accounts()[a.ID].Lease == nil && len(browser.ProcessesUsing(profile[a.ID])) == 0 && os.IsNotExist(lockErr)
 	}, report)
@@ -282,7 +262,7 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 		t.Fatalf("metrics read the browsers %v after %s left, want 1", sample.BrowserPIDs, a.ID)
 	}
 	awayAt, bAt := actions(a.ID), actions(b.ID)
-	waitFor(t, b.ID+" acting while "+a.ID+" is away", func() bool { return actions(b.ID) >= bAt+2 }, report)
+	testwait.Until(t, b.ID+" acting while "+a.ID+" is away", func() bool { return actions(b.ID) >= bAt+2 }, report)
 	if got := owner(b.ID); got != ownerB {
 		t.Fatalf("moving %s away replaced %s's browser: %s -> %s", a.ID, b.ID, ownerB, got)
 	}
@@ -294,7 +274,7 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	restarts := d.Runtime.BrowserRestarts()
 	bAt = actions(b.ID)
 	killOwner(t, ownerB)
-	waitFor(t, b.ID+"'s browser relaunched and acting", func() bool {
+	testwait.Until(t, b.ID+"'s browser relaunched and acting", func() bool {
 		o := owner(b.ID)
 		return o != "" && o != ownerB && actions(b.ID) > bAt
 	}, report)
@@ -320,7 +300,7 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	if _, err := op.PatchAccount(ctx, a.ID, wire.AccountPatch{Pin: ptrTo(""), Reason: "e2e move back"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, a.ID+" back in a browser on its profile and acting", running(a.ID, awayAt), report)
+	testwait.Until(t, a.ID+" back in a browser on its profile and acting", running(a.ID, awayAt), report)
 	if n := logins.count(a.Username); n != 1 {
 		t.Fatalf("%s logged in %d times; moved back onto its profile it needs none", a.ID, n)
 	}
@@ -333,11 +313,11 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	if _, err := op.PatchAccount(ctx, b.ID, wire.AccountPatch{Desired: ptrTo(wire.DesiredPaused), Reason: "e2e pause"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, b.ID+" paused and its browser gone", func() bool {
+	testwait.Until(t, b.ID+" paused and its browser gone", func() bool {
 		return accounts()[b.ID].Lease == nil && len(browser.ProcessesUsing(profile[b.ID])) == 0 && owner(b.ID) == ""
 	}, report)
 	pausedAt, aAt := actions(b.ID), actions(a.ID)
-	waitFor(t, a.ID+" acting while "+b.ID+" is paused", func() bool { return actions(a.ID) >= aAt+2 }, report)
+	testwait.Until(t, a.ID+" acting while "+b.ID+" is paused", func() bool { return actions(a.ID) >= aAt+2 }, report)
 	if got := actions(b.ID); got != pausedAt || owner(a.ID) != ownerA {
 		t.Fatalf("paused %s acted %d times / %s's browser changed %s -> %s", b.ID, got-pausedAt, a.ID, ownerA, owner(a.ID))
 	}
@@ -345,7 +325,7 @@ func TestProfilesModeHostsManagedAccounts(t *testing.T) {
 	if _, err := op.PatchAccount(ctx, b.ID, wire.AccountPatch{Desired: ptrTo(wire.DesiredRunning), Reason: "e2e resume"}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, b.ID+" resumed on its profile and acting", func() bool {
+	testwait.Until(t, b.ID+" resumed on its profile and acting", func() bool {
 		return running(b.ID, pausedAt)() && owner(b.ID) != ownerB
 	}, report)
 	if qrPending() || scans != 1 {

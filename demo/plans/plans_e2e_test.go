@@ -37,32 +37,12 @@ import (
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/internal/llm"
 	"github.com/hunterbot/hunterbot/internal/llm/llmtest"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/sim"
 	"github.com/hunterbot/hunterbot/state/worker"
 )
 
 func TestMain(m *testing.M) { browsertest.Main(m) }
-
-// conditionLimit bounds each wait; the waits are on conditions, so a
-// loaded machine only makes them take longer.
-const conditionLimit = 5 * time.Minute
-
-func waitUntil(t *testing.T, what string, cond func() bool, report func() string) {
-	t.Helper()
-	start := time.Now()
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Since(start) > conditionLimit {
-			extra := ""
-			if report != nil {
-				extra = report()
-			}
-			t.Fatalf("gave up after %v waiting for %s (%s)", conditionLimit, what, extra)
-		}
-		<-tick.C
-	}
-}
 
 // The plan's texts and settings.
 const (
@@ -190,7 +170,7 @@ func TestPlanTaskEndToEnd(t *testing.T) {
 		}
 		return true
 	}
-	waitUntil(t, "greeted candidates of each persona in the control plane", func() bool {
+	testwait.Until(t, "greeted candidates of each persona in the control plane", func() bool {
 		cs, _, err := d.Store.QueryContacts(wire.ContactFilter{}, 1, 500)
 		if err != nil {
 			t.Fatal(err)
@@ -360,7 +340,7 @@ func TestPlanTaskEndToEnd(t *testing.T) {
 	// Greetings reach every member with a conversation.
 	reachable := append(append(append([]string{}, roles["complete"]...), roles["refuser"]...), roles["timeout"]...)
 	reachable = append(append(reachable, roles["human"]...), roles["asker"]...)
-	waitUntil(t, "every reachable member greeted", func() bool {
+	testwait.Until(t, "every reachable member greeted", func() bool {
 		for _, id := range reachable {
 			if ms := botTexts(id); !slices.ContainsFunc(ms, func(m sim.RecruiterMessage) bool { return m.Text == rendered(id) }) {
 				return false
@@ -372,7 +352,7 @@ func TestPlanTaskEndToEnd(t *testing.T) {
 	t.Logf("every reachable member greeted: %s", statuses())
 	// A human recruiter writes in one conversation.
 	human := roles["human"][0]
-	waitUntil(t, "the human's member reached", func() bool { return statusOf(human) != wire.MemberNotReached }, statuses)
+	testwait.Until(t, "the human's member reached", func() bool { return statusOf(human) != wire.MemberNotReached }, statuses)
 	hid, _ := strconv.ParseInt(human, 10, 64)
 	if err := d.Sim.HumanMessage("demo", hid, "您好，我是招聘负责人王经理，稍后电话联系您"); err != nil {
 		t.Fatal(err)
@@ -382,14 +362,14 @@ func TestPlanTaskEndToEnd(t *testing.T) {
 	// messages at once: one answer after the reply delay, split on "|".
 	asker := roles["asker"][0]
 	aid, _ := strconv.ParseInt(asker, 10, 64)
-	waitUntil(t, "the asker's member reached", func() bool { return statusOf(asker) == wire.MemberInService }, statuses)
+	testwait.Until(t, "the asker's member reached", func() bool { return statusOf(asker) == wire.MemberInService }, statuses)
 	for _, text := range []string{"你好", "在吗"} {
 		if err := d.Sim.Inject("demo", aid, text); err != nil {
 			t.Fatal(err)
 		}
 	}
 	askedAt := clk.Now()
-	waitUntil(t, "the unified, split answer", func() bool {
+	testwait.Until(t, "the unified, split answer", func() bool {
 		return slices.ContainsFunc(botTexts(asker), func(m sim.RecruiterMessage) bool { return m.Text == separatorPart })
 	}, statuses)
 	// Three questions the fake model answers with inventions: each is
@@ -411,17 +391,17 @@ func TestPlanTaskEndToEnd(t *testing.T) {
 		if err := d.Sim.Inject("demo", aid, q); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the answer to "+q+" (its invention blocked)", func() bool {
+		testwait.Until(t, "the answer to "+q+" (its invention blocked)", func() bool {
 			return d.Brain.LLMStats().Outcomes[outcome] > before && answered() > prev
 		}, func() string { return fmt.Sprintf("%v %s", d.Brain.LLMStats().Outcomes, statuses()) })
 	}
-	waitUntil(t, "the greeting answer recorded", func() bool { return answered() > 0 }, statuses)
+	testwait.Until(t, "the greeting answer recorded", func() bool { return answered() > 0 }, statuses)
 	ask("请问薪资多少？", "gate_salary")
 	ask("有没有招聘网址？", "gate_url")
 	ask("你电话多少？", "gate_phone")
 
 	// Every member ends in a final status.
-	waitUntil(t, "every member final", func() bool {
+	testwait.Until(t, "every member final", func() bool {
 		for _, m := range members() {
 			if !wire.MemberFinal(m.Status) {
 				return false

@@ -19,6 +19,7 @@ import (
 	"github.com/hunterbot/hunterbot/demo"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/sim"
 )
 
@@ -83,7 +84,7 @@ func TestWorkerGateBlocksAnExternalBrain(t *testing.T) {
 		}
 		return out
 	}
-	waitUntil(t, "the worker's gate to block a phone, a URL and a refusal", func() bool {
+	testwait.Until(t, "the worker's gate to block a phone, a URL and a refusal", func() bool {
 		s := stats()
 		return s[gate.Phone] > 0 && s[gate.URL] > 0 && s[gate.Refusal] > 0
 	}, func() string { return fmt.Sprintf("blocked %v, answers rewritten %d", stats(), rewritten.Load()) })

@@ -19,27 +19,11 @@ import (
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/internal/llm"
 	"github.com/hunterbot/hunterbot/internal/llm/llmtest"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 	"github.com/hunterbot/hunterbot/sim"
 )
 
 func TestMain(m *testing.M) { browsertest.Main(m) }
-
-// conditionLimit bounds each wait; the waits are on conditions, so a
-// loaded machine only makes them take longer.
-const conditionLimit = 15 * time.Minute
-
-func waitUntil(t *testing.T, what string, cond func() bool, report func() string) {
-	t.Helper()
-	start := time.Now()
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Since(start) > conditionLimit {
-			t.Fatalf("gave up after %v waiting for %s (%s)", conditionLimit, what, report())
-		}
-		<-tick.C
-	}
-}
 
 // Invented facts never reach a candidate. The fake model answers every
 // chat with an invented salary, a URL, a phone number, or not at all (it
@@ -91,13 +75,13 @@ func TestModelInventionsAreNeverSent(t *testing.T) {
 	go func() { done <- d.Run(ctx) }()
 
 	outcomes := func() map[string]int64 { return d.Brain.LLMStats().Outcomes }
-	waitUntil(t, "the model's salary, URL and phone inventions blocked and a timed-out answer", func() bool {
+	testwait.Until(t, "the model's salary, URL and phone inventions blocked and a timed-out answer", func() bool {
 		o := outcomes()
 		return o["gate_salary"] > 0 && o["gate_url"] > 0 && o["gate_phone"] > 0 && o[brainserver.OutcomeTimeout] > 0
 	}, func() string { return fmt.Sprintf("outcomes %v, model calls %d", outcomes(), calls.Load()) })
 	// One more chat answered after the timeout proves the bot went on.
 	sentBefore := len(d.Sim.Truth().Accounts["demo"].Messages)
-	waitUntil(t, "another recruiter message", func() bool {
+	testwait.Until(t, "another recruiter message", func() bool {
 		return len(d.Sim.Truth().Accounts["demo"].Messages) > sentBefore
 	}, func() string { return fmt.Sprintf("%d messages", len(d.Sim.Truth().Accounts["demo"].Messages)) })
 	cancel()

@@ -39,3 +39,28 @@ func Context(t testing.TB, parent context.Context) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// pollEvery is how often Until re-checks its condition.
+const pollEvery = 100 * time.Millisecond
+
+// Until polls cond until it holds and returns how long that took. It gives
+// up at Guard(t) with a message naming what it waited for and, when report
+// is not nil, what report says about the state then.
+func Until(t testing.TB, what string, cond func() bool, report func() string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	guard := Guard(t)
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for !cond() {
+		if !time.Now().Before(guard) {
+			extra := ""
+			if report != nil {
+				extra = " (" + report() + ")"
+			}
+			t.Fatalf("gave up after %v (the test binary's deadline is near) waiting for %s%s", time.Since(start).Round(time.Second), what, extra)
+		}
+		<-tick.C
+	}
+	return time.Since(start)
+}

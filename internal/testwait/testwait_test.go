@@ -20,3 +20,11 @@ func TestGuardIsBeforeTheBinaryDeadline(t *testing.T) {
 		t.Fatalf("Context deadline = %v %v, want %v", dl, ok, g)
 	}
 }
+
+func TestUntilReturnsOnceTheConditionHolds(t *testing.T) {
+	n := 0
+	Until(t, "the third look", func() bool { n++; return n == 3 }, nil)
+	if n != 3 {
+		t.Fatalf("cond called %d times, want 3", n)
+	}
+}
