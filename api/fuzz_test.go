@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hunterbot/hunterbot/api"
+	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/state"
 )
@@ -73,28 +74,8 @@ func FuzzAPIRequests(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(uint8(s.route), s.query, []byte(s.body))
 	}
-	dir := f.TempDir()
-	clk := clock.NewManual(time.Date(2024, 3, 4, 7, 30, 45, 0, time.UTC))
-	db, err := state.Open(filepath.Join(dir, "control.db"), state.Options{Clock: clk, BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	for _, err := range []error{db.PutUser(testUser, testPassword), db.PutClient(testClient, testSecret), db.PutWorker(testWorker, testWorkerTk)} {
-		if err != nil {
-			f.Fatal(err)
-		}
-	}
-	s, err := api.NewServer(api.Options{Store: db, Clock: clk, DataDir: dir, MaxBodyBytes: 64 << 10,
-		Throttle: api.ThrottleConfig{Free: 1 << 30, BurstFailures: 1 << 30}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := s.Handler()
-	pair, err := db.IssueTokens(testUser, testClient, 24*time.Hour, 24*time.Hour)
-	if err != nil {
-		f.Fatal(err)
-	}
+	ft := newFuzzTarget(f, time.Date(2024, 3, 4, 7, 30, 45, 0, time.UTC))
+	h, pair := ft.h, ft.pair
 	// A config with id 1 for the PUT route.
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("POST", "/api/followup-configs", strings.NewReader(`{"name":"n","position":"p","is_active":true}`))
@@ -142,4 +123,40 @@ func FuzzAPIRequests(f *testing.F) {
 			t.Fatalf("%s %s %q: 400 without a reason: %s", rt.method, target, body, rec.Body.Bytes())
 		}
 	})
+}
+
+// fuzzTarget is a control plane for a fuzz target: a real bbolt file in a
+// temporary directory on a manual clock starting at start, the test user,
+// client and worker, the server's handler and an operator token pair. The login throttle
+// never trips: a fuzzer's wrong passwords are its input, not an attack.
+type fuzzTarget struct {
+	db   *state.DB
+	h    http.Handler
+	pair wire.TokenPair
+}
+
+func newFuzzTarget(f *testing.F, start time.Time) fuzzTarget {
+	f.Helper()
+	dir := f.TempDir()
+	clk := clock.NewManual(start)
+	db, err := state.Open(filepath.Join(dir, "control.db"), state.Options{Clock: clk, BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	for _, err := range []error{db.PutUser(testUser, testPassword), db.PutClient(testClient, testSecret), db.PutWorker(testWorker, testWorkerTk)} {
+		if err != nil {
+			f.Fatal(err)
+		}
+	}
+	s, err := api.NewServer(api.Options{Store: db, Clock: clk, DataDir: dir, MaxBodyBytes: 64 << 10,
+		Throttle: api.ThrottleConfig{Free: 1 << 30, BurstFailures: 1 << 30}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	pair, err := db.IssueTokens(testUser, testClient, 24*time.Hour, 24*time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return fuzzTarget{db: db, h: s.Handler(), pair: pair}
 }

@@ -5,17 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/api/wire"
-	"github.com/hunterbot/hunterbot/internal/clock"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 // planFuzzRoutes are the plan-task routes FuzzPlanTaskRequests drives; plan
@@ -51,18 +45,8 @@ func FuzzPlanTaskRequests(f *testing.F) {
 	} {
 		f.Add(s.route, s.query, []byte(s.body))
 	}
-	dir := f.TempDir()
-	clk := clock.NewManual(time.Date(2024, 3, 4, 7, 30, 45, 0, time.UTC))
-	db, err := state.Open(filepath.Join(dir, "control.db"), state.Options{Clock: clk, BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	for _, err := range []error{db.PutUser(testUser, testPassword), db.PutClient(testClient, testSecret), db.PutWorker(testWorker, testWorkerTk)} {
-		if err != nil {
-			f.Fatal(err)
-		}
-	}
+	ft := newFuzzTarget(f, time.Date(2024, 3, 4, 7, 30, 45, 0, time.UTC))
+	db, h, pair := ft.db, ft.h, ft.pair
 	if _, err := db.UpsertContacts(testWorker, []wire.ContactInput{{Account: "acct-a", CandidateID: "u1"}}); err != nil {
 		f.Fatal(err)
 	}
@@ -76,16 +60,6 @@ func FuzzPlanTaskRequests(f *testing.F) {
 		f.Fatal(err)
 	}
 	if _, _, err := db.SaveFile("m.xlsx", "notification", testUser, bytes.NewReader(memberXLSX(f, []string{"userId", "city"}, [][]string{{"u1", "杭州"}})), 1<<20); err != nil {
-		f.Fatal(err)
-	}
-	s, err := api.NewServer(api.Options{Store: db, Clock: clk, DataDir: dir, MaxBodyBytes: 64 << 10,
-		Throttle: api.ThrottleConfig{Free: 1 << 30, BurstFailures: 1 << 30}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := s.Handler()
-	pair, err := db.IssueTokens(testUser, testClient, 24*time.Hour, 24*time.Hour)
-	if err != nil {
 		f.Fatal(err)
 	}
 	serve := func(method, target, body, token string) *httptest.ResponseRecorder {

@@ -5,17 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/hunterbot/hunterbot/api"
 	"github.com/hunterbot/hunterbot/api/wire"
-	"github.com/hunterbot/hunterbot/internal/clock"
-	"github.com/hunterbot/hunterbot/state"
 )
 
 // FuzzTranscriptRequests sends arbitrary bodies to POST
@@ -29,28 +23,8 @@ func FuzzTranscriptRequests(f *testing.F) {
 	f.Add([]byte(`{"transcripts":[{"account":"boss-a","candidate_id":"g","messages":[{"msg_id":"1","at":"2026-11-30T09:00:00Z","author":"robot","text":"x"}]}]}`), "g", "")
 	f.Add([]byte(`{"transcripts":[{"account":"boss-a","candidate_id":"g","messages":[{"msg_id":"1","at":"2026-11-30T09:00:00Z","author":"human","text":"\u003cscript\u003e"},{"msg_id":"1","at":"2026-11-30T09:00:01Z","author":"bot","text":"dup id"}]}]}`), "g%2F1", "page=0")
 	f.Add([]byte(`[1,2]`), "", "page_size=100000")
-	dir := f.TempDir()
-	clk := clock.NewManual(time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
-	db, err := state.Open(filepath.Join(dir, "control.db"), state.Options{Clock: clk, BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	for _, err := range []error{db.PutUser(testUser, testPassword), db.PutClient(testClient, testSecret), db.PutWorker(testWorker, testWorkerTk)} {
-		if err != nil {
-			f.Fatal(err)
-		}
-	}
-	s, err := api.NewServer(api.Options{Store: db, Clock: clk, DataDir: dir, MaxBodyBytes: 64 << 10,
-		Throttle: api.ThrottleConfig{Free: 1 << 30, BurstFailures: 1 << 30}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	h := s.Handler()
-	pair, err := db.IssueTokens(testUser, testClient, 24*time.Hour, 24*time.Hour)
-	if err != nil {
-		f.Fatal(err)
-	}
+	ft := newFuzzTarget(f, time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC))
+	h, pair := ft.h, ft.pair
 	do := func(t *testing.T, method, target, token string, body []byte) (int, []byte) {
 		req, err := http.NewRequest(method, target, strings.NewReader(string(body)))
 		if err != nil {
