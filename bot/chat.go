@@ -262,7 +262,14 @@ func (a *Agent) readCandidateTurns(conv *Conversation, fresh []Turn) {
 // the site reports an accepted exchange, and downloads attachment résumés.
 func (a *Agent) captureExchanges(ctx context.Context, conv *Conversation, fresh []Turn) error {
 	for _, t := range fresh {
-		accepted, _ := pages.AcceptedExchange(t.Text)
+		var accepted pages.Exchange
+		// Only the site's notices announce a completed exchange: the bot's
+		// own "方便留一下您的微信号吗" or a candidate's "我的微信号…" match
+		// the same words, and for them the toolbar never offers 查看微信 (the
+		// lookup would wait out a whole page step for nothing).
+		if t.Speaker == System {
+			accepted, _ = pages.AcceptedExchange(t.Text)
+		}
 		switch {
 		case accepted == pages.ExchangeWechat:
 			if conv.Wechat == "" {

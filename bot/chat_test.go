@@ -335,6 +335,36 @@ func TestExchangeNoticesAndResumesAreCaptured(t *testing.T) {
 	}
 }
 
+// Only the site's notices announce a completed exchange. The bot's own
+// "方便留一下您的微信号吗" and a candidate's "我的微信号…" contain 的微信号 too,
+// but the toolbar offers no 查看微信 for them: on the site, looking for it
+// waited out a whole page step (15 s) on every such message.
+func TestOnlySiteNoticesOpenTheExchangeTooltip(t *testing.T) {
+	h := newHarness(t).login()
+	h.candidateAsks("介绍一下")
+	h.site.views[cand] = map[pages.Exchange]string{pages.ExchangeWechat: "zw_2024", pages.ExchangePhone: "13800138000"}
+	h.brain.replies["501"] = []brain.ChatData{{NextStep: string(StepNormalChat), NextStepContent: "后续沟通会更及时，您方便留一下您的微信号吗？"}}
+	h.chat()
+	if got := h.site.sentTexts(); !slices.Contains(got, "后续沟通会更及时，您方便留一下您的微信号吗？") {
+		t.Fatalf("sent %q", got)
+	}
+	h.clk.advance(time.Minute)
+	h.site.say(cand, cand, "我的微信号和手机号晚点发您")
+	h.clk.advance(time.Minute)
+	h.chat()
+	if c := h.conv(cand); c.Wechat != "" || c.Phone != "" {
+		t.Fatalf("wechat %q phone %q read from a tooltip no notice announced", c.Wechat, c.Phone)
+	}
+	if len(h.site.viewed) != 0 {
+		t.Fatalf("the tooltip was looked up for texts that are not site notices: %q", h.site.viewed)
+	}
+	h.site.say(cand, cand, "张女士的微信号：zw_2024")
+	h.chat()
+	if c := h.conv(cand); c.Wechat != "zw_2024" || !slices.Equal(h.site.viewed, []string{"501/wechat"}) {
+		t.Fatalf("after the site's notice: wechat %q, lookups %q", c.Wechat, h.site.viewed)
+	}
+}
+
 func TestExchangeNoticeWithoutTooltipAndFailingDownload(t *testing.T) {
 	h := newHarness(t).login()
 	h.greeted(cand, "张女士")

@@ -120,6 +120,7 @@ type fakeSite struct {
 	calls     []string // site actions in order: open_chat, rows, send, exchange, recommend
 	sent      []string // texts that landed, in order
 	requested []string // "<uid>/<kind>"
+	viewed    []string // ViewExchange calls, "<uid>/<kind>"
 	opened    []int64
 }
 
@@ -318,6 +319,7 @@ func (s *fakeSite) RequestExchange(_ context.Context, uid int64, kind pages.Exch
 func (s *fakeSite) ViewExchange(_ context.Context, uid int64, kind pages.Exchange) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.viewed = append(s.viewed, fmt.Sprintf("%d/%s", uid, kind))
 	if v, ok := s.views[uid][kind]; ok {
 		return v, nil
 	}
