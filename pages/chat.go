@@ -131,13 +131,14 @@ func (s *Session) OpenConversation(ctx context.Context, uid int64) ([]Message, e
 		}
 		return nil, fmt.Errorf("conversation %d: %w", uid, ErrNotFound)
 	}
-	// The page re-renders its list when it polls; a row found a moment ago
-	// may be replaced before the click lands, so look it up afresh per try.
+	// The page re-renders its list when it polls or a push arrives; a row
+	// found a moment ago may be replaced before the click lands, so look it
+	// up afresh per try (a replaced row fails at once: clickAttached).
 	var err error
-	for try := 0; try < 3; try++ {
+	for try := 0; try < 5; try++ {
 		var row *rod.Element
 		if row, err = s.page.Context(ctx).Timeout(3 * time.Second).Element(sel); err == nil {
-			if err = row.Click(proto.InputMouseButtonLeft, 1); err == nil {
+			if err = clickAttached(row); err == nil {
 				return s.readHistory(ctx, frag)
 			}
 		}
