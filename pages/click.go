@@ -2,6 +2,7 @@ package pages
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/go-rod/rod"
 	"github.com/go-rod/rod/lib/proto"
@@ -11,14 +12,17 @@ import (
 // was in) between its lookup and the click.
 var errDetached = errors.New("element left the page before the click")
 
-// clickAttached clicks el like a user (rod's Click: scroll into view,
-// hover, press, release) within el's own context, unless the page has
-// already dropped it. rod first waits for the element to become visible,
-// which a detached element never does, so a list the page re-rendered
-// just after the lookup (a push, the page's polling) held the click until
-// its deadline: 3 s per chat row, a few times a sim day in the demo's
-// five-day run. A detached element fails at once with errDetached, and the
-// caller looks it up again.
+// clickAttached clicks a chat-list row like a user: it scrolls the row into
+// view, checks that the row itself is what is at its centre (rod's
+// Interactable: not covered, not pointer-events:none), moves the mouse
+// there and presses and releases the button; every step runs in el's own
+// context. It never waits for the row to become visible or stop moving, as
+// rod's Click does: the page re-renders its list on every push and poll,
+// a replaced row never becomes visible again, and rod's click then held
+// until its deadline (3 s a row, many times a sim day in the demo's runs).
+// A replaced row fails at once (errDetached, or the error of the step that
+// met it) and the caller looks it up again. The rows do not animate, so
+// the stability wait had nothing to wait for.
 func clickAttached(el *rod.Element) error {
 	res, err := el.Eval(`() => this.isConnected`)
 	if err != nil {
@@ -27,5 +31,16 @@ func clickAttached(el *rod.Element) error {
 	if !res.Value.Bool() {
 		return errDetached
 	}
-	return el.Click(proto.InputMouseButtonLeft, 1)
+	if err := (proto.DOMScrollIntoViewIfNeeded{ObjectID: el.Object.ObjectID}).Call(el); err != nil {
+		return fmt.Errorf("scroll into view: %w", err)
+	}
+	pt, err := el.Interactable()
+	if err != nil {
+		return err
+	}
+	mouse := el.Page().Context(el.GetContext()).Mouse
+	if err := mouse.MoveTo(*pt); err != nil {
+		return err
+	}
+	return mouse.Click(proto.InputMouseButtonLeft, 1)
 }

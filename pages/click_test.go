@@ -38,3 +38,23 @@ func TestClickAttachedFailsFastOnAReplacedRow(t *testing.T) {
 		t.Fatalf("clicked rows %q, want 501", got)
 	}
 }
+
+// A row that is on the page but not shown (the page hid it mid-render)
+// fails the click at once as well: rod's click waited for it to become
+// visible until the deadline.
+func TestClickAttachedDoesNotWaitForAHiddenRow(t *testing.T) {
+	srv := fixtureServer(t)
+	page := browsertest.Page(t)
+	page.MustNavigate(srv.URL + "/fixtures/rerender.html").MustWaitLoad()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // as above
+	defer cancel()
+	row := page.Context(ctx).MustElement(`div.geek-item[data-id^="502-"]`)
+	row.MustEval(`() => { this.style.display = 'none'; }`)
+	err := clickAttached(row)
+	if err == nil || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("click on a hidden row: %v, want an immediate error", err)
+	}
+	if got := page.MustEval(`() => window.clicked.length`).Int(); got != 0 {
+		t.Fatalf("%d clicks landed", got)
+	}
+}
