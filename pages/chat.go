@@ -134,6 +134,7 @@ func (s *Session) OpenConversation(ctx context.Context, uid int64) ([]Message, e
 	// The page re-renders its list when it polls or a push arrives; a row
 	// found a moment ago may be replaced before the click lands, so look it
 	// up afresh per try (a replaced row fails at once: clickAttached).
+	s.expectGeekInfo(uid)
 	var err error
 	for try := 0; try < 5; try++ {
 		var row *rod.Element
@@ -289,6 +290,20 @@ func (s *Session) RequestExchange(ctx context.Context, uid int64, kind Exchange)
 	}
 	if err := s.ensureOpen(ctx, uid); err != nil {
 		return false, err
+	}
+	// Until the page's geekInfo answer is drawn, the toolbar offers the
+	// request for an exchange already requested or done (toolbar.go).
+	states, known, err := s.exchangeStates(ctx, uid)
+	if err != nil {
+		return false, fmt.Errorf("request exchange %s: %w", kind, err)
+	}
+	if known {
+		switch st := states[string(kind)].State; {
+		case st == exchangeAccepted && labels[1] != "":
+			return false, ErrExchangeDone
+		case st == exchangeRequested || st == exchangeAccepted:
+			return false, nil // the button is disabled
+		}
 	}
 	// The toolbar reflects the conversation's state once the page loaded it.
 	if _, err := s.p(ctx).Element(s.sel.ToolbarButton); err != nil {

@@ -92,9 +92,12 @@ func TestWatcherReadsThePagesOwnXHR(t *testing.T) {
 	if err := page.WaitLoad(); err != nil {
 		t.Fatal(err)
 	}
-	w := Watch(page, "/wapi/zpjob/rec/geek/list")
+	w := Watch(page, "/wapi/zpjob/rec/geek/list", "/wapi/zpchat/boss/geekInfo")
 	defer w.Stop()
 	ctx := testwait.Context(t, nil)
+	if w.Seen("/wapi/zpjob/rec/geek/list") {
+		t.Fatal("Seen before the page asked")
+	}
 
 	for _, id := range []string{"#other", "#load"} {
 		el, err := page.Context(ctx).Element(id)
@@ -135,6 +138,10 @@ func TestWatcherReadsThePagesOwnXHR(t *testing.T) {
 	}
 	if other := w.Drain("/wapi/other"); len(other) != 0 {
 		t.Fatalf("watcher collected an unwatched URL: %v", other)
+	}
+	// Seen tells a request this page makes from one it never makes.
+	if !w.Seen("/wapi/zpjob/rec/geek/list") || w.Seen("/wapi/zpchat/boss/geekInfo") {
+		t.Fatalf("Seen: geek/list %v, geekInfo %v; want true, false", w.Seen("/wapi/zpjob/rec/geek/list"), w.Seen("/wapi/zpchat/boss/geekInfo"))
 	}
 	w.Stop()
 	if _, err := w.Next(ctx, "geek/list"); !errors.Is(err, ErrWatchStopped) {

@@ -28,6 +28,9 @@ type Selectors struct {
 	XHRGeekList   string `yaml:"xhr_geek_list"`
 	XHRHistoryMsg string `yaml:"xhr_history_msg"`
 	XHRFriendList string `yaml:"xhr_friend_list"`
+	// XHRGeekInfo is the chat page's request for the open conversation's
+	// header and exchange states, which its toolbar is drawn from.
+	XHRGeekInfo string `yaml:"xhr_geek_info"`
 	// XHRQRNew is the login page's request for a new QR code (its answer
 	// says how long the code stays valid).
 	XHRQRNew string `yaml:"xhr_qr_new"`
@@ -96,6 +99,7 @@ func DefaultSelectors() Selectors {
 		XHRGeekList:   "/wapi/zpjob/rec/geek/list",
 		XHRHistoryMsg: "/wapi/zpchat/boss/historyMsg",
 		XHRFriendList: "/wapi/zprelation/friend/getBossFriendListV2.json",
+		XHRGeekInfo:   "/wapi/zpchat/boss/geekInfo",
 		XHRQRNew:      "/wapi/zppassport/qrcode/new",
 		PushPath:      "/chatws",
 

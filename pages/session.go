@@ -40,6 +40,7 @@ type Session struct {
 	step    time.Duration
 	watch   *Watcher
 	push    *pushWatcher // push.go
+	opened  openedInfo   // toolbar.go
 }
 
 // NewSession opens a tab in the account's browser context and starts
@@ -65,7 +66,7 @@ func NewSession(ctxBrowser *rod.Browser, opts Options) (*Session, error) {
 	}
 	s := &Session{browser: ctxBrowser, page: page, base: strings.TrimRight(opts.BaseURL, "/"),
 		sel: sel, step: opts.StepTimeout}
-	s.watch = Watch(page, sel.XHRUserInfo, sel.XHRGeekList, sel.XHRHistoryMsg, sel.XHRFriendList, sel.XHRQRNew)
+	s.watch = Watch(page, sel.XHRUserInfo, sel.XHRGeekList, sel.XHRHistoryMsg, sel.XHRFriendList, sel.XHRQRNew, sel.XHRGeekInfo)
 	s.push = watchPush(page, sel.PushPath)
 	return s, nil
 }

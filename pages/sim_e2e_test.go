@@ -199,6 +199,23 @@ func TestPagesAgainstSim(t *testing.T) {
 	if again, err := sess.RequestExchange(ctx, target.GeekID, pages.ExchangeWechat); err != nil || again {
 		t.Fatalf("second request: made=%v err=%v, want a no-op", again, err)
 	}
+	// A reopened conversation's toolbar is drawn from the page's geekInfo
+	// answer, which can come after the history: held back here, the toolbar
+	// offers 换微信 again for the exchange already requested, and the old
+	// code clicked it and requested again (made=true). RequestExchange reads
+	// the page's answer itself (let go 2 s into the call) and requests
+	// nothing.
+	held.hold()
+	if _, err := sess.History(ctx, target.GeekID); err != nil {
+		t.Fatal(err)
+	}
+	letGo := time.AfterFunc(2*time.Second, held.release)
+	stale, err := sess.RequestExchange(ctx, target.GeekID, pages.ExchangeWechat)
+	letGo.Stop()
+	held.release()
+	if err != nil || stale {
+		t.Fatalf("request on a reopened conversation whose toolbar was not drawn yet: made=%v err=%v, want a no-op", stale, err)
+	}
 	// The persona answers within its reply delay on the sim clock. From
 	// here the page's geekInfo requests (the toolbar's source) are held, so
 	// the toolbar still offers 换微信 when the history already announces the

@@ -34,6 +34,7 @@ type Watcher struct {
 	pending map[proto.NetworkRequestID]Response // seen, body not loaded yet
 	got     []Response
 	notify  chan struct{}
+	seen    map[string]bool // fragments some response has matched
 }
 
 // Watch starts collecting responses of page whose URL contains any of
@@ -43,6 +44,7 @@ func Watch(page *rod.Page, fragments ...string) *Watcher {
 	w := &Watcher{
 		page: page, fragments: fragments, cancel: cancel, done: make(chan struct{}),
 		pending: map[proto.NetworkRequestID]Response{}, notify: make(chan struct{}),
+		seen: map[string]bool{},
 	}
 	p := page.Context(ctx)
 	wait := p.EachEvent(
@@ -50,11 +52,13 @@ func Watch(page *rod.Page, fragments ...string) *Watcher {
 			if e.Type != proto.NetworkResourceTypeXHR && e.Type != proto.NetworkResourceTypeFetch {
 				return
 			}
-			if !w.matches(e.Response.URL) {
+			f, ok := w.match(e.Response.URL)
+			if !ok {
 				return
 			}
 			w.mu.Lock()
 			w.pending[e.RequestID] = Response{URL: e.Response.URL, Status: e.Response.Status}
+			w.seen[f] = true
 			w.mu.Unlock()
 		},
 		func(e *proto.NetworkLoadingFinished) {
@@ -76,13 +80,23 @@ func Watch(page *rod.Page, fragments ...string) *Watcher {
 	return w
 }
 
-func (w *Watcher) matches(url string) bool {
+// match returns the first of the watcher's fragments url contains.
+func (w *Watcher) match(url string) (string, bool) {
 	for _, f := range w.fragments {
 		if strings.Contains(url, f) {
-			return true
+			return f, true
 		}
 	}
-	return false
+	return "", false
+}
+
+// Seen reports whether the page has answered a request matching fragment
+// (one of the watcher's) since the watcher started, read or not: whether
+// this site's page makes that request at all.
+func (w *Watcher) Seen(fragment string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seen[fragment]
 }
 
 func (w *Watcher) load(p *rod.Page, id proto.NetworkRequestID, r Response) {
