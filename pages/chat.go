@@ -140,7 +140,9 @@ func (s *Session) OpenConversation(ctx context.Context, uid int64) ([]Message, e
 		var row *rod.Element
 		if row, err = s.page.Context(ctx).Timeout(3 * time.Second).Element(sel); err == nil {
 			if err = clickAttached(row); err == nil {
-				return s.readHistory(ctx, frag)
+				if err = s.waitOpened(ctx, uid); err == nil {
+					return s.readHistory(ctx, frag)
+				}
 			}
 		}
 		if ctx.Err() != nil {
@@ -148,6 +150,42 @@ func (s *Session) OpenConversation(ctx context.Context, uid int64) ([]Message, e
 		}
 	}
 	return nil, fmt.Errorf("open conversation %d: %w", uid, err)
+}
+
+// openedWait bounds the wait for a clicked row to become the open one. The
+// page marks it in its click handler, so it is there when the click
+// returns; the bound only matters when the click opened another row.
+const openedWait = 2 * time.Second
+
+// errOtherOpened means a row click did not open the conversation meant: the
+// list moved under the mouse (a message re-sorted it between the hit test
+// and the press) and the press landed on another row, whose history the
+// page then loads instead.
+var errOtherOpened = errors.New("the click opened another conversation")
+
+// waitOpened waits until uid's row is the selected one; another selected
+// row ends the wait at once with errOtherOpened.
+func (s *Session) waitOpened(ctx context.Context, uid int64) error {
+	want := strconv.FormatInt(uid, 10)
+	err := waitUntil(ctx, openedWait, func(ctx context.Context) (bool, error) {
+		res, err := s.page.Context(ctx).Eval(`(sel) => { const el = document.querySelector(sel);
+			return el ? el.getAttribute('data-id') : ''; }`, s.sel.ConversationRow+".selected")
+		if err != nil {
+			return false, nil
+		}
+		id := res.Value.String()
+		switch uidPart, _, _ := strings.Cut(id, "-"); {
+		case id == "":
+			return false, nil
+		case uidPart == want:
+			return true, nil
+		}
+		return true, errOtherOpened
+	})
+	if errors.Is(err, errWaitTimedOut) {
+		return errOtherOpened
+	}
+	return err
 }
 
 // History re-reads the conversation's latest messages: it opens the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hunterbot/hunterbot/internal/browsertest"
+	"github.com/hunterbot/hunterbot/internal/testwait"
 )
 
 // A row the page replaced after its lookup fails the click at once with
@@ -56,5 +57,32 @@ func TestClickAttachedDoesNotWaitForAHiddenRow(t *testing.T) {
 	}
 	if got := page.MustEval(`() => window.clicked.length`).Int(); got != 0 {
 		t.Fatalf("%d clicks landed", got)
+	}
+}
+
+// The list re-sorts between the hit test and the press (a message arrived):
+// the press opens the other conversation. OpenConversation sees that the
+// row it meant is not the open one and clicks it again, instead of waiting
+// out a step for a history the page never asks for.
+func TestOpenConversationClicksAgainWhenTheListMovedUnderTheMouse(t *testing.T) {
+	srv := fixtureServer(t)
+	sess, err := NewSession(browsertest.Context(t), Options{BaseURL: srv.URL, StepTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sess.Close() })
+	ctx := testwait.Context(t, nil)
+	if err := sess.navigate(ctx, "/fixtures/reorder.html"); err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := sess.OpenConversation(ctx, 501)
+	if err != nil {
+		t.Fatalf("open 501 after the list moved: %v", err)
+	}
+	if len(msgs) != 1 || msgs[0].Body.Text != "hello 501" {
+		t.Fatalf("history %+v, want 501's", msgs)
+	}
+	if got := sess.page.MustEval(`() => window.opened.join(',')`).String(); got != "502,501" {
+		t.Fatalf("opened %q, want 502 (the moved list) then 501", got)
 	}
 }

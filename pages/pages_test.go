@@ -2,6 +2,7 @@ package pages
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -36,6 +37,11 @@ func fixtureServer(t *testing.T) *httptest.Server {
 			return
 		}
 		w.Write([]byte(`{"code":0,"message":"Success","zpData":{"hasMore":true,"geekList":[{"encryptGeekId":"e1"},{"encryptGeekId":"e2"}]}}`))
+	})
+	mux.HandleFunc("/wapi/zpchat/boss/historyMsg", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		gid := r.URL.Query().Get("gid")
+		fmt.Fprintf(w, `{"code":0,"message":"Success","zpData":{"hasMore":false,"messages":[{"mid":1,"type":1,"from":{"uid":%s},"body":{"type":1,"text":"hello %s"}}]}}`, gid, gid)
 	})
 	mux.HandleFunc("/wapi/other", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte(`{}`)) })
 	srv := httptest.NewServer(mux)
