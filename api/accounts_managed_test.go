@@ -126,6 +126,7 @@ func TestManagedAccountsCRUDAndValidation(t *testing.T) {
 		{`{"key":"x y","platform_id":"1","login":{"method":"qr"}}`, "key"},
 		{`{"key":"x","platform_id":"1","login":{"method":"qr"},"desired":"flying"}`, "desired"},
 		{`{"key":"x","platform_id":"1","login":{"method":"qr"},"chat_poll":"often"}`, "chat_poll"},
+		{`{"key":"x","platform_id":"1","login":{"method":"qr"},"chat_safety_poll":"hourly"}`, "chat_safety_poll"},
 		{`{"key":"x","platform_id":"1","login":{"method":"qr"},"pacing":{"greet":{"per_dai":3}}}`, "pacing"},
 		{`{"key":"x","platform_id":"1","login":{"method":"qr"},"contact_requests":["fax"]}`, "contact_requests"},
 	} {
@@ -145,6 +146,17 @@ func TestManagedAccountsCRUDAndValidation(t *testing.T) {
 	if m.Login.Username != "hr2b" || !m.HasPassword {
 		t.Fatalf("patched: %+v", m)
 	}
+	// The push settings of a YAML account are a managed account's too.
+	code, body = e.call("PATCH", "/api/accounts/acc-pw", `{"chat_safety_poll":"10m","disable_push":true}`)
+	if code != 200 {
+		t.Fatalf("patch push settings: %d %s", code, body)
+	}
+	mustJSON(t, body, &m)
+	if m.ChatSafetyPoll != "10m" || !m.DisablePush || m.Login.Username != "hr2b" {
+		t.Fatalf("patched push settings: %+v", m)
+	}
+	code, body = e.call("PATCH", "/api/accounts/acc-pw", `{"chat_safety_poll":"-1s"}`)
+	wantField(t, code, body, "chat_safety_poll")
 	code, body = e.call("GET", "/api/accounts/acc-pw", "")
 	if code != 200 || bytes.Contains(body, []byte("s3cret")) {
 		t.Fatalf("get: %d %s", code, body)

@@ -18,12 +18,15 @@ import (
 func AccountFromSpec(spec wire.AccountSpec) (AccountConfig, error) {
 	a := AccountConfig{ID: spec.Key, Name: spec.Name, PlatformID: spec.PlatformID,
 		Login:           LoginConfig{Method: spec.Login.Method, Username: spec.Login.Username, Password: spec.Login.Password},
-		ContactRequests: spec.ContactRequests, FollowupDailyCap: spec.FollowupDailyCap}
+		ContactRequests: spec.ContactRequests, FollowupDailyCap: spec.FollowupDailyCap, DisablePush: spec.DisablePush}
 	if spec.Login.Method == "" {
 		return a, &wire.FieldError{Field: "login.method", Msg: "required: qr or password"}
 	}
 	var err error
 	if a.ChatPoll, err = specDuration("chat_poll", spec.ChatPoll); err != nil {
+		return a, err
+	}
+	if a.ChatSafetyPoll, err = specDuration("chat_safety_poll", spec.ChatSafetyPoll); err != nil {
 		return a, err
 	}
 	if a.FollowupReplyWait, err = specDuration("followup_reply_wait", spec.FollowupReplyWait); err != nil {

@@ -216,6 +216,8 @@ func (db *DB) PatchManagedAccount(key string, p wire.AccountPatch, sealedPasswor
 		patchField(&s.Pacing, p.Pacing)
 		patchField(&s.ContactRequests, p.ContactRequests)
 		patchField(&s.ChatPoll, p.ChatPoll)
+		patchField(&s.ChatSafetyPoll, p.ChatSafetyPoll)
+		patchField(&s.DisablePush, p.DisablePush)
 		patchField(&s.FollowupDailyCap, p.FollowupDailyCap)
 		patchField(&s.FollowupReplyWait, p.FollowupReplyWait)
 		patchField(&s.Desired, p.Desired)

@@ -44,17 +44,23 @@ type AccountJob struct {
 // everything a worker needs to run it. Durations are Go duration strings
 // ("20s"); Hosting and Pacing use the worker YAML's keys (docs/bot.md).
 type AccountSpec struct {
-	Key               string          `json:"key"`
-	Name              string          `json:"name,omitempty"`
-	PlatformID        string          `json:"platform_id"`
-	Login             AccountLogin    `json:"login"`
-	Jobs              []AccountJob    `json:"jobs,omitempty"`
-	Hosting           json.RawMessage `json:"hosting,omitempty"`
-	Pacing            json.RawMessage `json:"pacing,omitempty"`
-	ContactRequests   []string        `json:"contact_requests,omitempty"`
-	ChatPoll          string          `json:"chat_poll,omitempty"`
-	FollowupDailyCap  int             `json:"followup_daily_cap,omitempty"`
-	FollowupReplyWait string          `json:"followup_reply_wait,omitempty"`
+	Key             string          `json:"key"`
+	Name            string          `json:"name,omitempty"`
+	PlatformID      string          `json:"platform_id"`
+	Login           AccountLogin    `json:"login"`
+	Jobs            []AccountJob    `json:"jobs,omitempty"`
+	Hosting         json.RawMessage `json:"hosting,omitempty"`
+	Pacing          json.RawMessage `json:"pacing,omitempty"`
+	ContactRequests []string        `json:"contact_requests,omitempty"`
+	ChatPoll        string          `json:"chat_poll,omitempty"`
+	// ChatSafetyPoll is how often the whole chat list is read while the
+	// site's push channel is up (worker YAML chat_safety_poll, default 3m).
+	ChatSafetyPoll string `json:"chat_safety_poll,omitempty"`
+	// DisablePush ignores the site's push channel (worker YAML
+	// disable_push): the chat list is read every chat_poll.
+	DisablePush       bool   `json:"disable_push,omitempty"`
+	FollowupDailyCap  int    `json:"followup_daily_cap,omitempty"`
+	FollowupReplyWait string `json:"followup_reply_wait,omitempty"`
 	// Desired is running (default), paused or stopped.
 	Desired string `json:"desired,omitempty"`
 	// Pin, when set, names the only worker allowed to run the account.
@@ -71,6 +77,8 @@ type AccountPatch struct {
 	Pacing            *json.RawMessage `json:"pacing,omitempty"`
 	ContactRequests   *[]string        `json:"contact_requests,omitempty"`
 	ChatPoll          *string          `json:"chat_poll,omitempty"`
+	ChatSafetyPoll    *string          `json:"chat_safety_poll,omitempty"`
+	DisablePush       *bool            `json:"disable_push,omitempty"`
 	FollowupDailyCap  *int             `json:"followup_daily_cap,omitempty"`
 	FollowupReplyWait *string          `json:"followup_reply_wait,omitempty"`
 	Desired           *string          `json:"desired,omitempty"`
