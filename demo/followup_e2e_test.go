@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/hunterbot/hunterbot/bot"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
 	"github.com/hunterbot/hunterbot/internal/clock"
 	"github.com/hunterbot/hunterbot/sim"
@@ -33,7 +34,17 @@ func TestFollowupsAndRecallAcrossDays(t *testing.T) {
 		// Five days of 30 s heartbeats are 14,400 round trips to the
 		// control plane that the discrete-event loop waits for one by one
 		// (about a sixth of the run on a loaded machine).
-		Heartbeat: manualHeartbeat})
+		Heartbeat: manualHeartbeat,
+		// The whole chat list (a reload of the chat page) every hour, the
+		// pushed conversations in between: with the default 3 min safety
+		// net every 20 min cycle reloaded the page, 366 loads in five sim
+		// days and about a third of the test's CPU. Production runs the
+		// same two kinds of pass (chat_poll 20 s, safety net 3 min).
+		WorkerHook: func(c *bot.Config) {
+			for i := range c.Accounts {
+				c.Accounts[i].ChatSafetyPoll = time.Hour
+			}
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
