@@ -16,7 +16,6 @@ import (
 
 // geekInfo is the part of the page's geekInfo answer the bot reads.
 type geekInfo struct {
-	UID      int64                    `json:"uid"`
 	Exchange map[string]exchangeState `json:"exchange"` // keys wechat, phone, resume
 }
 
