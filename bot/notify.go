@@ -164,26 +164,67 @@ func notifyLines(acc string, d wire.NotifyDelivery) []notifyLine {
 	return out
 }
 
+// lineLedger is what worker.db knows of a member's lines (a notification
+// or a plan's greetings): each line's send record, whether any of them was
+// intended, how many are done, and when the first went out.
+type lineLedger struct {
+	sends     []worker.Send
+	started   bool
+	done      int
+	firstDone time.Time
+}
+
+func readLineLedger(tx *worker.Tx, lines []notifyLine) (lineLedger, error) {
+	l := lineLedger{sends: make([]worker.Send, len(lines))}
+	for i, line := range lines {
+		s, err := tx.Send(line.key)
+		if err != nil && !errors.Is(err, worker.ErrNotFound) {
+			return l, err
+		}
+		l.sends[i] = s
+		l.started = l.started || s.State != ""
+		if s.State == worker.Done {
+			l.done++
+			if l.firstDone.IsZero() || s.DoneAt.Before(l.firstDone) {
+				l.firstDone = s.DoneAt
+			}
+		}
+	}
+	return l, nil
+}
+
+// linesBlocked is the check a member's lines pass before the first is
+// typed: an image needs a site that can send images, and every rendered
+// text passes the send gate like any text the bot sends (a member variable
+// may carry a URL or someone else's phone). It returns the reason the
+// member fails, "" when nothing blocks; noImage is the caller's reason for
+// a site without images.
+func (a *Agent) linesBlocked(conv *Conversation, lines []notifyLine, noImage string) string {
+	if _, ok := a.Site.(imageSender); !ok {
+		for _, l := range lines {
+			if l.kind == sendKindNotifyImage {
+				return noImage
+			}
+		}
+	}
+	for _, l := range lines {
+		if l.kind != sendKindNotify {
+			continue
+		}
+		if v := a.gateCheck(conv, sendKindNotify, l.text); v.Blocked() {
+			return ReasonNotifyGate + string(v.Reason)
+		}
+	}
+	return ""
+}
+
 func (a *Agent) notifyMember(ctx context.Context, ctl NotifyControl, epoch func() uint64, d wire.NotifyDelivery) error {
 	lines := notifyLines(a.cfg.ID, d)
 	var conv Conversation
-	led := make([]worker.Send, len(lines))
-	started, done := false, 0
-	var firstDone time.Time
-	err := a.DB.View(func(tx *worker.Tx) error {
-		for i, l := range lines {
-			s, err := tx.Send(l.key)
-			if err != nil && !errors.Is(err, worker.ErrNotFound) {
-				return err
-			}
-			led[i] = s
-			started = started || s.State != ""
-			if s.State == worker.Done {
-				done++
-				if firstDone.IsZero() || s.DoneAt.Before(firstDone) {
-					firstDone = s.DoneAt
-				}
-			}
+	var ledger lineLedger
+	err := a.DB.View(func(tx *worker.Tx) (err error) {
+		if ledger, err = readLineLedger(tx, lines); err != nil {
+			return err
 		}
 		if err := tx.Conversation(a.cfg.ID, d.CandidateID, &conv); err != nil && !errors.Is(err, worker.ErrNotFound) {
 			return err
@@ -193,6 +234,7 @@ func (a *Agent) notifyMember(ctx context.Context, ctl NotifyControl, epoch func(
 	if err != nil {
 		return err
 	}
+	led, started, done, firstDone := ledger.sends, ledger.started, ledger.done, ledger.firstDone
 	if len(lines) > 0 && done == len(lines) {
 		return a.ackNotify(d, true, firstDone, "")
 	}
@@ -208,24 +250,9 @@ func (a *Agent) notifyMember(ctx context.Context, ctl NotifyControl, epoch func(
 		case conv.HandedOver:
 			return a.ackNotify(d, false, time.Time{}, ReasonNotifyTakenOver)
 		}
-		if _, ok := a.Site.(imageSender); !ok {
-			for _, l := range lines {
-				if l.kind == sendKindNotifyImage {
-					return a.ackNotify(d, false, time.Time{}, ReasonNotifyNoImage)
-				}
-			}
-		}
-		// A rendered text passes the send gate like every other text
-		// the bot sends (a member variable may carry a URL or someone
-		// else's phone); a blocked member fails whole, before anything is
-		// typed.
-		for _, l := range lines {
-			if l.kind != sendKindNotify {
-				continue
-			}
-			if v := a.gateCheck(&conv, sendKindNotify, l.text); v.Blocked() {
-				return a.ackNotify(d, false, time.Time{}, ReasonNotifyGate+string(v.Reason))
-			}
+		// A blocked member fails whole, before anything is typed.
+		if reason := a.linesBlocked(&conv, lines, ReasonNotifyNoImage); reason != "" {
+			return a.ackNotify(d, false, time.Time{}, reason)
 		}
 		if err := a.mayAct(ctx, ActMessage); err != nil {
 			return err

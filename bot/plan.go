@@ -488,29 +488,15 @@ func (a *Agent) greetMember(ctx context.Context, ctl PlanControl, epoch func() u
 		return nil
 	}
 	lines, lerr := planLines(a.cfg.ID, m, p)
-	led := make([]worker.Send, len(lines))
-	started, done := false, 0
-	var firstDone time.Time
-	err := a.DB.View(func(tx *worker.Tx) error {
-		for i, l := range lines {
-			s, err := tx.Send(l.key)
-			if err != nil && !errors.Is(err, worker.ErrNotFound) {
-				return err
-			}
-			led[i] = s
-			started = started || s.State != ""
-			if s.State == worker.Done {
-				done++
-				if firstDone.IsZero() || s.DoneAt.Before(firstDone) {
-					firstDone = s.DoneAt
-				}
-			}
-		}
-		return nil
+	var ledger lineLedger
+	err := a.DB.View(func(tx *worker.Tx) (err error) {
+		ledger, err = readLineLedger(tx, lines)
+		return err
 	})
 	if err != nil {
 		return err
 	}
+	led, started, done, firstDone := ledger.sends, ledger.started, ledger.done, ledger.firstDone
 	if !started {
 		// The checks run before the first greeting only: once under way
 		// the greetings are finished.
@@ -524,22 +510,8 @@ func (a *Agent) greetMember(ctx context.Context, ctl PlanControl, epoch func() u
 		case lerr != nil:
 			return a.enqueueMemberStatus(m, wire.MemberIgnore, lerr.Error())
 		}
-		if _, ok := a.Site.(imageSender); !ok {
-			for _, l := range lines {
-				if l.kind == sendKindNotifyImage {
-					return a.enqueueMemberStatus(m, wire.MemberIgnore, ReasonPlanNoImage)
-				}
-			}
-		}
-		// Rendered greetings pass the send gate like every text the bot
-		// sends (a member variable may carry a URL or a phone number).
-		for _, l := range lines {
-			if l.kind != sendKindNotify {
-				continue
-			}
-			if v := a.gateCheck(&conv, sendKindNotify, l.text); v.Blocked() {
-				return a.enqueueMemberStatus(m, wire.MemberIgnore, ReasonNotifyGate+string(v.Reason))
-			}
+		if reason := a.linesBlocked(&conv, lines, ReasonPlanNoImage); reason != "" {
+			return a.enqueueMemberStatus(m, wire.MemberIgnore, reason)
 		}
 		if err := a.mayAct(ctx, ActMessage); err != nil {
 			return err
