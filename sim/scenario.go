@@ -155,6 +155,10 @@ func ParseScenario(data []byte, name string) (*Scenario, error) {
 
 var salaryRe = regexp.MustCompile(`^(\d+)-(\d+)K$`)
 
+// SalaryK is the job's salary range in thousands ("20-35K": 20, 35); ok
+// is false when Salary is not of that form.
+func (j Job) SalaryK() (lo, hi int, ok bool) { return parseSalary(j.Salary) }
+
 // parseSalary splits "20-35K" into 20, 35.
 func parseSalary(s string) (lo, hi int, ok bool) {
 	m := salaryRe.FindStringSubmatch(s)

@@ -16,7 +16,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +29,6 @@ import (
 	"github.com/hunterbot/hunterbot/api/client"
 	"github.com/hunterbot/hunterbot/api/wire"
 	"github.com/hunterbot/hunterbot/bot"
-	"github.com/hunterbot/hunterbot/brain"
 	brainserver "github.com/hunterbot/hunterbot/brain/server"
 	"github.com/hunterbot/hunterbot/demo"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
@@ -115,7 +113,6 @@ func TestPlanTaskEndToEnd(t *testing.T) {
 	sc.Personas = map[string]int{sim.PersonaEager: 3, sim.PersonaPhoneOnly: 1, sim.PersonaRefuser: 2, sim.PersonaSilent: 5, sim.PersonaOptOut: 2}
 	const speed = 120.0
 	clk := clock.NewScaled(sc.Start, speed)
-	salary := regexp.MustCompile(`^(\d+)-(\d+)K$`)
 	// Before the task the bot answers nobody (a reply delay of weeks), so
 	// the plan's greetings open every member's conversation.
 	quiet := bot.DefaultHosting()
@@ -125,18 +122,8 @@ func TestPlanTaskEndToEnd(t *testing.T) {
 		Hosting: &quiet,
 		BrainHook: func(c *brainserver.Config) {
 			c.LLM = llm.Config{BaseURL: fake.BaseURL(), Model: "fake", Allow: []string{"127.0.0.1"}, Timeout: 5 * time.Second}
-			for i := range c.Jobs {
-				for _, a := range sc.Accounts {
-					for _, j := range a.Jobs {
-						if strconv.FormatInt(j.ID, 10) != c.Jobs[i].PlatformID {
-							continue
-						}
-						m := salary.FindStringSubmatch(j.Salary)
-						lo, _ := strconv.ParseFloat(m[1], 64)
-						hi, _ := strconv.ParseFloat(m[2], 64)
-						c.Jobs[i].Facts = brain.JobFacts{SalaryMinK: lo, SalaryMaxK: hi, Salary: j.Salary, Location: j.City}
-					}
-				}
+			if err := demo.FactsFromScenario(sc, c); err != nil {
+				t.Fatal(err)
 			}
 		}})
 	if err != nil {

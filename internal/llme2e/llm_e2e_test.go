@@ -3,8 +3,6 @@ package llme2e
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/hunterbot/hunterbot/brain"
 	brainserver "github.com/hunterbot/hunterbot/brain/server"
 	"github.com/hunterbot/hunterbot/demo"
 	"github.com/hunterbot/hunterbot/internal/browsertest"
@@ -43,27 +40,13 @@ func TestModelInventionsAreNeverSent(t *testing.T) {
 	defer fake.Close()
 
 	sc := sim.DefaultScenario()
-	salary := regexp.MustCompile(`^(\d+)-(\d+)K$`)
 	d, err := demo.Start(context.Background(), demo.Options{AddrBase: "127.0.0.1:0", DataDir: t.TempDir(), Scenario: sc,
 		Clock: clock.NewScaled(sc.Start, 120), Seed: 5, Log: zerolog.Nop(), Browser: browsertest.Browser(t),
 		HelloSum: 8, AllAtOnce: true,
 		BrainHook: func(c *brainserver.Config) {
 			c.LLM = llm.Config{BaseURL: fake.BaseURL(), Model: "fake", Allow: []string{"127.0.0.1"}, Timeout: 300 * time.Millisecond}
-			for i := range c.Jobs {
-				for _, a := range sc.Accounts {
-					for _, j := range a.Jobs {
-						if strconv.FormatInt(j.ID, 10) != c.Jobs[i].PlatformID {
-							continue
-						}
-						m := salary.FindStringSubmatch(j.Salary)
-						if m == nil {
-							t.Fatalf("scenario salary %q", j.Salary)
-						}
-						lo, _ := strconv.ParseFloat(m[1], 64)
-						hi, _ := strconv.ParseFloat(m[2], 64)
-						c.Jobs[i].Facts = brain.JobFacts{SalaryMinK: lo, SalaryMaxK: hi, Salary: j.Salary, Location: j.City}
-					}
-				}
+			if err := demo.FactsFromScenario(sc, c); err != nil {
+				t.Fatal(err)
 			}
 		}})
 	if err != nil {
