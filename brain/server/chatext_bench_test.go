@@ -3,14 +3,10 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/hunterbot/hunterbot/brain"
-	"github.com/hunterbot/hunterbot/brain/server"
-	"github.com/hunterbot/hunterbot/internal/config"
 	"github.com/hunterbot/hunterbot/internal/llm/llmtest"
 )
 
@@ -29,7 +25,7 @@ func BenchmarkChatLatencyPlan(b *testing.B) {
 	}{{"rules", 0, false, false}, {"rules_plan", 0, false, true}, {"model_0ms", 0, true, false}, {"model_0ms_plan", 0, true, true},
 		{"model_50ms", 50 * time.Millisecond, true, false}, {"model_50ms_plan", 50 * time.Millisecond, true, true}} {
 		b.Run(tc.name, func(b *testing.B) {
-			fake := llmtest.New(func(r llmtest.Request) llmtest.Answer {
+			srv, c := benchBrain(b, tc.model, func(r llmtest.Request) llmtest.Answer {
 				a := llmtest.Answer{Delay: tc.delay, Content: llmtest.JSONReply("normal_chat", "薪资15-20K，13薪")}
 				if r.ResponseFormat != nil && r.ResponseFormat.JSONSchema != nil {
 					switch r.ResponseFormat.JSONSchema.Name {
@@ -41,25 +37,6 @@ func BenchmarkChatLatencyPlan(b *testing.B) {
 				}
 				return a
 			})
-			defer fake.Close()
-			y := strings.NewReplacer("BASE", fake.BaseURL(), "BUDGET", "5s").Replace(llmConfig)
-			if !tc.model {
-				y = strings.NewReplacer("llm:\n  base_url: "+fake.BaseURL()+"\n  model: fake-1\n  api_key_env: FAKE_LLM_KEY\n  timeout: 5s\n  allow: [127.0.0.1]\n", "").Replace(y)
-			}
-			var cfg server.Config
-			if err := config.Decode(strings.NewReader(y), "bench.yaml", &cfg); err != nil {
-				b.Fatal(err)
-			}
-			srv, err := server.New(server.Options{DataDir: b.TempDir(), Config: &cfg, Getenv: func(string) string { return "sk-bench" }})
-			if err != nil {
-				b.Fatal(err)
-			}
-			ts := httptest.NewServer(srv.Handler())
-			defer func() { ts.Close(); srv.Close() }()
-			c, err := brain.New(brain.Options{BaseURL: ts.URL, MaxRetries: -1, Timeout: 10 * time.Second})
-			if err != nil {
-				b.Fatal(err)
-			}
 			var ext *brain.ChatExtension
 			if tc.ext {
 				p := marketingPlan()
